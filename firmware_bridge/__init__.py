@@ -1,0 +1,1 @@
+"""Host side of the serial protocol to the radio module firmware."""

@@ -1,0 +1,1 @@
+"""The ``rsu`` command: one module per subcommand, listed in ``rsu.cli.main``."""

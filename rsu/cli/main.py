@@ -1,0 +1,80 @@
+"""Entry point of the ``rsu`` command.
+
+Each subcommand is a module of this package with ``add_parser(subparsers)``; the module sets
+``func`` on its parser to a ``run(args) -> int``. Heavy imports live inside ``run`` so that
+``rsu --help`` stays instant. Only ``RsuError`` is caught: it prints ``error: ...`` and returns
+non-zero (``--debug`` re-raises it with the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rsu import __version__
+from rsu.errors import RsuError, UsageError
+
+# The subcommand modules, in the order ``rsu --help`` lists them.
+SUBCOMMANDS: tuple[str, ...] = (
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` owns every exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rsu", description="rsu-edge: the roadside-unit edge stack")
+    parser.add_argument("--version", action="version", version=f"rsu-edge {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument(
+        "--log-level", default="warning", help="log level (debug, info, warning, error)"
+    )
+    parser.add_argument(
+        "--log-format", default="auto", choices=("auto", "json", "console"), help="log format"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"rsu.cli.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(args_list)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from rsu import logs
+
+    logs.configure(args.log_level, args.log_format)
+    try:
+        code: int = args.func(args)
+    except UsageError as err:
+        if args.debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except RsuError as err:
+        if args.debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
