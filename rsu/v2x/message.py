@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rsu.v2x.names import short_name as _short_name
+
 JerValue = Any
 """A JSON-compatible value in JER form (dict/list/str/int/float/bool/None)."""
 
@@ -102,6 +104,4 @@ class V2xMessage:
     @property
     def short_name(self) -> str:
         """Short name used in topics and CLI filters (BSM, MAP, SPAT, TIM, SDSM ...)."""
-        from rsu.v2x.names import short_name
-
-        return short_name(self.message_type)
+        return _short_name(self.message_type)
