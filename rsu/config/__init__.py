@@ -1,0 +1,1 @@
+"""Configuration: one TOML file -> frozen dataclasses. See ``rsu.config.fields``."""
