@@ -29,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 from rsu.config.fields import Table
 from rsu.perception.geo import heading_from_velocity
-from rsu.perception.types import VEHICLE_LABELS, VRU_LABELS, GroundDetection, Track
+from rsu.perception.ground import VEHICLE_LABELS, VRU_LABELS, GroundDetection, Track
 
 _H = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
 _CHI2_2DOF_99 = 9.21
