@@ -17,7 +17,10 @@ from rsu import __version__
 from rsu.errors import RsuError, UsageError
 
 # The subcommand modules, in the order ``rsu --help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ()
+SUBCOMMANDS: tuple[str, ...] = (
+    "decode",
+    "encode",
+)
 
 
 class _Parser(argparse.ArgumentParser):
