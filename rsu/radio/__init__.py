@@ -1,0 +1,59 @@
+"""The air interface: one small ``Radio`` protocol, backends chosen by name, imported lazily.
+
+>>> radio = open_radio(RadioConfig(backend="sim"))      # doctest: +SKIP
+>>> radio.start(); frame = radio.rx.get(timeout=1.0); radio.stop()   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from rsu.clock import Clock, SystemClock
+from rsu.errors import BackendError
+from rsu.radio.config import RadioConfig, Rsu41Config, SerialConfig, SimConfig
+from rsu.radio.types import BoundedQueue, Radio, RadioCounters, RxFrame, TxRequest
+
+BACKENDS: dict[str, tuple[str, str]] = {
+    "serial": ("rsu.radio.serial", "SerialRadio"),
+    "rsu41": ("rsu.radio.rsu41", "Rsu41Radio"),
+    "sim": ("rsu.radio.sim", "SimRadio"),
+}
+
+__all__ = [
+    "BACKENDS",
+    "BoundedQueue",
+    "Radio",
+    "RadioConfig",
+    "RadioCounters",
+    "Rsu41Config",
+    "RxFrame",
+    "SerialConfig",
+    "SimConfig",
+    "TxRequest",
+    "open_radio",
+]
+
+
+def open_radio(
+    config: RadioConfig,
+    clock: Clock | None = None,
+    queue: BoundedQueue[RxFrame] | None = None,
+) -> Radio:
+    """Build (not start) the backend ``config.backend``.
+
+    ``queue`` lets the daemon share one inbound queue between edges; by default the radio gets
+    its own of ``config.queue_size``. Unknown names and missing optional dependencies raise
+    ``BackendError``.
+    """
+    try:
+        module_name, class_name = BACKENDS[config.backend]
+    except KeyError:
+        known = ", ".join(sorted(BACKENDS))
+        raise BackendError(f"unknown radio backend {config.backend!r} (known: {known})") from None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise BackendError(f"radio backend {config.backend!r} cannot load: {err}") from err
+    cls = getattr(module, class_name)
+    radio: Radio = cls(config, clock or SystemClock(), queue or BoundedQueue(config.queue_size))
+    return radio
