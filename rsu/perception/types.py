@@ -1,76 +1,102 @@
-"""Values shared by the perception pipeline, the radar edge, the tracker and fusion.
+"""Values that cross the perception boundary: camera frames and detections in pixels.
 
-Everything here is a ground-plane quantity in **local ENU metres** around the RSU's reference
-point (x = east, y = north), times in seconds on the daemon's monotonic clock. Convert to and
-from WGS84 with :class:`rsu.perception.geo.LocalFrame`.
-
-The camera pipeline turns each detector box into one :class:`GroundDetection` (the box's
-bottom-centre through the ground homography); the tracker consumes them and returns
-:class:`Track` values.
+The ground-plane values (``GroundDetection``, ``Track``) live in ``rsu.perception.ground`` and
+are re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-ROAD_USER_LABELS = ("person", "bicycle", "car", "motorcycle", "bus", "truck", "unknown")
-"""Labels the detector maps its classes to; anything else is ``unknown``."""
+import numpy as np
+import numpy.typing as npt
 
-VEHICLE_LABELS = frozenset({"car", "motorcycle", "bus", "truck"})
-VRU_LABELS = frozenset({"person", "bicycle"})
+from rsu.perception.ground import (
+    ROAD_USER_LABELS,
+    VEHICLE_LABELS,
+    VRU_LABELS,
+    GroundDetection,
+    Track,
+)
+
+__all__ = [
+    "ROAD_USER_LABELS",
+    "VEHICLE_LABELS",
+    "VRU_LABELS",
+    "Box",
+    "Detection",
+    "Frame",
+    "GroundDetection",
+    "Image",
+    "Track",
+]
+
+Image = npt.NDArray[np.uint8]
+"""An 8-bit BGR image, H x W x 3, as OpenCV delivers it."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Frame:
+    """One captured frame.
+
+    ``index`` is the source's own frame number (for files: the position in the file, counting
+    skipped frames, so ``--frames 100:200`` means the same frames whatever the target fps).
+    ``time`` is the capture time in UTC seconds, ``monotonic`` the capture time on the monotonic
+    clock (for latency). For files, ``time`` is the start time plus the media position, so replays
+    are repeatable.
+    """
+
+    camera: str
+    index: int
+    time: float
+    monotonic: float
+    image: Image = field(repr=False)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return int(self.image.shape[1]), int(self.image.shape[0])
 
 
 @dataclass(frozen=True, slots=True)
-class GroundDetection:
-    """One observation of one road user on the ground plane at one instant.
+class Box:
+    """An axis-aligned box in image pixels (x1, y1) top-left, (x2, y2) bottom-right."""
 
-    ``time`` is the capture time (monotonic seconds) of the frame or scan it came from.
-    ``x_m``/``y_m`` are east/north metres from the RSU reference point. ``score`` is the
-    detector's confidence in [0, 1]. ``sensor_id`` names the camera or radar (config name).
-    ``length_m``/``width_m`` are the footprint when known (radar, or a calibrated box).
-    ``sigma_m`` is the 1-sigma position error of this observation when the sensor knows it
-    (``None`` -> the tracker's configured measurement noise).
-    """
+    x1: float
+    y1: float
+    x2: float
+    y2: float
 
-    time: float
-    x_m: float
-    y_m: float
-    label: str
-    score: float
-    sensor_id: str
-    length_m: float | None = None
-    width_m: float | None = None
-    sigma_m: float | None = None
+    @property
+    def bottom_centre(self) -> tuple[float, float]:
+        """The ground point of an object standing on the road: middle of the bottom edge."""
+        return (self.x1 + self.x2) / 2.0, self.y2
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    def as_list(self, ndigits: int = 1) -> list[float]:
+        return [round(v, ndigits) for v in (self.x1, self.y1, self.x2, self.y2)]
 
 
 @dataclass(frozen=True, slots=True)
-class Track:
-    """One tracked road user as the tracker reports it after an update.
+class Detection:
+    """One detected object in one frame.
 
-    ``speed_mps`` and ``heading_deg`` come from the filtered velocity; the heading is
-    clockwise from north (the J2735 convention), 0..360. ``moving`` is ``False`` while the
-    speed stays under the tracker's stationary threshold. ``label`` is the smoothed class
-    (the label with the highest accumulated score). ``hits`` counts updates with a detection;
-    ``age_s`` is the time since birth; ``confirmed`` becomes ``True`` after ``min_hits``.
-    ``pos_sigma_m`` is the filter's 1-sigma position uncertainty (sqrt of the mean of the
-    x and y variances).
+    ``label`` is the road-user class (person, bicycle, car, motorcycle, bus, truck) or the
+    model's own label when the class map keeps other classes; ``class_id`` is the model's index.
     """
 
-    track_id: int
-    time: float
-    x_m: float
-    y_m: float
-    vx_mps: float
-    vy_mps: float
-    speed_mps: float
-    heading_deg: float
     label: str
+    class_id: int
     score: float
-    moving: bool
-    confirmed: bool
-    hits: int
-    age_s: float
-    pos_sigma_m: float
-    sensor_id: str
-    length_m: float | None = None
-    width_m: float | None = None
+    box: Box
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": round(self.score, 3), "box": self.box.as_list()}
