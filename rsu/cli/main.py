@@ -20,6 +20,8 @@ from rsu.errors import RsuError, UsageError
 SUBCOMMANDS: tuple[str, ...] = (
     "decode",
     "encode",
+    "replay",
+    "spool",
 )
 
 

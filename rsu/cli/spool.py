@@ -1,0 +1,74 @@
+"""``rsu spool stats|drain``: look into the uplink spool, or publish its backlog."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("spool", help="inspect or drain the uplink spool")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    st = actions.add_parser("stats", help="pending, oldest, dropped, per-stream counts")
+    st.add_argument("--config", required=True)
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+    st.set_defaults(func=run_stats)
+    dr = actions.add_parser("drain", help="publish the backlog; exit 0 when empty")
+    dr.add_argument("--config", required=True)
+    dr.add_argument("--timeout", type=float, default=300.0)
+    dr.set_defaults(func=run_drain)
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rsu.clock import utc_iso
+    from rsu.errors import SpoolError
+    from rsu.uplink.config import load_uplink_config
+    from rsu.uplink.spool import Spool
+
+    cfg = load_uplink_config(args.config)
+    if not Path(cfg.spool_path).exists():
+        raise SpoolError(f"no spool at {cfg.spool_path}")
+    spool = Spool(cfg.spool_path, cfg.spool)
+    try:
+        st = spool.stats()
+    finally:
+        spool.close()
+    out = {
+        "spool": cfg.spool_path,
+        "pending": st.pending,
+        "rows": st.rows,
+        "bytes": st.bytes,
+        "oldest": None if st.oldest is None else utc_iso(st.oldest),
+        "dropped": sum(st.dropped.values()),
+        "dropped_by_reason": st.dropped,
+        "streams": st.streams,
+    }
+    if args.json:
+        print(json.dumps(out, sort_keys=True))
+        return 0
+    for key in ("spool", "pending", "rows", "bytes", "oldest", "dropped"):
+        print(f"{key:8} {out[key]}")
+    for name, value in sorted(st.streams.items()):
+        print(f"  stream {name}: {value}")
+    for name, value in sorted(st.dropped.items()):
+        print(f"  dropped {name}: {value}")
+    return 0
+
+
+def run_drain(args: argparse.Namespace) -> int:
+    import sys
+
+    from rsu.uplink.config import load_uplink_config
+    from rsu.uplink.service import Uplink
+
+    uplink = Uplink(load_uplink_config(args.config))
+    uplink.start()
+    drained = uplink.stop(drain_timeout=args.timeout)
+    st = uplink.stats()
+    print(json.dumps({"acked": st.acked, "pending": st.pending, "drained": drained}))
+    if not drained:
+        print(f"error: spool not empty after {args.timeout} s", file=sys.stderr)
+    return 0 if drained else 1

@@ -1,0 +1,250 @@
+"""The ``[uplink]`` table: broker, TLS, credentials, dialect, spool bounds and upload policies.
+
+Only ``[rsu] id`` and ``[uplink]`` are read here (``read_uplink_config``); every other table of
+the file is ignored so that ``rsu replay`` and ``rsu spool`` work with a full daemon config.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from rsu.config.fields import Table
+from rsu.errors import ConfigError
+
+PRIORITIES: dict[str, int] = {"bulk": 0, "normal": 1, "critical": 2}
+"""Spool priority classes: a record may only evict records of its own class or lower."""
+
+DIALECTS = ("default", "cn-rsu")
+PROTOCOLS = ("3.1.1", "5")
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Upload only when the JER value at ``path`` (dotted, e.g. ``coreData.speed``) passes."""
+
+    path: str
+    min: float | None = None
+    max: float | None = None
+    equals: Any = None
+
+    @classmethod
+    def from_table(cls, t: Table) -> Self:
+        out = cls(
+            path=t.string("path"),
+            min=t.number("min", None),
+            max=t.number("max", None),
+            equals=t.raw("equals", None),
+        )
+        t.done()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPolicy:
+    """What to upload of one message type (short name: BSM, MAP, SPAT, RSI, RSM ...).
+
+    The knobs of the RSU-to-center CONFIG: ``sample`` is sampleRate (1 in N), ``sample_mode``
+    ``by_id`` keeps only the senders in ``ids`` (hex of the temporary id), ``rate_limit`` is
+    upLimit (records per second, 0 = no cap) and ``filters`` are upFilters.
+    """
+
+    enabled: bool = True
+    sample: int = 1
+    sample_mode: str = "all"
+    ids: tuple[str, ...] = ()
+    rate_limit: float = 0.0
+    filters: tuple[Filter, ...] = ()
+    batch: bool = False
+    priority: int = 0
+
+    @classmethod
+    def from_table(cls, t: Table, *, batch_default: bool = False) -> Self:
+        out = cls(
+            enabled=t.boolean("enabled", True),
+            sample=t.integer("sample", 1, lo=1, hi=1_000_000),
+            sample_mode=t.string("sample_mode", "all", choices=("all", "by_id")),
+            ids=tuple(i.lower() for i in t.array("ids", [], of=str)),
+            rate_limit=t.number("rate_limit", 0.0, lo=0.0),
+            filters=tuple(Filter.from_table(f) for f in t.tables("filters")),
+            batch=t.boolean("batch", batch_default),
+            priority=PRIORITIES[t.string("priority", "bulk", choices=tuple(PRIORITIES))],
+        )
+        t.done()
+        return out
+
+
+BATCHED_BY_DEFAULT = frozenset({"BSM", "PSM"})
+
+
+def default_policy(short_name: str) -> UploadPolicy:
+    return UploadPolicy(batch=short_name in BATCHED_BY_DEFAULT)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerUrl:
+    tls: bool
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, url: str, where: str = "uplink.broker") -> Self:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ConfigError(where, f"expected mqtt://host[:port] or mqtts://..., got {url!r}")
+        tls = parts.scheme == "mqtts"
+        try:
+            port = parts.port or (8883 if tls else 1883)
+        except ValueError as err:
+            raise ConfigError(where, f"bad port in {url!r}") from err
+        return cls(tls=tls, host=parts.hostname, port=port)
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    check_hostname: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolLimits:
+    max_bytes: int = 500 * 1024 * 1024
+    max_age_s: float = 72 * 3600.0
+    critical_max_age_s: float = 30 * 24 * 3600.0
+    sync: str = "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class UplinkConfig:
+    rsu_id: str
+    broker: BrokerUrl
+    protocol: str = "3.1.1"
+    client_id: str = ""
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    username: str | None = None
+    password_file: str | None = None
+    password_credential: str | None = None
+    keepalive: int = 30
+    dialect: str = "default"
+    esn: str = ""
+    spool_path: str = "/var/lib/rsu/spool.db"
+    spool: SpoolLimits = field(default_factory=SpoolLimits)
+    batch_max: int = 100
+    batch_max_bytes: int = 256 * 1024
+    inflight: int = 64
+    queue_size: int = 20_000
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 60.0
+    heartbeat_s: float = 10.0
+    running_info_s: float = 60.0
+    max_command_bytes: int = 256 * 1024
+    policies: dict[str, UploadPolicy] = field(default_factory=dict)
+
+    def policy(self, short_name: str) -> UploadPolicy:
+        return self.policies.get(short_name) or default_policy(short_name)
+
+    @classmethod
+    def from_table(cls, t: Table, rsu_id: str) -> Self:
+        broker = BrokerUrl.parse(t.string("broker", "mqtt://127.0.0.1:1883"), t.where("broker"))
+        out = cls(
+            rsu_id=rsu_id,
+            broker=broker,
+            protocol=t.string("protocol", "3.1.1", choices=PROTOCOLS),
+            client_id=t.string("client_id", f"rsu-{rsu_id}"),
+            tls=_tls_from(t),
+            username=t.string("username", None),
+            password_file=t.string("password_file", None),
+            password_credential=t.string("password_credential", None),
+            keepalive=t.integer("keepalive", 30, lo=5, hi=3600),
+            dialect=t.string("dialect", "default", choices=DIALECTS),
+            esn=t.string("esn", rsu_id),
+            spool_path=t.string("spool_path", "/var/lib/rsu/spool.db"),
+            spool=_spool_from(t),
+            batch_max=t.integer("batch_max", 100, lo=1, hi=10_000),
+            batch_max_bytes=t.integer("batch_max_bytes", 256 * 1024, lo=1024, hi=64 * 1024**2),
+            inflight=t.integer("inflight", 64, lo=1, hi=65_000),
+            queue_size=t.integer("queue_size", 20_000, lo=10, hi=10_000_000),
+            reconnect_min_s=t.number("reconnect_min_s", 0.5, lo=0.01),
+            reconnect_max_s=t.number("reconnect_max_s", 60.0, lo=0.1),
+            heartbeat_s=t.number("heartbeat_s", 10.0, lo=0.0),
+            running_info_s=t.number("running_info_s", 60.0, lo=0.0),
+            max_command_bytes=t.integer("max_command_bytes", 256 * 1024, lo=64),
+            policies=_policies_from(t.table("policy")),
+        )
+        t.done()
+        return out
+
+    def read_password(self) -> str | None:
+        """The password from ``password_file`` or a systemd credential (CREDENTIALS_DIRECTORY)."""
+        if self.password_file:
+            return _read_secret(Path(self.password_file), "uplink.password_file")
+        if self.password_credential:
+            base = os.environ.get("CREDENTIALS_DIRECTORY")
+            if not base:
+                raise ConfigError(
+                    "uplink.password_credential", "CREDENTIALS_DIRECTORY is not set (no systemd?)"
+                )
+            return _read_secret(Path(base) / self.password_credential, "uplink.password_credential")
+        return None
+
+
+def _read_secret(path: Path, where: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as err:
+        raise ConfigError(where, f"cannot read {path}: {err.strerror}") from err
+
+
+def _tls_from(t: Table) -> TlsConfig:
+    return TlsConfig(
+        ca_file=t.string("ca_file", None),
+        cert_file=t.string("cert_file", None),
+        key_file=t.string("key_file", None),
+        check_hostname=t.boolean("tls_check_hostname", True),
+    )
+
+
+def _spool_from(t: Table) -> SpoolLimits:
+    return SpoolLimits(
+        max_bytes=int(t.number("spool_max_mb", 500.0, lo=0.01) * 1024 * 1024),
+        max_age_s=t.number("spool_max_age_hours", 72.0, lo=0.0) * 3600.0,
+        critical_max_age_s=t.number("spool_critical_max_age_hours", 720.0, lo=0.0) * 3600.0,
+        sync=t.string("spool_sync", "normal", choices=("normal", "full")),
+    )
+
+
+def _policies_from(t: Table) -> dict[str, UploadPolicy]:
+    out: dict[str, UploadPolicy] = {}
+    for name in list(t.data):
+        batch_default = name in BATCHED_BY_DEFAULT
+        out[name] = UploadPolicy.from_table(t.table(name), batch_default=batch_default)
+    t.done()
+    return out
+
+
+def read_uplink_config(data: dict[str, Any]) -> UplinkConfig:
+    """``[rsu] id`` and the ``[uplink]`` table of a whole config file (other tables ignored)."""
+    rsu = Table(data.get("rsu"), "rsu")
+    rsu_id = rsu.string("id")
+    if not rsu_id or "/" in rsu_id or "+" in rsu_id or "#" in rsu_id:
+        raise ConfigError("rsu.id", f"not usable in MQTT topics: {rsu_id!r}")
+    return UplinkConfig.from_table(Table(data.get("uplink"), "uplink"), rsu_id)
+
+
+def load_uplink_config(path: str) -> UplinkConfig:
+    """Read a TOML file and return its uplink config."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError("", f"cannot read config {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("", f"{path}: {err}") from err
+    return read_uplink_config(data)
