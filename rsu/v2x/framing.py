@@ -85,8 +85,8 @@ def j2735_frame_length(data: bytes, offset: int = 0, end: int | None = None) -> 
 
 
 def looks_like_j2735(data: bytes, offset: int = 0) -> bool:
-    """First octet 0 (extension bit clear, messageId < 256) and at least 3 octets."""
-    return len(data) >= offset + 3 and data[offset] == 0
+    """First octet 0: extension bit clear, messageId < 256."""
+    return len(data) > offset and data[offset] == 0
 
 
 def unwrap(data: bytes, *, standard: str = "j2735") -> Unwrapped:
@@ -198,19 +198,32 @@ def _truncated(layers: _Layers) -> bool:
 
 def _finish(data: bytes, layers: _Layers, standard: str) -> Unwrapped:
     """Cut the frame out of the payload span and describe the envelope."""
-    start = layers.start
+    stop = layers.end
     if standard == "j2735":
-        if not looks_like_j2735(data, start):
-            where = "1609.2 payload" if layers.dot2 else "WSM data" if layers.wsmp else "input"
+        try:
+            stop = _j2735_end(data, layers)
+        except FramingError as err:
+            if not _truncated(layers):
+                raise
+            cut = "; ".join(_envelope(data, layers, layers.end).notes)
             raise FramingError(
-                f"{where} is not a J2735 MessageFrame (starts {data[start : start + 4].hex(' ')})",
-                bit_offset=start * 8,
+                f"truncated: {cut}; no whole MessageFrame inside ({err.reason})",
+                bit_offset=err.bit_offset,
                 data=data,
-            )
-        stop = start + j2735_frame_length(data, start, layers.end)
-    else:
-        stop = layers.end
-    return Unwrapped(data[start:stop], _envelope(data, layers, stop))
+            ) from err
+    return Unwrapped(data[layers.start : stop], _envelope(data, layers, stop))
+
+
+def _j2735_end(data: bytes, layers: _Layers) -> int:
+    start = layers.start
+    if not looks_like_j2735(data, start):
+        where = "1609.2 payload" if layers.dot2 else "WSM data" if layers.wsmp else "input"
+        raise FramingError(
+            f"{where} is not a J2735 MessageFrame (starts {data[start : start + 4].hex(' ')})",
+            bit_offset=start * 8,
+            data=data,
+        )
+    return start + j2735_frame_length(data, start, layers.end)
 
 
 def _envelope(data: bytes, layers: _Layers, stop: int) -> Envelope:
