@@ -1,0 +1,154 @@
+"""``[[broadcast.messages]]``: store-and-repeat entries from files (UPER hex or JER JSON).
+
+```toml
+[[broadcast.messages]]
+name = "map-main"
+file = "configs/examples/map.hex"   # UPER hex, or .json: JER of the whole MessageFrame
+psid = 0xE0000017
+channel = 183
+interval_ms = 1000
+priority = 7                        # optional
+start = "2026-11-25T16:00:00Z"      # optional UTC window
+stop = "2026-11-25T18:00:00Z"
+```
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+from rsu.broadcast.scheduler import BroadcastMessage
+from rsu.config.fields import Table
+from rsu.errors import ConfigError, RsuError
+from rsu.v2x.names import J2735_MESSAGES, short_name
+
+
+def _utc(text: str | None, where: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise ConfigError(where, f"expected an ISO 8601 UTC time, got {text!r}") from err
+    if stamp.tzinfo is None:
+        raise ConfigError(where, "needs a time zone (e.g. a trailing Z)")
+    return stamp.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageConfig:
+    """One ``[[broadcast.messages]]`` table."""
+
+    name: str
+    file: str
+    psid: int
+    channel: int = 183
+    interval_ms: int = 1000
+    priority: int = 7
+    start: float | None = None
+    stop: float | None = None
+    where: str = "broadcast.messages"
+
+    @classmethod
+    def from_table(cls, t: Table) -> Self:
+        cfg = cls(
+            name=t.string("name"),
+            file=t.string("file"),
+            psid=t.integer("psid", lo=0, hi=0xEFFFFFFF),
+            channel=t.integer("channel", 183, lo=0, hi=255),
+            interval_ms=t.integer("interval_ms", 1000, lo=10, hi=3_600_000),
+            priority=t.integer("priority", 7, lo=0, hi=7),
+            start=_utc(t.string("start", None), t.where("start")),
+            stop=_utc(t.string("stop", None), t.where("stop")),
+            where=t.path,
+        )
+        t.done()
+        return cfg
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastConfig:
+    """``[broadcast]``: the table bound and the configured messages."""
+
+    messages: tuple[MessageConfig, ...] = ()
+    max_entries: int = 256
+
+    @classmethod
+    def from_table(cls, t: Table) -> Self:
+        messages = tuple(MessageConfig.from_table(m) for m in t.tables("messages"))
+        names = [m.name for m in messages]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ConfigError(f"{t.where('messages')}[{i}].name", f"duplicate {name!r}")
+        cfg = cls(messages, t.integer("max_entries", 256, lo=1, hi=10_000))
+        t.done()
+        return cfg
+
+
+def load_message(cfg: MessageConfig, base: Path, encoder: Any = None) -> BroadcastMessage:
+    """Read ``cfg.file`` (relative to ``base``) into a ``BroadcastMessage``.
+
+    ``.json`` files hold the JER of a whole MessageFrame and need ``encoder`` (the codec's
+    ``encode``) to be checked here; anything else is UPER hex (whitespace and ``#`` comment
+    lines ignored). Errors are ``ConfigError`` naming ``broadcast.messages[i].file``.
+    """
+    where = f"{cfg.where}.file"
+    path = base / cfg.file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(where, f"cannot read {path}: {err.strerror}") from err
+    common: dict[str, Any] = {
+        "key": cfg.name,
+        "psid": cfg.psid,
+        "channel": cfg.channel,
+        "interval_ms": cfg.interval_ms,
+        "priority": cfg.priority,
+        "start": cfg.start,
+        "stop": cfg.stop,
+    }
+    if path.suffix == ".json":
+        frame = _load_jer(text, where)
+        if encoder is not None:
+            try:
+                encoder(frame)
+            except RsuError as err:
+                raise ConfigError(where, f"{path}: {err}") from err
+        mtype = _type_name(frame.get("messageId"))
+        return BroadcastMessage(frame_jer=frame, message_type=mtype, **common)
+    payload = _load_hex(text, where)
+    mid = int.from_bytes(payload[:2], "big") & 0x7FFF if len(payload) >= 2 else None
+    return BroadcastMessage(payload=payload, message_type=_type_name(mid), **common)
+
+
+def _type_name(message_id: object) -> str:
+    name = J2735_MESSAGES.get(message_id) if isinstance(message_id, int) else None
+    return short_name(name) if name else ""
+
+
+def _load_jer(text: str, where: str) -> dict[str, Any]:
+    try:
+        frame = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(where, f"invalid JSON: {err}") from err
+    if not isinstance(frame, dict) or "messageId" not in frame or "value" not in frame:
+        raise ConfigError(
+            where, 'expected the JER of a MessageFrame: {"messageId": .., "value": ..}'
+        )
+    return frame
+
+
+def _load_hex(text: str, where: str) -> bytes:
+    lines = [line.split("#", 1)[0] for line in text.splitlines()]
+    digits = "".join("".join(lines).split())
+    try:
+        payload = bytes.fromhex(digits)
+    except ValueError as err:
+        raise ConfigError(where, f"invalid hex: {err}") from err
+    if not payload:
+        raise ConfigError(where, "file holds no bytes")
+    return payload
