@@ -212,6 +212,46 @@ def test_signed_data_with_trailing_bytes_after_the_frame_inside_the_payload() ->
     assert found.envelope.trailing == 2 + 11 + 9 + 66
 
 
+def _explicit_certificate() -> bytes:
+    """An explicit certificate using the optional parts real traffic here does not."""
+    h = bytes.fromhex
+    region = h("83 0101 82 0348 0101 07 0102 0001 0002")  # countryAndSubregions
+    app = h("0101 80 0120 80 02abcd")  # one PsidSsp with an opaque SSP
+    issue = h("0101 e0 80 0101 80 0120 80 0101 01ff 0102 0100 80")  # explicit, all DEFAULTs
+    enc_key = h("00 80 82") + bytes(32)  # aes128Ccm, eciesNistP256 compressed-y-0
+    verify = h("80 80 84") + bytes(64)  # verificationKey ecdsaNistP256 uncompressed
+    flags = h("020780 0180")  # extension additions: flags present
+    tbs = (
+        h("fb 8104") + b"test" + h("000000 0001 20000000 84 0010")
+        + region + h("a0") + app + issue + enc_key + verify + flags
+    )  # fmt: skip
+    return h("80 03 00 81 00") + tbs + h("80 80") + bytes(64)
+
+
+def test_certificate_signer_with_every_optional_part_is_walked_to_its_end() -> None:
+    frame, cert = _bsm(), _explicit_certificate()
+    header_all = (
+        bytes.fromhex("fe 0120") + (7).to_bytes(8, "big") + bytes(8 + 10 + 3)
+        + bytes.fromhex("00 0000000001 81 80") + bytes(16) + bytes.fromhex("020580 03aabbcc")
+    )  # fmt: skip
+    inner = bytes([0x03, 0x80, len(frame)]) + frame
+    signature = bytes([0x81, 0x82]) + bytes(range(64))  # brainpoolP256r1, compressed-y-0 rSig
+    data = bytes([0x03, 0x81, 0x00, 0x40]) + inner + header_all + b"\x81\x01\x01" + cert + signature
+    env = unwrap(data).envelope
+    assert (env.signer_kind, env.signer_certificate) == ("certificate", cert)
+    assert (env.signature, env.generation_time, env.psid) == (signature, 7, 32)
+    assert env.trailing == len(data) - len(inner) - 4
+
+
+def test_signed_data_nested_too_deeply_is_refused() -> None:
+    data = _bsm()
+    data = bytes([0x03, 0x80, len(data)]) + data
+    for _ in range(4):
+        data = bytes([0x03, 0x81, 0x00, 0x40]) + data + bytes.fromhex("000120 82 8080") + bytes(64)
+    with pytest.raises(FramingError, match="nested too deeply"):
+        unwrap(data)
+
+
 def test_encrypted_data_is_reported_as_unreadable() -> None:
     with pytest.raises(FramingError, match="encryptedData"):
         unwrap(bytes([0x03, 0x82, 0x01, 0x00, 0x00, 0x00]))
