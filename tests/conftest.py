@@ -1,0 +1,111 @@
+"""Shared fixtures. ``mosquitto``: a real broker on a free loopback port (started per test)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Broker:
+    """A mosquitto process: ``start``/``stop``/``kill``; keeps its port across restarts."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    tls: tuple[Path, Path, Path] | None = None
+    """(ca, server cert, server key) for an mqtts listener."""
+    passwords: Path | None = None
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    def _config(self) -> Path:
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "persistence false",
+            "log_dest stderr",
+            "max_queued_messages 100000",
+            "max_inflight_messages 0",
+        ]
+        if self.passwords is not None:
+            lines += ["allow_anonymous false", f"password_file {self.passwords}"]
+        else:
+            lines.append("allow_anonymous true")
+        if self.tls is not None:
+            ca, cert, key = self.tls
+            lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
+        path = self.workdir / "mosquitto.conf"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def start(self) -> Broker:
+        conf = self._config()
+        log = open(self.workdir / "mosquitto.log", "ab")  # noqa: SIM115 - owned by the process
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError((self.workdir / "mosquitto.log").read_text()[-2000:])
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("mosquitto did not start listening")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture
+def broker_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
+    """Make brokers (not started) whose processes are cleaned up after the test."""
+    made: list[Broker] = []
+
+    def make(**kwargs: object) -> Broker:
+        workdir = tmp_path / f"broker{len(made)}"
+        workdir.mkdir()
+        broker = Broker(workdir, **kwargs)  # type: ignore[arg-type]
+        made.append(broker)
+        return broker
+
+    yield make
+    for broker in made:
+        broker.stop()
+
+
+@pytest.fixture
+def mosquitto(broker_factory: Callable[..., Broker]) -> Broker:
+    """A started plain-MQTT broker, anonymous access."""
+    return broker_factory().start()

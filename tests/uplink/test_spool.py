@@ -1,0 +1,146 @@
+"""The spool: pure room planning and chunking, then the real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from rsu.uplink.config import SpoolLimits
+from rsu.uplink.records import BULK, CRITICAL, NORMAL, Record
+from rsu.uplink.spool import ROW_OVERHEAD, Spool, chunk, plan_room
+
+
+def rec(
+    i: int, stream: str = "v2x/BSM", prio: int = BULK, batch: bool = False, pad: int = 0
+) -> Record:
+    # random padding: zlib must not squeeze it away
+    body = {"id": f"id-{stream}-{i}", "pad": random.randbytes(pad // 2).hex()}
+    return Record(f"id-{stream}-{i}", stream, body, prio, batch)
+
+
+def ids_of(payload: bytes) -> list[str]:
+    body = json.loads(payload)
+    return [b["id"] for b in (body if isinstance(body, list) else [body])]
+
+
+def test_plan_room_frees_lowest_class_first() -> None:
+    assert plan_room([50, 30, 20], 10, CRITICAL, 100) == [10, 0, 0]
+    assert plan_room([5, 30, 60], 10, CRITICAL, 100) == [5, 0, 0]
+    assert plan_room([0, 30, 60], 20, CRITICAL, 100) == [0, 10, 0]
+
+
+def test_plan_room_never_evicts_a_higher_class_for_bulk() -> None:
+    assert plan_room([0, 0, 95], 10, BULK, 100) is None
+    assert plan_room([3, 40, 55], 10, NORMAL, 100) == [3, 5, 0]
+    assert plan_room([0, 0, 95], 10, NORMAL, 100) is None
+
+
+def test_plan_room_fits_without_eviction_and_rejects_oversize() -> None:
+    assert plan_room([10, 10, 10], 10, BULK, 100) == [0, 0, 0]
+    assert plan_room([0, 0, 0], 101, CRITICAL, 100) is None
+
+
+def test_chunk_batches_per_stream_in_order() -> None:
+    records = [
+        rec(0, batch=True),
+        rec(0, "events"),
+        rec(1, batch=True),
+        rec(2, batch=True),
+        rec(0, "v2x/PSM", batch=True),
+        rec(3, batch=True),
+    ]
+    rows = chunk(records, batch_max=3, batch_max_bytes=10_000, sizes=[10] * len(records))
+    assert rows == [[0, 2, 3], [1], [4], [5]]
+
+
+def test_chunk_respects_byte_cap() -> None:
+    records = [rec(i, batch=True) for i in range(4)]
+    assert chunk(records, 100, 25, [10, 10, 10, 10]) == [[0, 1], [2, 3]]
+
+
+def test_rows_come_back_in_order_and_ack_deletes(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db")
+    spool.append([rec(i) for i in range(5)], now=1.0)
+    spool.append([rec(i, "events", CRITICAL) for i in range(2)], now=2.0)
+    rows = spool.fetch(0, 100)
+    assert [ids_of(r.payload)[0] for r in rows] == [
+        *(f"id-v2x/BSM-{i}" for i in range(5)),
+        "id-events-0",
+        "id-events-1",
+    ]
+    spool.ack([rows[0].seq, rows[5].seq])
+    assert spool.pending_records == 5
+    assert [r.seq for r in spool.fetch(0, 100)] == [
+        r.seq for r in rows if r not in (rows[0], rows[5])
+    ]
+
+
+def test_batched_rows_keep_every_record_id(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", batch_max=50)
+    spool.append([rec(i, batch=True) for i in range(120)], now=1.0)
+    rows = spool.fetch(0, 100)
+    assert [r.n for r in rows] == [50, 50, 20]
+    assert [i for r in rows for i in ids_of(r.payload)] == [f"id-v2x/BSM-{i}" for i in range(120)]
+
+
+def test_backlog_survives_reopen_with_same_ids_and_counters(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    spool = Spool(path, SpoolLimits(max_bytes=6000))
+    spool.append([rec(i, pad=500) for i in range(20)], now=1.0)
+    before = spool.stats()
+    spool.close()  # (a kill -9 keeps the same state: every append is one committed transaction)
+    again = Spool(path, SpoolLimits(max_bytes=6000))
+    after = again.stats()
+    assert after.pending == before.pending > 0
+    assert after.dropped == before.dropped
+    assert after.dropped["size:v2x/BSM"] == 20 - after.pending
+    assert again.usage == spool.usage
+    kept = [i for r in again.fetch(0, 100) for i in ids_of(r.payload)]
+    assert kept == [f"id-v2x/BSM-{i}" for i in range(20 - after.pending, 20)]
+
+
+def test_full_spool_drops_new_bulk_but_never_critical_for_bulk(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", SpoolLimits(max_bytes=4000))
+    spool.append([rec(i, "events", CRITICAL, pad=300) for i in range(20)], now=1.0)
+    critical = spool.stats().streams["events"]
+    assert spool.append([rec(i, pad=2000) for i in range(3)], now=2.0) == 0
+    assert spool.append([rec(i, pad=300) for i in range(10, 15)], now=3.0) >= 1
+    st = spool.stats()
+    assert st.streams["events"] == critical
+    assert st.dropped["full:v2x/BSM"] == 3
+    kept = st.streams.get("v2x/BSM", 0)
+    assert kept + st.dropped.get("size:v2x/BSM", 0) == 5
+    assert sum(spool.usage) <= 4000
+
+
+def test_critical_evicts_bulk_first(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", SpoolLimits(max_bytes=4000))
+    spool.append([rec(i, pad=300) for i in range(10)], now=1.0)
+    spool.append([rec(i, "events", CRITICAL, pad=300) for i in range(8)], now=2.0)
+    st = spool.stats()
+    assert st.streams["events"] == 8
+    assert "size:events" not in st.dropped
+    assert st.dropped["size:v2x/BSM"] == 10 - st.streams.get("v2x/BSM", 0) > 0
+    assert sum(spool.usage) <= 4000
+
+
+def test_age_bound_drops_old_bulk_keeps_critical_longer(tmp_path: Path) -> None:
+    limits = SpoolLimits(max_age_s=100.0, critical_max_age_s=1000.0)
+    spool = Spool(tmp_path / "s.db", limits)
+    spool.append([rec(0), rec(0, "events", CRITICAL)], now=0.0)
+    spool.append([rec(1)], now=150.0)
+    assert spool.expire(now=200.0) == 1
+    assert spool.stats().streams == {"events": 1, "v2x/BSM": 1}
+    assert spool.expire(now=1500.0) == 2
+    assert spool.stats().dropped == {"age:events": 1, "age:v2x/BSM": 2}
+    assert spool.usage == [0, 0, 0]
+
+
+def test_usage_counts_payload_plus_row_overhead(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db")
+    spool.append([rec(0)], now=0.0)
+    (row,) = spool.fetch(0, 1)
+    assert spool.usage[BULK] > ROW_OVERHEAD
+    spool.ack([row.seq])
+    assert spool.usage == [0, 0, 0]
