@@ -259,5 +259,6 @@ def _envelope(data: bytes, layers: _Layers, stop: int) -> Envelope:
         signer_certificate=dot2.signer_certificate if dot2 is not None else None,
         signature=dot2.signature if dot2 is not None else None,
         to_be_signed=dot2.to_be_signed if dot2 is not None else None,
+        truncated=_truncated(layers),
         notes=tuple(notes),
     )

@@ -47,6 +47,9 @@ class Envelope:
     """The encoded 1609.2 Signature (COER), kept for verification."""
     to_be_signed: bytes | None = None
     """The encoded ToBeSignedData, the input of signature verification."""
+    truncated: bool = False
+    """The WSM or 1609.2 data was cut short after a complete MessageFrame (signer and
+    signature then lost); ``notes`` says where."""
     notes: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +71,8 @@ class Envelope:
             out["offset"] = self.offset
         if self.trailing:
             out["trailing"] = self.trailing
+        if self.truncated:
+            out["truncated"] = True
         return out
 
 
