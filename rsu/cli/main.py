@@ -22,6 +22,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "encode",
     "replay",
     "spool",
+    "camera",
+    "calibrate",
 )
 
 

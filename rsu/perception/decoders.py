@@ -290,13 +290,23 @@ def _concat(parts: list[Candidates]) -> Candidates:
     )
 
 
-def nms(c: Candidates, iou_threshold: float, max_detections: int = 100) -> Candidates:
-    """Greedy per-class non-maximum suppression; the result is sorted by score."""
+def nms(
+    c: Candidates,
+    iou_threshold: float,
+    max_detections: int = 100,
+    groups: npt.NDArray[np.int64] | None = None,
+) -> Candidates:
+    """Greedy non-maximum suppression per class; the result is sorted by score.
+
+    ``groups`` (class id -> group id) suppresses across the classes of one group, so a van
+    scored as both car and truck stays one object.
+    """
     if len(c.scores) == 0:
         return c
     order = np.argsort(-c.scores, kind="stable")[: max(1000, max_detections)]
-    # Offsetting each class far apart makes one pass class-aware.
-    shift = (c.class_ids[order] * (float(c.boxes.max()) + 1.0))[:, None].astype(np.float32)
+    # Offsetting each class (group) far apart makes one pass class-aware.
+    key = c.class_ids[order] if groups is None else groups[c.class_ids[order]]
+    shift = (key * (float(np.abs(c.boxes).max()) + 1.0))[:, None].astype(np.float32)
     b = c.boxes[order] + shift
     area = (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
     keep: list[int] = []

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import structlog
 
 from rsu.config.fields import Table
@@ -62,6 +63,8 @@ class DetectorConfig:
     score_threshold: float = 0.35
     iou_threshold: float = 0.5
     max_detections: int = 100
+    nms_groups: tuple[tuple[str, ...], ...] = (("car", "bus", "truck"),)
+    """Classes suppressed against each other (one object scored as car and truck)."""
     threads: int = 1
     provider: str = "CPUExecutionProvider"
     options: tuple[tuple[str, Any], ...] = ()
@@ -103,6 +106,9 @@ class DetectorConfig:
             score_threshold=t.number("score_threshold", 0.35),
             iou_threshold=t.number("iou_threshold", 0.5),
             max_detections=t.integer("max_detections", 100, lo=1),
+            nms_groups=tuple(
+                tuple(str(x) for x in g) for g in t.array("nms_groups", [["car", "bus", "truck"]])
+            ),
             threads=t.integer("threads", 1, lo=1, hi=64),
             provider=t.string("provider", "CPUExecutionProvider"),
             options=tuple(sorted(options.items())),
@@ -148,6 +154,7 @@ class OnnxDetector:
         )
         self._classes = class_map(config.labels, config.classes)
         self._keep_ids = np.array(sorted(self._classes), dtype=np.int64)
+        self._groups = nms_group_ids(config.labels, config.nms_groups)
         if len(self._keep_ids) == 0:
             raise ModelError(
                 f"model {self.name}: none of classes {config.classes} is a label of the model"
@@ -181,7 +188,7 @@ class OnnxDetector:
         self._frames += 1
         self._total_ms += self._last_ms
         cand = self._decoder.decode(outputs, self._keep_ids, cfg.score_threshold)
-        cand = nms(cand, cfg.iou_threshold, cfg.max_detections)
+        cand = nms(cand, cfg.iou_threshold, cfg.max_detections, self._groups)
         boxes = transform.boxes_to_image(cand.boxes)
         return tuple(
             Detection(self._classes[int(cid)], int(cid), float(s), Box(*(float(v) for v in b)))
@@ -191,6 +198,19 @@ class OnnxDetector:
     def stats(self) -> DetectorStats:
         mean = self._total_ms / self._frames if self._frames else 0.0
         return DetectorStats(self._frames, self._last_ms, mean)
+
+
+def nms_group_ids(
+    labels: tuple[str, ...], groups: tuple[tuple[str, ...], ...]
+) -> npt.NDArray[np.int64]:
+    """Class id -> NMS group id: classes of one group share the id of its first member."""
+    ids = np.arange(len(labels), dtype=np.int64)
+    index = {name: i for i, name in enumerate(labels)}
+    for group in groups:
+        members = [index[name] for name in group if name in index]
+        for m in members:
+            ids[m] = members[0]
+    return ids
 
 
 def _open_session(config: DetectorConfig) -> tuple[Any, str]:
