@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,8 @@ class Broker:
     tls: tuple[Path, Path, Path] | None = None
     """(ca, server cert, server key) for an mqtts listener."""
     passwords: Path | None = None
+    persistent: bool = False
+    """Keep sessions and queued messages across a graceful restart (SIGTERM)."""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -39,11 +42,13 @@ class Broker:
     def _config(self) -> Path:
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "persistence false",
             "log_dest stderr",
+            f"user {getpass.getuser()}",  # as root, mosquitto would drop to "mosquitto"
             "max_queued_messages 100000",
             "max_inflight_messages 0",
         ]
+        if self.persistent:
+            lines += ["persistence true", f"persistence_location {self.workdir}/"]
         if self.passwords is not None:
             lines += ["allow_anonymous false", f"password_file {self.passwords}"]
         else:

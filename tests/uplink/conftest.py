@@ -31,13 +31,22 @@ def wait_until(pred: Callable[[], bool], timeout: float = 10.0, step: float = 0.
 class Collector:
     """A paho subscriber that keeps every message; ``records`` flattens batched payloads."""
 
-    def __init__(self, url: str, topics: list[str], **tls: Any) -> None:
+    def __init__(
+        self, url: str, topics: list[str], persistent: bool = False, auth: Any = None, **tls: Any
+    ) -> None:
         host_port = url.split("://", 1)[1]
         host, port = host_port.rsplit(":", 1)
         self.messages: list[tuple[str, bytes, bool]] = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"collector-{id(self)}")
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"collector-{len(topics)}-{persistent}",
+            clean_session=not persistent,
+        )
+        self.client.reconnect_delay_set(0.05, 0.5)
+        if auth is not None:
+            self.client.username_pw_set(*auth)
         if tls:
             self.client.tls_set(**tls)
         self.client.on_connect = lambda c, u, f, rc, p: [c.subscribe(t, qos=1) for t in topics]
@@ -68,6 +77,9 @@ class Collector:
     def publish(self, topic: str, payload: bytes | str) -> None:
         self.client.publish(topic, payload, qos=1).wait_for_publish(5.0)
 
+    def ids(self, prefix: str = "") -> list[str]:
+        return [r["id"] for r in self.records(prefix)]
+
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
@@ -77,8 +89,8 @@ class Collector:
 def collect() -> Iterator[Callable[..., Collector]]:
     made: list[Collector] = []
 
-    def make(url: str, topics: list[str] | None = None, **tls: Any) -> Collector:
-        c = Collector(url, topics or ["#"], **tls)
+    def make(url: str, topics: list[str] | None = None, **kwargs: Any) -> Collector:
+        c = Collector(url, topics or ["#"], **kwargs)
         made.append(c)
         return c
 
