@@ -7,6 +7,10 @@ octet. The WSMP-T-Header follows: for TPID 0/1 a p-encoded PSID, for TPID 2/3 so
 destination ports; TPID 1/3 add another extension field; then the WSM length. Counts and
 lengths use 1609.3's own 1- or 2-octet form (8.1.3). The WSM data (normally an IEEE 1609.2
 ``Ieee1609Dot2Data``) follows.
+
+Radios built to 1609.3-2010 send version 2 instead: the version octet (2), the p-encoded
+PSID, optional channel number / data rate / transmit power elements (id, one-octet length,
+value), the WAVE element id 128 (WSM), a two-octet WSM length and the data. Both are read.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass, field
 from rsu.v2x.coer import Reader, count_field, pdecode_psid
 
 VERSION = 3
+VERSION_2010 = 2
+_WSM_ELEMENT_2010 = 128
 ELEMENT_NAMES = {4: "tx_power", 15: "channel", 16: "data_rate", 23: "channel_load"}
 """WAVE element ids seen in WSMP headers (1609.3 Table 20)."""
 
@@ -26,6 +32,7 @@ class WsmpHeader:
 
     subtype: int
     tpid: int
+    """0 (PSID) for version 2 headers, which have no TPID."""
     psid: int | None
     """Integer PSID (not p-encoded): ``20`` -> 0x20, ``80 02`` -> 0x82."""
     start: int
@@ -37,6 +44,7 @@ class WsmpHeader:
     ports: tuple[int, int] | None = None
     elements: tuple[tuple[int, bytes], ...] = field(default=())
     """WAVE information elements of the N- and T-header extensions: (element id, value)."""
+    version: int = VERSION
 
     @property
     def truncated(self) -> bool:
@@ -49,6 +57,8 @@ def looks_like_wsmp(data: bytes, pos: int) -> bool:
     if len(data) < pos + 4:
         return False
     first = data[pos]
+    if first == VERSION_2010:
+        return len(data) >= pos + 5
     if first == 0x03:
         return data[pos + 1] <= 5
     return first == 0x0B
@@ -58,6 +68,8 @@ def parse_wsmp(data: bytes, pos: int = 0) -> WsmpHeader:
     """Parse the WSMP v3 header at ``data[pos:]`` (raises ``FramingError``)."""
     r = Reader(data, pos)
     first = r.u8("WSMP N-header")
+    if first == VERSION_2010:
+        return _parse_2010(r, pos)
     version, subtype = first & 0x07, first >> 4
     if version != VERSION:
         raise r.fail(f"WSMP version {version}, expected 3", pos)
@@ -97,3 +109,24 @@ def _extension(r: Reader, what: str) -> list[tuple[int, bytes]]:
         element = r.u8(f"{what} element id")
         out.append((element, r.take(count_field(r, f"{what} length"), f"{what} element")))
     return out
+
+
+def _parse_2010(r: Reader, pos: int) -> WsmpHeader:
+    """1609.3-2010 (version 2): PSID, channel/rate/power elements, WSM element id, length."""
+    psid, size = pdecode_psid(r.data, r.pos)
+    r.skip(size, "WSMP PSID")
+    elements: list[tuple[int, bytes]] = []
+    while True:
+        at = r.pos
+        element = r.u8("WSMP element id")
+        if element == _WSM_ELEMENT_2010:
+            break
+        if element not in ELEMENT_NAMES or len(elements) == len(ELEMENT_NAMES):
+            raise r.fail(f"WSMP version 2: unexpected element id {element}", at)
+        elements.append((element, r.take(r.u8("WSMP element length"), "WSMP element")))
+    length = r.uint(2, "WSM length")
+    return WsmpHeader(
+        subtype=0, tpid=0, psid=psid, start=pos, data_start=r.pos, length=length,
+        data_end=min(len(r.data), r.pos + length), elements=tuple(elements),
+        version=VERSION_2010,
+    )  # fmt: skip

@@ -164,6 +164,21 @@ def test_wsmp_in_front_of_a_bare_frame() -> None:
     assert (found.envelope.kind, found.envelope.wsmp_psid, found.envelope.offset) == ("bare", 32, 4)
 
 
+def test_wsmp_version_2_of_1609_3_2010() -> None:
+    frame = _bsm()
+    wsm = bytes([0x03, 0x80, len(frame)]) + frame
+    header = bytes.fromhex("02 20 0f01ac 1001 0c 0401 14 80") + len(wsm).to_bytes(2, "big")
+    found = unwrap(header + wsm)
+    assert found.frame == frame
+    assert (found.envelope.kind, found.envelope.wsmp_psid) == ("unsecured", 0x20)
+    assert found.envelope.wsmp_header == header
+
+
+def test_wsmp_version_2_with_an_unknown_element_is_a_framing_error() -> None:
+    with pytest.raises(FramingError, match="unexpected element id 99"):
+        unwrap(bytes.fromhex("02 20 6301ac 80 0005") + _bsm())
+
+
 def test_wsmp_tpid_with_ports_and_t_header_extension() -> None:
     frame = _bsm()
     header = bytes([0x03, 0x03, 0x12, 0x34, 0x56, 0x78, 0x01, 0x0F, 0x01, 0xAC, len(frame)])
@@ -266,8 +281,8 @@ def test_wrong_1609_2_version_behind_wsmp_is_a_framing_error() -> None:
 
 
 def test_wrong_wsmp_version_is_a_framing_error() -> None:
-    with pytest.raises(FramingError):
-        unwrap(bytes([0x0A, 0x02, 0x00, 0x20, 0x05]) + _bsm())
+    with pytest.raises(FramingError, match=r"not a J2735 MessageFrame, IEEE 1609\.2 data or"):
+        unwrap(bytes([0x0C, 0x02, 0x00, 0x20, 0x05]) + _bsm())
 
 
 # ---- bare frames and their end --------------------------------------------------------------
