@@ -90,10 +90,14 @@ class SerialRadio:
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the HELLO handshake succeeded; raise the reason if it did not."""
-        if self._ready.wait(timeout):
+        deadline = self._clock.monotonic() + timeout
+        while not self._ready.wait(0.02):
+            if self.fatal is not None:
+                raise self.fatal
+            if self._clock.monotonic() >= deadline:
+                break
+        else:
             return
-        if self.fatal is not None:
-            raise self.fatal
         raise RadioTimeoutError(f"radio.serial.port {self._cfg.port}: no firmware handshake")
 
     @property

@@ -1,0 +1,74 @@
+"""Position and time from GNSS (NMEA 0183 over serial or gpsd, or simulated).
+
+>>> gnss = open_gnss(GnssConfig(backend="sim"))          # doctest: +SKIP
+>>> gnss.start(); event = gnss.events.get(timeout=2.0)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+from rsu.clock import Clock, SystemClock
+from rsu.errors import BackendError
+from rsu.gnss.config import GnssConfig
+from rsu.gnss.nmea import GnssAlarm, GnssEvent, GnssFix, NmeaTracker, Survey
+from rsu.radio.types import BoundedQueue
+
+BACKENDS: dict[str, tuple[str, str]] = {
+    "serial": ("rsu.gnss.readers", "SerialGnss"),
+    "gpsd": ("rsu.gnss.readers", "GpsdGnss"),
+    "sim": ("rsu.gnss.sim", "SimGnss"),
+}
+
+__all__ = [
+    "BACKENDS",
+    "Gnss",
+    "GnssAlarm",
+    "GnssConfig",
+    "GnssEvent",
+    "GnssFix",
+    "NmeaTracker",
+    "Survey",
+    "open_gnss",
+]
+
+
+class Gnss(Protocol):
+    """A GNSS source: a reader thread feeding ``events`` (fixes and alarms)."""
+
+    name: str
+    events: BoundedQueue[GnssEvent]
+    tracker: NmeaTracker
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def latest(self) -> GnssFix | None: ...
+
+    def health(self) -> dict[str, object]: ...
+
+
+def survey_of(config: GnssConfig) -> Survey | None:
+    if config.surveyed_lat is None or config.surveyed_lon is None:
+        return None
+    return Survey(config.surveyed_lat, config.surveyed_lon, config.drift_alarm_m)
+
+
+def open_gnss(
+    config: GnssConfig, clock: Clock | None = None, queue: BoundedQueue[GnssEvent] | None = None
+) -> Gnss:
+    """Build (not start) the backend ``config.backend``; unknown -> ``BackendError``."""
+    try:
+        module_name, class_name = BACKENDS[config.backend]
+    except KeyError:
+        raise BackendError(f"unknown gnss backend {config.backend!r}") from None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise BackendError(f"gnss backend {config.backend!r} cannot load: {err}") from err
+    gnss: Gnss = getattr(module, class_name)(
+        config, clock or SystemClock(), queue or BoundedQueue(config.queue_size)
+    )
+    return gnss

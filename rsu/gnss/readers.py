@@ -1,0 +1,155 @@
+"""GNSS edges that read bytes: a serial receiver (pyserial) and gpsd (TCP, raw NMEA watch).
+
+One reader thread per source feeds the sans-I/O ``NmeaTracker`` and puts its fixes and alarms
+on the bounded ``events`` queue. A source that fails is reopened every ``RETRY_S`` seconds; the
+tracker's silence timeout turns a dead source into a ``loss_of_fix`` alarm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+import structlog
+
+from rsu.clock import Clock
+from rsu.gnss.config import GnssConfig
+from rsu.gnss.nmea import GnssEvent, GnssFix, NmeaTracker
+from rsu.radio.types import BoundedQueue
+
+log = structlog.get_logger(__name__)
+RETRY_S = 1.0
+WATCH = b'?WATCH={"enable":true,"nmea":true};\n'
+
+
+class _ReaderGnss:
+    name = "reader"
+
+    def __init__(self, config: GnssConfig, clock: Clock, queue: BoundedQueue[GnssEvent]) -> None:
+        from rsu.gnss import survey_of
+
+        self._cfg = config
+        self._clock = clock
+        self.events = queue
+        self.tracker = NmeaTracker(
+            survey_of(config), config.fix_timeout_s, skip_json=self.name == "gpsd"
+        )
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"gnss-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3.0)
+            self._thread = None
+
+    def latest(self) -> GnssFix | None:
+        return self.tracker.latest
+
+    def _emit(self, events: list[GnssEvent]) -> None:
+        for event in events:
+            self.events.put(event)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._open()
+                while not self._stop.is_set():
+                    data = self._read()
+                    now = self._clock.monotonic()
+                    with self._lock:
+                        self._emit(self.tracker.feed(data, now) + self.tracker.tick(now))
+            except OSError as err:
+                self.failures += 1
+                log.warning("gnss_source_down", backend=self.name, error=str(err))
+            finally:
+                self._close()
+            with self._lock:
+                self._emit(self.tracker.tick(self._clock.monotonic()))
+            self._stop.wait(RETRY_S)
+
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def _read(self) -> bytes:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def health(self) -> dict[str, object]:
+        fix = self.tracker.latest
+        return {
+            "backend": self.name,
+            "fix": None if fix is None else fix.quality,
+            "satellites": None if fix is None else fix.satellites,
+            "sentences": self.tracker.stats.sentences,
+            "bad": dict(self.tracker.stats.bad),
+            "failures": self.failures,
+            "dropped": self.events.dropped,
+        }
+
+
+class SerialGnss(_ReaderGnss):
+    """A receiver on a serial port (``port``, ``baudrate``)."""
+
+    name = "serial"
+
+    def _open(self) -> None:
+        import serial
+
+        try:
+            self._port = serial.Serial(self._cfg.port, self._cfg.baudrate, timeout=0.2)
+        except serial.SerialException as err:
+            raise OSError(str(err)) from err
+
+    def _read(self) -> bytes:
+        import serial
+
+        try:
+            data: bytes = self._port.read(max(1, self._port.in_waiting))
+        except serial.SerialException as err:
+            raise OSError(str(err)) from err
+        return data
+
+    def _close(self) -> None:
+        port = getattr(self, "_port", None)
+        if port is not None:
+            with contextlib.suppress(Exception):
+                port.close()
+        self._port = None
+
+
+class GpsdGnss(_ReaderGnss):
+    """gpsd on TCP (``gpsd = "host:port"``), watching raw NMEA."""
+
+    name = "gpsd"
+
+    def _open(self) -> None:
+        self._sock: socket.socket | None = socket.create_connection(self._cfg.gpsd, timeout=2.0)
+        self._sock.sendall(WATCH)
+        self._sock.settimeout(0.2)
+
+    def _read(self) -> bytes:
+        assert self._sock is not None
+        try:
+            data = self._sock.recv(4096)
+        except TimeoutError:
+            return b""
+        if not data:
+            raise ConnectionResetError("gpsd closed the connection")
+        return data
+
+    def _close(self) -> None:
+        sock = getattr(self, "_sock", None)
+        if sock is not None:
+            sock.close()
+        self._sock = None
