@@ -21,6 +21,7 @@ from asn1tools.codecs import uper
 from rsu.errors import DecodeError, EncodeError
 from rsu.v2x import framing
 from rsu.v2x.asn1 import CompiledStandard, compile_standard
+from rsu.v2x.fastpath import FastDecode, build_fast_decoder
 from rsu.v2x.jer import JerBuilder, choice_members
 from rsu.v2x.message import BARE, JerValue, V2xMessage
 from rsu.v2x.names import J2735_MESSAGES
@@ -46,7 +47,9 @@ REPEATING_TYPES = frozenset(
 class Codec:
     """Encode and decode one standard's messages. Thread-safe for decode and encode."""
 
-    def __init__(self, compiled: CompiledStandard, repeat_cache_size: int = 512) -> None:
+    def __init__(
+        self, compiled: CompiledStandard, repeat_cache_size: int = 512, fast: bool = True
+    ) -> None:
         self.compiled = compiled
         self.standard = compiled.standard
         self._spec = compiled.spec
@@ -55,6 +58,9 @@ class Codec:
         self._repeat: OrderedDict[bytes, V2xMessage] = OrderedDict()
         self._repeat_size = repeat_cache_size
         self._lock = threading.Lock()
+        self._fast: FastDecode | None = None
+        if fast:
+            self._fast, _ = build_fast_decoder(self._jer, self._compiled, self._frame)
         if self.standard.frame_style == "id-value":
             self.message_ids: dict[int, str] = self._jer.open_table("value", None)
             self._alternatives: dict[str, str] = {}
@@ -96,10 +102,9 @@ class Codec:
         cached = self._repeat.get(frame)
         if cached is not None:
             return cached
-        if self.standard.frame_style == "id-value":
-            message = self._decode_id_value(frame)
-        else:
-            message = self._decode_choice(frame)
+        message = self._decode_fast(frame) if self._fast is not None else None
+        if message is None:
+            message = self._decode_general(frame)
         if message.message_type in REPEATING_TYPES:
             self._remember(frame, message)
         return message
@@ -188,6 +193,35 @@ class Codec:
             reason = getattr(err, "message", None) or str(err)
             raise EncodeError(reason, message=_short(type_ref), path=location) from None
 
+    def _decode_general(self, frame: bytes) -> V2xMessage:
+        """The asn1tools decoder: slow, exact, and the one that explains errors."""
+        if self.standard.frame_style == "id-value":
+            return self._decode_id_value(frame)
+        return self._decode_choice(frame)
+
+    def _decode_fast(self, frame: bytes) -> V2xMessage | None:
+        """The generated decoder; ``None`` leaves the frame to the general one."""
+        assert self._fast is not None
+        try:
+            jer, bits = self._fast(int.from_bytes(frame, "big"), 8 * len(frame), 0, frame)
+        except Exception:  # past the end, unknown index, anything: the general path decides
+            return None
+        raw = frame[: (bits + 7) // 8]
+        if self.standard.frame_style == "choice":
+            ((alternative, value),) = jer.items()
+            if alternative is None:  # an extension alternative unknown to this build
+                return None
+            choice_ref = self._alternatives.get(alternative, str(alternative))
+            return V2xMessage(
+                self.name, _short(choice_ref), None, value, raw, frame_choice=alternative
+            )
+        message_id = jer["messageId"]
+        type_ref = self.message_ids.get(message_id)
+        if type_ref is None:
+            name = J2735_MESSAGES.get(message_id, f"Unknown{message_id}")
+            return V2xMessage(self.name, name, message_id, jer["value"], raw)
+        return V2xMessage(self.name, _short(type_ref), message_id, jer["value"], raw)
+
     def _decode_id_value(self, frame: bytes) -> V2xMessage:
         top, bits = self._run_decode(self._frame, frame)
         message_id = top.get("messageId")
@@ -207,6 +241,13 @@ class Codec:
     def _decode_choice(self, frame: bytes) -> V2xMessage:
         top, bits = self._run_decode(self._frame, frame)
         alternative, inner = top
+        if alternative is None:
+            raise DecodeError(
+                "MessageFrame carries an extension alternative this build does not know",
+                message=self.standard.frame_type,
+                bit_offset=0,
+                data=frame,
+            )
         type_ref = self._alternatives.get(alternative, alternative)
         conv = self._jer.to_jer(self._frame)
         try:

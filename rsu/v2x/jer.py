@@ -47,6 +47,44 @@ _IDENTITY_NODES = (
 )
 
 
+def _relative_oid_to_jer(value: bytes) -> str:
+    """Contents octets of a RELATIVE-OID -> ``"a.b.c"`` (X.690 8.20: base 128, high bit = more)."""
+    arcs: list[int] = []
+    arc = 0
+    for octet in value:
+        arc = (arc << 7) | (octet & 0x7F)
+        if not octet & 0x80:
+            arcs.append(arc)
+            arc = 0
+    if not value or value[-1] & 0x80:
+        raise DecodeError("RELATIVE-OID: truncated arc", data=bytes(value))
+    return ".".join(str(a) for a in arcs)
+
+
+def _relative_oid_from_jer(value: Any) -> bytes:
+    if not isinstance(value, str) or not all(p.isdigit() for p in value.split(".")):
+        raise EncodeError(f'RELATIVE-OID must be a string like "1.2.3", got {value!r}')
+    out = bytearray()
+    for part in value.split("."):
+        arc = int(part)
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        out.extend(reversed(chunk))
+    return bytes(out)
+
+
+# Types our modules must write differently from the standard because asn1tools lacks the
+# ASN.1 type: the name of the stand-in type -> (to JER, from JER) of the real type.
+# RELATIVE-OID (J2735-2024 RelativeRoadAuthorityID) is written as OCTET STRING, which carries
+# the same bits in UPER; its JER is the dotted arc list.
+TYPE_OVERRIDES: dict[str, tuple[Conv, Conv]] = {
+    "RelativeRoadAuthorityID": (_relative_oid_to_jer, _relative_oid_from_jer),
+}
+
+
 class InnerCodec(Protocol):
     """What the converters need to decode/encode the content of an open type."""
 
@@ -126,6 +164,9 @@ class JerBuilder:
         return conv
 
     def _build_to(self, node: Any, context: str | None) -> Conv | None:  # noqa: PLR0911 (one return per node kind)
+        override = TYPE_OVERRIDES.get(getattr(node, "type_name", ""))
+        if override is not None:
+            return override[0]
         if isinstance(node, _IDENTITY_NODES):
             return None
         if isinstance(node, per.BitString):
@@ -207,7 +248,10 @@ class JerBuilder:
         self._from[key] = conv
         return conv
 
-    def _build_from(self, node: Any, context: str | None) -> Conv:
+    def _build_from(self, node: Any, context: str | None) -> Conv:  # noqa: PLR0911 (per kind)
+        override = TYPE_OVERRIDES.get(getattr(node, "type_name", ""))
+        if override is not None:
+            return override[1]
         if isinstance(node, per.BitString):
             return _bits_from_jer(_fixed_bits(node))
         if isinstance(node, (per.OctetString, *_OPEN)):

@@ -43,13 +43,23 @@ def test_bsm_part_ii_is_decoded_in_place(j2735: Codec) -> None:
     assert message.short_name == "BSM"
 
 
-def test_regional_extensions_are_decoded_in_place(j2735: Codec) -> None:
-    def has_regional(f: dict[str, object]) -> bool:
-        return '"regExtValue": {' in json.dumps(f["value"])
-
-    frame = _frame(18, has_regional)
-    text = json.dumps(j2735.decode(bytes.fromhex(frame["hex"])).jer())
-    assert '"regExtValue": {' in text
+def test_regional_extensions_are_encoded_and_decoded_in_place(j2735: Codec) -> None:
+    """The corpus carries no AddGrp content, so add an AddGrpC altitude to a real MAP."""
+    frame = _frame(18)
+    value = copy.deepcopy(j2735.decode(bytes.fromhex(frame["hex"])).jer())
+    altitude = {"altitude": {"value": 1234, "confidence": "alt-000-20"}}
+    value["value"]["intersections"][0]["refPoint"]["regional"] = [
+        {"regionId": 3, "regExtValue": altitude},
+        {"regionId": 128, "regExtValue": "0102"},  # no type known for region 128: kept as hex
+    ]
+    data = j2735.encode(value)
+    decoded = j2735.decode(data)
+    regional = decoded.value["intersections"][0]["refPoint"]["regional"]
+    assert regional[0]["regExtValue"] == altitude
+    assert regional[1]["regExtValue"] == "0102"
+    assert j2735.encode(decoded.jer()) == data
+    general = Codec(j2735.compiled, fast=False).decode(data)
+    assert general.value == decoded.value
 
 
 def test_event_flags_with_the_extension_bit_set_decode_and_round_trip(j2735: Codec) -> None:

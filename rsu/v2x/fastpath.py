@@ -1,0 +1,380 @@
+"""A specialised UPER decoder, generated once per standard, that writes JER directly.
+
+asn1tools decodes by walking its type tree and reading bits one string slice at a time; that
+is general and slow. At start-up this module walks the same compiled tree once and writes a
+Python function per named type that reads its fields straight out of one big integer holding
+the frame (``(n >> (T - p - k)) & mask``), builds JER as it goes and decodes open types
+(MessageFrame.value, Part II, regional extensions) in place. The result must be identical to
+the general decoder (``Codec._decode_general``): a differential test over every real frame
+and a fuzz test hold it to that.
+
+It decides nothing on its own about bad input: any exception (a negative shift past the end,
+an unknown index, an unsupported construct) makes the codec fall back to the general decoder,
+which then raises the precise ``DecodeError``. Strings and other rare kinds are decoded by
+asn1tools itself from the same bit position (``_slow``), so every type is covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asn1tools.codecs import per, uper
+
+from rsu.v2x.jer import TYPE_OVERRIDES, JerBuilder, choice_members, members_of
+
+FastDecode = Callable[[int, int, int, bytes], tuple[Any, int]]
+"""``f(n, T, p, data) -> (jer_value, new_p)``: decode at bit ``p`` of ``n`` (``T`` bits)."""
+
+_BUILTIN_NAMES = {"SEQUENCE", "SEQUENCE OF", "SET", "SET OF", "CHOICE"}
+
+
+class Fallback(Exception):
+    """The fast path met something it leaves to the general decoder."""
+
+
+# ---- runtime helpers used by the generated code ---------------------------------------------
+
+
+def _ld(n: int, t: int, p: int) -> tuple[int, int]:
+    """Unconstrained length determinant (no fragments)."""
+    first = (n >> (t - p - 8)) & 0xFF
+    if first < 0x80:
+        return first, p + 8
+    if first < 0xC0:
+        return ((first & 0x3F) << 8) | ((n >> (t - p - 16)) & 0xFF), p + 16
+    raise Fallback("fragmented length")
+
+
+def _nsn(n: int, t: int, p: int) -> tuple[int, int]:
+    """Normally small non-negative whole number."""
+    if not (n >> (t - p - 1)) & 1:
+        return (n >> (t - p - 7)) & 0x3F, p + 7
+    length, p = _ld(n, t, p + 1)
+    return (n >> (t - p - 8 * length)) & ((1 << (8 * length)) - 1) if length else 0, p + 8 * length
+
+
+def _nsl(n: int, t: int, p: int) -> tuple[int, int]:
+    """Normally small length (extension addition count)."""
+    if not (n >> (t - p - 1)) & 1:
+        return ((n >> (t - p - 7)) & 0x3F) + 1, p + 7
+    raise Fallback("long extension bitmap")
+
+
+def _uwn(n: int, t: int, p: int) -> tuple[int, int]:
+    """Unconstrained whole number (two's complement octets)."""
+    length, p = _ld(n, t, p)
+    if length == 0:
+        return 0, p
+    bits = 8 * length
+    value = (n >> (t - p - bits)) & ((1 << bits) - 1)
+    if value >> (bits - 1):
+        value -= 1 << bits
+    return value, p + bits
+
+
+def _raw(n: int, t: int, p: int, bits: int) -> bytes:
+    """``bits`` bits at ``p``, left-aligned in whole octets."""
+    if bits == 0:
+        return b""
+    value = (n >> (t - p - bits)) & ((1 << bits) - 1)
+    pad = -bits % 8
+    return (value << pad).to_bytes((bits + pad) // 8, "big")
+
+
+def _octets_hex(n: int, t: int, p: int, count: int) -> str:
+    if p + 8 * count > t:
+        raise Fallback("past the end")
+    return _raw(n, t, p, 8 * count).hex().upper()
+
+
+def _bits_jer(n: int, t: int, p: int, bits: int, size: int | None) -> Any:
+    if p + bits > t:
+        raise Fallback("past the end")
+    text = _raw(n, t, p, bits).hex().upper()
+    if size is not None and bits == size:
+        return text
+    return {"value": text, "length": bits}
+
+
+def _slow(node: Any, conv: Any, t: int, p: int, data: bytes) -> tuple[Any, int]:
+    """Decode one node with asn1tools itself, from bit ``p``."""
+    decoder = uper.Decoder(bytearray(data))
+    decoder.number_of_bits = t - p
+    value = node.decode(decoder)
+    if conv is not None:
+        value = conv(value)
+    return value, t - decoder.number_of_bits
+
+
+_RUNTIME = {
+    "_ld": _ld,
+    "_nsn": _nsn,
+    "_nsl": _nsl,
+    "_uwn": _uwn,
+    "_raw": _raw,
+    "_octets_hex": _octets_hex,
+    "_bits_jer": _bits_jer,
+    "_slow": _slow,
+    "Fallback": Fallback,
+}
+
+
+def _inner(node: Any) -> Any:
+    while isinstance(node, per.Recursive):
+        node = node._inner
+    return node
+
+
+# ---- the generator ----------------------------------------------------------------------------
+
+
+class _Emitter:
+    """Writes the source of the decoder functions."""
+
+    def __init__(self, builder: JerBuilder, lookup: Callable[[str], Any]) -> None:
+        self.builder = builder
+        self.lookup = lookup
+        self.namespace: dict[str, Any] = dict(_RUNTIME)
+        self.functions: dict[tuple[int, str | None], str] = {}
+        self.by_ref: dict[str, str] = {}
+        self.sources: list[str] = []
+        self.count = 0
+        self._pending: list[tuple[str, Any, str | None]] = []
+        self.deferred_tables: list[tuple[str, dict[int, str]]] = []
+        """Open type dispatch dicts, filled with the functions once they exist."""
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def const(self, value: Any) -> str:
+        name = self.fresh("K")
+        self.namespace[name] = value
+        return name
+
+    # functions ------------------------------------------------------------------------------
+
+    def function(self, node: Any, context: str | None) -> str:
+        """The name of the function decoding ``node`` (generated on demand)."""
+        node = _inner(node)
+        key = (id(node), context)
+        if key not in self.functions:
+            name = self.fresh("f")
+            self.functions[key] = name
+            self._pending.append((name, node, context))
+        return self.functions[key]
+
+    def function_for_ref(self, type_ref: str) -> str:
+        if type_ref not in self.by_ref:
+            self.by_ref[type_ref] = self.function(self.lookup(type_ref).type, None)
+        return self.by_ref[type_ref]
+
+    def drain(self) -> None:
+        while self._pending:
+            name, node, context = self._pending.pop()
+            body: list[str] = []
+            result = self.emit(node, context, body, 1, top=True)
+            lines = [f"def {name}(n, T, p, b):", *body, f"    return {result}, p"]
+            self.sources.append("\n".join(lines))
+
+    # nodes -----------------------------------------------------------------------------------
+
+    def emit(  # noqa: PLR0911 (one return per node kind)
+        self, node: Any, context: str | None, out: list[str], depth: int, top: bool = False
+    ) -> str:
+        """Append code decoding ``node`` at ``p``; return the variable holding its JER."""
+        node = _inner(node)
+        named = getattr(node, "type_name", "") not in _BUILTIN_NAMES or depth > 6
+        if not top and named and isinstance(node, per.MembersType | per.Choice | per.ArrayType):
+            var = self.fresh("v")
+            pad = "    " * depth
+            out.append(f"{pad}{var}, p = {self.function(node, context)}(n, T, p, b)")
+            return var
+        if getattr(node, "type_name", "") in TYPE_OVERRIDES:
+            return self._slow(node, context, out, depth)
+        if isinstance(node, uper.Integer):
+            return self._integer(node, out, depth)
+        if isinstance(node, per.Boolean):
+            var = self.fresh("v")
+            out.append(f"{'    ' * depth}{var} = bool((n >> (T - p - 1)) & 1); p += 1")
+            return var
+        if isinstance(node, per.Null):
+            return "None"
+        if isinstance(node, per.Enumerated):
+            return self._enumerated(node, out, depth)
+        if isinstance(node, per.BitString):
+            return self._bit_string(node, out, depth)
+        if isinstance(node, uper.OctetString):
+            return self._octet_string(node, out, depth)
+        if isinstance(node, per.ArrayType):
+            return self._array(node, context, out, depth)
+        if isinstance(node, per.Choice):
+            return self._choice(node, out, depth)
+        if isinstance(node, per.MembersType) and not isinstance(node, per.AdditionGroup):
+            return self._sequence(node, context, out, depth)
+        return self._slow(node, context, out, depth)
+
+    def _slow(self, node: Any, context: str | None, out: list[str], depth: int) -> str:
+        var = self.fresh("v")
+        k_node = self.const(node)
+        k_conv = self.const(self.builder.to_jer(node, context))
+        out.append(f"{'    ' * depth}{var}, p = _slow({k_node}, {k_conv}, T, p, b)")
+        return var
+
+    def _read(self, bits: int) -> str:
+        return f"((n >> (T - p - {bits})) & {(1 << bits) - 1:#x})"
+
+    def _integer(self, node: Any, out: list[str], depth: int) -> str:
+        pad = "    " * depth
+        var = self.fresh("v")
+        if node.number_of_bits is None:
+            constrained = [f"{var}, p = _uwn(n, T, p)"]
+        elif node.number_of_bits == 0:
+            constrained = [f"{var} = {node.minimum}"]
+        else:
+            bits = node.number_of_bits
+            constrained = [f"{var} = {self._read(bits)} + {node.minimum}; p += {bits}"]
+        if node.has_extension_marker:
+            out.append(f"{pad}p += 1")
+            out.append(f"{pad}if (n >> (T - p)) & 1:")
+            out.append(f"{pad}    {var}, p = _uwn(n, T, p)")
+            out.append(f"{pad}else:")
+            out.extend(f"{pad}    {line}" for line in constrained)
+        else:
+            out.extend(f"{pad}{line}" for line in constrained)
+        return var
+
+    def _enumerated(self, node: Any, out: list[str], depth: int) -> str:
+        pad = "    " * depth
+        var = self.fresh("v")
+        root = self.const(dict(node.root_index_to_data))
+        bits = node.root_number_of_bits
+        read = f"{root}[{self._read(bits)}]; p += {bits}" if bits else f"{root}[0]"
+        if node.additions_index_to_data is None:
+            out.append(f"{pad}{var} = {read}")
+            return var
+        adds = self.const(dict(node.additions_index_to_data))
+        out.append(f"{pad}p += 1")
+        out.append(f"{pad}if (n >> (T - p)) & 1:")
+        out.append(f"{pad}    {var}, p = _nsn(n, T, p); {var} = {adds}.get({var})")
+        out.append(f"{pad}else:")
+        out.append(f"{pad}    {var} = {read}")
+        return var
+
+    def _length(self, node: Any, var: str, out: list[str], pad: str) -> None:
+        """The size of a BIT STRING / OCTET STRING / SEQUENCE OF into ``var``."""
+        if node.has_extension_marker:
+            out.append(f"{pad}p += 1")
+            out.append(f"{pad}if (n >> (T - p)) & 1:")
+            out.append(f"{pad}    {var}, p = _ld(n, T, p)")
+            out.append(f"{pad}else:")
+            pad += "    "
+        if node.number_of_bits is None:
+            out.append(f"{pad}{var}, p = _ld(n, T, p)")
+        elif node.minimum == node.maximum or node.number_of_bits == 0:
+            out.append(f"{pad}{var} = {node.minimum}")
+        else:
+            bits = node.number_of_bits
+            out.append(f"{pad}{var} = {self._read(bits)} + {node.minimum}; p += {bits}")
+
+    def _bit_string(self, node: Any, out: list[str], depth: int) -> str:
+        pad = "    " * depth
+        var, size = self.fresh("v"), self.fresh("s")
+        self._length(node, size, out, pad)
+        fixed = node.minimum if node.minimum is not None and node.minimum == node.maximum else None
+        out.append(f"{pad}{var} = _bits_jer(n, T, p, {size}, {fixed}); p += {size}")
+        return var
+
+    def _octet_string(self, node: Any, out: list[str], depth: int) -> str:
+        pad = "    " * depth
+        var, size = self.fresh("v"), self.fresh("s")
+        self._length(node, size, out, pad)
+        out.append(f"{pad}{var} = _octets_hex(n, T, p, {size}); p += 8 * {size}")
+        return var
+
+    def _array(self, node: Any, context: str | None, out: list[str], depth: int) -> str:
+        pad = "    " * depth
+        var, size, item = self.fresh("v"), self.fresh("s"), self.fresh("i")
+        self._length(node, size, out, pad)
+        out.append(f"{pad}{var} = []")
+        out.append(f"{pad}for {item} in range({size}):")
+        element = self.emit(node.element_type, context, out, depth + 1)
+        out.append(f"{pad}    {var}.append({element})")
+        return var
+
+    def _choice(self, node: Any, out: list[str], depth: int) -> str:
+        pad = "    " * depth
+        var, index = self.fresh("v"), self.fresh("x")
+        roots = node.root_index_to_member
+        adds = node.additions_index_to_member
+        inner_pad = pad
+        if adds is not None:
+            length, start = self.fresh("L"), self.fresh("q")
+            out.append(f"{pad}p += 1")
+            out.append(f"{pad}if (n >> (T - p)) & 1:")
+            out.append(f"{pad}    {index}, p = _nsn(n, T, p)")
+            out.append(f"{pad}    {length}, p = _ld(n, T, p); {start} = p")
+            self._alternatives(node, adds, index, var, out, depth + 1, f"{start} + 8 * {length}")
+            out.append(f"{pad}else:")
+            inner_pad = pad + "    "
+        if len(roots) > 1:
+            bits = node.root_number_of_bits
+            out.append(f"{inner_pad}{index} = {self._read(bits)}; p += {bits}")
+        else:
+            out.append(f"{inner_pad}{index} = 0")
+        self._alternatives(node, roots, index, var, out, len(inner_pad) // 4, None)
+        return var
+
+    def _alternatives(
+        self,
+        node: Any,
+        members: dict[int, Any],
+        index: str,
+        var: str,
+        out: list[str],
+        depth: int,
+        end: str | None,
+    ) -> None:
+        pad = "    " * depth
+        keyword = "if"
+        for i, member in members.items():
+            out.append(f"{pad}{keyword} {index} == {i}:")
+            context = self.builder._context(node, member)
+            value = self.emit(member, context, out, depth + 1)
+            out.append(f"{pad}    {var} = {{{member.name!r}: {value}}}")
+            keyword = "elif"
+        # asn1tools gives (None, None) for an unknown extension alternative
+        unknown = "raise Fallback('choice index')" if end is None else f"{var} = {{None: None}}"
+        if members:
+            out.append(f"{pad}else:")
+            out.append(f"{pad}    {unknown}")
+        else:
+            out.append(f"{pad}{unknown}")
+        if end is not None:
+            out.append(f"{pad}p = {end}")
+            out.append(f"{pad}if p > T: raise Fallback('addition past the end')")
+
+    def _sequence(self, node: Any, context: str | None, out: list[str], depth: int) -> str:
+        from rsu.v2x.fastpath_seq import emit_sequence
+
+        return emit_sequence(self, node, context, out, depth)
+
+
+def build_fast_decoder(
+    builder: JerBuilder, lookup: Callable[[str], Any], frame_node: Any
+) -> tuple[FastDecode, dict[str, FastDecode]]:
+    """Generate, compile and return the frame decoder and the per-type decoders."""
+    emitter = _Emitter(builder, lookup)
+    frame_fn = emitter.function(frame_node, None)
+    emitter.drain()
+    source = "\n\n".join(emitter.sources)
+    code = compile(source, "<rsu.v2x.fastpath generated>", "exec")
+    exec(code, emitter.namespace)  # our own generated source, from our own ASN.1 modules
+    for const, functions in emitter.deferred_tables:
+        emitter.namespace[const].update({k: emitter.namespace[f] for k, f in functions.items()})
+    by_ref = {ref: emitter.namespace[name] for ref, name in emitter.by_ref.items()}
+    return emitter.namespace[frame_fn], by_ref
+
+
+__all__ = ["Fallback", "FastDecode", "build_fast_decoder", "choice_members", "members_of"]
