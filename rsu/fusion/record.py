@@ -14,9 +14,8 @@ def _r(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def object_record(o: FusedObject, frame: LocalFrame) -> dict[str, Any]:
+def object_record(o: FusedObject, lat: float, lon: float) -> dict[str, Any]:
     """One object: id, class, WGS84 and ENU position, motion, sources and confidence."""
-    lat, lon, _ = frame.to_geodetic(o.x_m, o.y_m)
     return {
         "id": o.object_id,
         "label": o.label,
@@ -43,6 +42,7 @@ def object_list_record(
     objects: Sequence[FusedObject], frame: LocalFrame, *, utc: float, seq: int, rsu_id: str
 ) -> dict[str, Any]:
     """The whole list at one instant (``utc``: wall-clock seconds)."""
+    lats, lons = frame.to_geodetic_many([o.x_m for o in objects], [o.y_m for o in objects])
     return {
         "type": "objects",
         "rsu_id": rsu_id,
@@ -50,5 +50,7 @@ def object_list_record(
         "time": utc_iso(utc),
         "ref": {"lat": frame.lat0, "lon": frame.lon0, "alt": frame.alt0},
         "count": len(objects),
-        "objects": [object_record(o, frame) for o in objects],
+        "objects": [
+            object_record(o, lat, lon) for o, lat, lon in zip(objects, lats, lons, strict=True)
+        ],
     }

@@ -7,8 +7,10 @@ metres (x = east, y = north, z = up); WGS84 appears only at the edges (config, V
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pymap3d
 
 
@@ -32,6 +34,22 @@ class LocalFrame:
         """Latitude, longitude (degrees) and altitude (metres) of an ENU point."""
         lat, lon, alt = pymap3d.enu2geodetic(e, n, u, self.lat0, self.lon0, self.alt0)
         return float(lat), float(lon), float(alt)
+
+    def to_geodetic_many(
+        self, e: Sequence[float], n: Sequence[float]
+    ) -> tuple[list[float], list[float]]:
+        """Latitudes and longitudes of many ground points (u = 0) in one vectorised call."""
+        if not e:
+            return [], []
+        lat, lon, _ = pymap3d.enu2geodetic(
+            np.asarray(e, dtype=float),
+            np.asarray(n, dtype=float),
+            0.0,
+            self.lat0,
+            self.lon0,
+            self.alt0,
+        )
+        return np.atleast_1d(lat).tolist(), np.atleast_1d(lon).tolist()
 
 
 def heading_from_velocity(vx: float, vy: float) -> float:

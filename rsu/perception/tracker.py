@@ -31,7 +31,6 @@ from rsu.config.fields import Table
 from rsu.perception.geo import heading_from_velocity
 from rsu.perception.ground import VEHICLE_LABELS, VRU_LABELS, GroundDetection, Track
 
-_H = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
 _CHI2_2DOF_99 = 9.21
 _BIG = 1e9
 
@@ -155,13 +154,17 @@ class Tracker:
 
     def _predict(self, now: float) -> None:
         q = self.config.accel_sigma**2
+        cache: dict[float, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         for st in self._tracks:
             dt = now - st.time
             if dt <= 0.0:
                 continue
-            f = np.array([[1.0, 0, dt, 0], [0, 1.0, 0, dt], [0, 0, 1.0, 0], [0, 0, 0, 1.0]])
-            a, b, c = dt**4 / 4.0, dt**3 / 2.0, dt**2
-            qm = q * np.array([[a, 0, b, 0], [0, a, 0, b], [b, 0, c, 0], [0, b, 0, c]])
+            if dt not in cache:  # tracks updated together share one dt: build F and Q once
+                f = np.array([[1.0, 0, dt, 0], [0, 1.0, 0, dt], [0, 0, 1.0, 0], [0, 0, 0, 1.0]])
+                a, b, c = dt**4 / 4.0, dt**3 / 2.0, dt**2
+                qm = q * np.array([[a, 0, b, 0], [0, a, 0, b], [b, 0, c, 0], [0, b, 0, c]])
+                cache[dt] = (f, qm)
+            f, qm = cache[dt]
             st.x = f @ st.x
             st.p = f @ st.p @ f.T + qm
             st.time = now
@@ -188,12 +191,14 @@ class Tracker:
 
     def _correct(self, st: _State, det: GroundDetection, now: float) -> None:
         sigma = det.sigma_m if det.sigma_m is not None else self.config.measurement_sigma_m
-        r = sigma**2 * np.eye(2)
-        s = _H @ st.p @ _H.T + r
-        k = st.p @ _H.T @ np.linalg.inv(s)
-        innov = np.array([det.x_m, det.y_m]) - st.x[:2]
-        st.x = st.x + k @ innov
-        st.p = (np.eye(4) - k @ _H) @ st.p
+        # Kalman update with H = [I 0]: S = P[:2,:2] + R, K = P[:, :2] S^-1, P -= K P[:2, :]
+        p = st.p
+        a, b, d = p[0, 0] + sigma**2, p[0, 1], p[1, 1] + sigma**2
+        det_s = a * d - b * b
+        s_inv = np.array([[d, -b], [-b, a]]) / det_s
+        k = p[:, :2] @ s_inv
+        st.x = st.x + k @ np.array([det.x_m - st.x[0], det.y_m - st.x[1]])
+        st.p = p - k @ p[:2, :]
         st.hits += 1
         st.last_hit = now
         st.sensor_id = det.sensor_id
