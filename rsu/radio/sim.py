@@ -208,9 +208,9 @@ class SimRadio:
             rssi = -45 - int(math.hypot(pos.east_m, pos.north_m) / 5)
             out.append(RxFrame(payload, now, utc, self._cfg.channel, rssi, psid, self.name))
         self.tick += 1
-        for frame in out:
-            self.counters.received(frame.psid)
-            self.rx.put(frame)
+        for rx in out:
+            self.counters.received(rx.psid)
+            self.rx.put(rx)
         return out
 
     def start(self) -> None:
