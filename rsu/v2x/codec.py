@@ -87,7 +87,16 @@ class Codec:
         if len(data) > MAX_FRAME_BYTES:
             raise DecodeError(f"{len(data)} bytes is larger than any V2X frame", data=data[:64])
         if not unwrap:
-            return self.decode_frame(data)
+            message = self.decode_frame(data)
+            if len(message.raw) != len(data):
+                raise DecodeError(
+                    f"{len(data) - len(message.raw)} bytes after the end of the MessageFrame "
+                    "(wrapped or trailing bytes need unwrapping)",
+                    message=message.message_type,
+                    bit_offset=8 * len(message.raw),
+                    data=data,
+                )
+            return message
         found = framing.unwrap(data, standard=self.name)
         message = self.decode_frame(found.frame)
         if found.envelope.kind == "bare" and len(message.raw) == len(data):
