@@ -81,8 +81,8 @@ class Collector:
         return [r["id"] for r in self.records(prefix)]
 
     def close(self) -> None:
+        self.client.disconnect()  # first: wakes paho's loop so loop_stop does not wait 1 s
         self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.fixture

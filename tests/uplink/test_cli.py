@@ -1,0 +1,176 @@
+"""``rsu replay`` and ``rsu spool`` as processes: drain, timeout, SIGKILL with a full spool,
+last will on a killed uplink; every accepted record arrives with its id."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rsu.uplink.spool import Spool
+from tests.conftest import Broker, free_port
+from tests.uplink.conftest import Collector, config_dict, wait_until, write_toml
+
+STATUS = "rsu/rsu-0042/status"
+
+
+def rsu(*args: str) -> list[str]:
+    return [sys.executable, "-m", "rsu.cli.main", "--log-format", "json", *args]
+
+
+def setup_files(
+    tmp_path: Path, url: str, frames: list[dict[str, Any]], n: int
+) -> tuple[Path, Path]:
+    cfg = write_toml(tmp_path / "rsu.toml", config_dict(tmp_path, url, heartbeat_s=0.5))
+    hexes = [f["outer_hex"] or f["hex"] for f in frames[:n]]
+    src = tmp_path / "frames.hex"
+    src.write_text("# captured frames\n" + "\n".join(hexes) + "\n")
+    return cfg, src
+
+
+def spool_ids(path: Path) -> list[str]:
+    spool = Spool(path)
+    try:
+        out = []
+        for row in spool.fetch(0, 1_000_000):
+            body = json.loads(row.payload)
+            out += [b["id"] for b in (body if isinstance(body, list) else [body])]
+        return out
+    finally:
+        spool.close()
+
+
+def test_replay_drains_to_the_broker_and_exits_0(
+    tmp_path: Path,
+    mosquitto: Broker,
+    collect: Callable[..., Collector],
+    frames: list[dict[str, Any]],
+) -> None:
+    sub = collect(mosquitto.url, ["rsu/rsu-0042/#"])
+    cfg, src = setup_files(tmp_path, mosquitto.url, frames, 200)
+    with src.open("a") as fh:
+        fh.write("not-hex\n0000\n")
+    done = subprocess.run(
+        rsu("replay", "--config", str(cfg), str(src), "--timeout", "30"),
+        capture_output=True,
+        check=False,
+        timeout=90,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["decoded"], summary["bad"], summary["drained"]) == (200, 2, True)
+    assert "replay_bad_frame" in done.stderr
+    assert wait_until(lambda: len(sub.records("rsu/rsu-0042/v2x/")) == 200)
+    got = sub.records("rsu/rsu-0042/v2x/")
+    assert sorted(r["raw"] for r in got) == sorted(f["hex"] for f in frames[:200])
+    wrapped = {f["hex"]: f["outer_hex"] for f in frames[:200] if f["outer_hex"]}
+    assert all(r["outer"] == wrapped[r["raw"]] for r in got if r["raw"] in wrapped)
+    assert len({r["id"] for r in got}) == 200
+
+
+def test_replay_times_out_with_broker_down_and_spool_stats_shows_backlog(
+    tmp_path: Path,
+    frames: list[dict[str, Any]],
+) -> None:
+    cfg, src = setup_files(tmp_path, f"mqtt://127.0.0.1:{free_port()}", frames, 50)
+    done = subprocess.run(
+        rsu("replay", "--config", str(cfg), str(src), "--timeout", "0.5"),
+        capture_output=True,
+        check=False,
+        timeout=90,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "not drained" in done.stderr
+    stats = subprocess.run(
+        rsu("spool", "stats", "--config", str(cfg), "--json"),
+        capture_output=True,
+        check=False,
+        timeout=60,
+        text=True,
+    )
+    assert stats.returncode == 0, stats.stderr
+    out = json.loads(stats.stdout)
+    assert out["pending"] == 50
+    assert out["dropped"] == 0
+    assert out["oldest"].endswith("Z")
+    assert sum(out["streams"].values()) == 50
+    assert set(out["streams"]) <= {
+        f"v2x/{t}"
+        for t in ("BSM", "MAP", "SPAT", "TIM", "SSM", "SDSM", "RSM", "SRM", "PSM", "RTCM")
+    }
+
+
+def test_sigkill_with_full_spool_then_restart_delivers_every_record(
+    tmp_path: Path,
+    broker_factory: Callable[..., Broker],
+    collect: Callable[..., Collector],
+    frames: list[dict[str, Any]],
+) -> None:
+    broker = broker_factory(persistent=True)
+    broker.start()
+    sub = collect(broker.url, ["rsu/rsu-0042/#"], persistent=True)
+    broker.stop()
+    cfg, src = setup_files(tmp_path, broker.url, frames, 300)
+    spool_path = tmp_path / "spool.db"
+
+    # 1. broker down: the spool fills, then the uplink is killed -9
+    proc = subprocess.Popen(
+        rsu("replay", "--config", str(cfg), str(src), "--timeout", "60"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(
+            lambda: spool_path.exists() and len(spool_ids(spool_path)) == 300, timeout=60.0
+        )
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    expected = spool_ids(spool_path)
+
+    # 2. broker back, a new process drains the backlog
+    broker.start()
+    drain = subprocess.run(
+        rsu("spool", "drain", "--config", str(cfg), "--timeout", "30"),
+        capture_output=True,
+        check=False,
+        timeout=90,
+        text=True,
+    )
+    assert drain.returncode == 0, drain.stderr
+    assert wait_until(lambda: set(expected) <= set(sub.ids("rsu/rsu-0042/v2x/")))
+    assert len(set(sub.ids("rsu/rsu-0042/v2x/"))) == 300
+
+    # 3. killed while connected: the broker sends the retained last will; nothing accepted is
+    #    lost (ids of one process carry a counter: what arrives is a gap-free prefix)
+    slow = subprocess.Popen(
+        rsu("replay", "--config", str(cfg), str(src), "--rate", "100"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: len(set(sub.ids("rsu/rsu-0042/v2x/"))) >= 400, timeout=30.0)
+    finally:
+        slow.send_signal(signal.SIGKILL)
+        slow.wait()
+    assert wait_until(lambda: bool(sub.on(STATUS)) and sub.on(STATUS)[-1]["state"] == "offline")
+    drain = subprocess.run(
+        rsu("spool", "drain", "--config", str(cfg), "--timeout", "30"),
+        capture_output=True,
+        check=False,
+        timeout=90,
+        text=True,
+    )
+    assert drain.returncode == 0, drain.stderr
+    second = {i for i in sub.ids("rsu/rsu-0042/v2x/") if i not in set(expected)}
+    salts = {i[12:20] for i in second}
+    assert len(salts) == 1
+    counters = sorted(int(i[20:], 16) for i in second)
+    assert counters == list(range(len(counters)))
+    assert len(counters) >= 100
