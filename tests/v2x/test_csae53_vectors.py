@@ -234,3 +234,25 @@ def test_csae_modules_compile_alone_for_uper_and_jer() -> None:
         spec = asn1tools.compile_files(csae_files(), codec_name)
         assert set(spec.modules) == set(_module_names(CSAE_DIR))
         assert spec.types[FRAME_TYPE] is not None
+
+
+def test_csae_modules_compile_next_to_j2735_in_one_specification() -> None:
+    j2735 = _module_names(J2735_DIR)
+    assert "MessageFrame" in j2735, f"no J2735 MessageFrame module in {J2735_DIR}"
+    assert not j2735.keys() & _module_names(CSAE_DIR).keys()
+    files = csae_files() + sorted(str(p) for p in J2735_DIR.glob("*.asn"))
+    real = [v for v in VECTOR_LIST if v.name.startswith("real-")]
+    j2735_lines = (VECTORS / "j2735_real.jsonl").read_text(encoding="utf-8").splitlines()
+    j2735_frames = [bytes.fromhex(json.loads(line)["hex"]) for line in j2735_lines[:5]]
+    for codec_name in ("uper", "jer"):
+        spec = asn1tools.compile_files(files, codec_name)
+        assert set(spec.modules) >= _module_names(CSAE_DIR).keys()
+        csae = spec.modules[FRAME_MODULE][FRAME_TYPE]
+        j2735_frame = spec.modules["MessageFrame"]["MessageFrame"]
+        if codec_name != "uper":
+            continue
+        for vector in real:
+            data = bytes.fromhex(vector.hex)
+            assert csae.encode(csae.decode(data)) == data, vector.name
+        for data in j2735_frames:
+            assert j2735_frame.encode(j2735_frame.decode(data)) == data, data.hex()
