@@ -7,6 +7,8 @@ import math
 
 import can
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from rsu.clock import FakeClock
@@ -249,3 +251,49 @@ def test_radar_tables_are_read_with_pose_and_unknown_keys_rejected() -> None:
         radars_from_table(Table({"radar": [{"yaw": 3}]}, "sensors"))
     with pytest.raises(ConfigError, match="duplicate"):
         radars_from_table(Table({"radar": [{}, {}]}, "sensors"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 255),
+            st.floats(-500.0, 1138.0),
+            st.floats(-204.6, 204.8),
+            st.floats(-128.0, 127.75),
+            st.floats(-64.0, 63.75),
+            st.sampled_from(["unknown", "car", "truck", "person", "motorcycle", "bicycle"]),
+        ),
+        max_size=20,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_any_object_list_round_trips_to_signal_resolution(targets: list[tuple]) -> None:
+    decoder = RadarDecoder(RadarConfig())
+    objs = [RadarTarget(i, dl, dt, vl, vt, label=lab) for i, dl, dt, vl, vt, lab in targets]
+    frames = encode_scan(decoder.db, objs, counter=9)
+    (scan,) = [s for f in frames for s in decoder.feed(f, 0.0)]
+    got = {o.object_id: o for o in scan.objects}
+    assert set(got) == {t.object_id for t in objs}
+    for t in objs:
+        o = got[t.object_id]
+        assert o.dist_long_m == pytest.approx(t.dist_long_m, abs=0.1 + 1e-6)
+        assert o.dist_lat_m == pytest.approx(t.dist_lat_m, abs=0.1 + 1e-6)
+        assert o.vy_mps == pytest.approx(t.vrel_long_mps, abs=0.125 + 1e-6)
+        assert -o.vx_mps == pytest.approx(t.vrel_lat_mps, abs=0.125 + 1e-6)
+        assert o.label == t.label
+
+
+def test_a_closed_can_source_reopens_on_the_next_recv(channel: str) -> None:
+    config = RadarConfig(interface="virtual", channel=channel)
+    db = load_dbc()
+    source = open_source(config, FakeClock())
+    source.close()
+    with virtual_bus(channel) as tx:
+        assert source.recv(0.01) is None  # reopened, nothing sent yet
+        send_all(tx, encode_scan(db, TARGETS[:1], counter=1))
+        frame = source.recv(0.5)
+    source.close()
+    assert frame is not None
+    assert frame.arbitration_id == 0x60A
+    assert source.reopens == 1  # type: ignore[attr-defined]
