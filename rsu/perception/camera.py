@@ -133,7 +133,7 @@ def create_backend(config: CameraConfig) -> VideoBackend:
         cls = getattr(importlib.import_module(module_name), class_name)
     except ImportError as err:
         raise BackendError(f"camera backend {config.backend!r} unavailable: {err}") from err
-    backend: VideoBackend = cls(config.source)
+    backend: VideoBackend = cls(config.source, timeout_s=config.stall_timeout_s)
     return backend
 
 
@@ -228,8 +228,10 @@ class Camera:
         while not self._closed.is_set():
             if not self._connected and not self._reconnect():
                 return None
+            asked = self._clock.monotonic()
             if not self._backend.grab():
-                if self._end_of_stream():
+                waited = self._clock.monotonic() - asked
+                if self._end_of_stream(waited):
                     return None
                 continue
             self._index += 1
@@ -254,7 +256,7 @@ class Camera:
         media = self._index / self._fps
         return self._t0_mono + media, self._t0_wall + media
 
-    def _end_of_stream(self) -> bool:
+    def _end_of_stream(self, waited: float) -> bool:
         if not self._backend.live:
             if self.config.loop and self._index >= 0 and self._backend.seek(0):
                 self._index = -1
@@ -262,7 +264,10 @@ class Camera:
                 self._on_connected()
                 return False
             return True
-        self._fail("grab_failed")
+        if waited >= 0.9 * self.config.stall_timeout_s:
+            self._stall()  # the backend's read timeout expired: the stream went quiet
+        else:
+            self._fail("grab_failed")
         return False
 
     def _stall(self) -> None:

@@ -234,7 +234,7 @@ class YoloXDecoder(Decoder):
         out = outputs[0][0]
         rows, scores, ids = _best(out[:, 5:] * out[:, 4:5], keep_ids, threshold)
         st = self.strides[rows, None]
-        cxcy = (out[rows, :2] + self.centres[rows]) * st
+        cxcy = out[rows, :2] * st + self.centres[rows]  # centres are grid * stride
         wh = np.exp(np.minimum(out[rows, 2:4], 20.0)) * st
         return Candidates(_cxcywh(np.concatenate([cxcy, wh], axis=1)), scores, ids)
 

@@ -20,13 +20,12 @@ _URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp|srt)://", re.IGNORECASE
 class OpenCvBackend:
     """``cv2.VideoCapture`` behind the ``VideoBackend`` protocol."""
 
-    def __init__(
-        self, source: str, open_timeout_s: float = 5.0, read_timeout_s: float = 5.0
-    ) -> None:
+    def __init__(self, source: str, timeout_s: float = 5.0) -> None:
+        """``timeout_s``: how long opening a stream or waiting for its next frame may take."""
         self.source = source
         self.device = source.isdigit() or source.startswith("/dev/video")
         self.live = self.device or bool(_URL.match(source))
-        self._timeouts = (int(open_timeout_s * 1000), int(read_timeout_s * 1000))
+        self._timeouts = (int(timeout_s * 1000), int(timeout_s * 1000))
         self._cap: cv2.VideoCapture | None = None
 
     def open(self) -> bool:

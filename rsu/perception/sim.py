@@ -17,6 +17,7 @@ is a full pipeline without a model. Frame numbers count grabs across reconnects.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlparse
 
 import cv2
@@ -43,7 +44,11 @@ class SimBackend:
 
     live = True
 
-    def __init__(self, source: str) -> None:
+    def __init__(
+        self, source: str, sleep: Callable[[float], None] | None = None, timeout_s: float = 0.0
+    ) -> None:
+        """``sleep`` paces the frames (called with 1/fps per grab): ``time.sleep`` with
+        ``realtime=1`` in the URL, or a fake clock's ``advance`` in tests."""
         url = urlparse(source)
         if url.scheme != "sim":
             raise CameraError(f"sim camera: expected a sim:// source, got {source!r}")
@@ -52,7 +57,7 @@ class SimBackend:
             w, h = (int(v) for v in q.get("size", "640x480").split("x"))
             self._fps = float(q.get("fps", "10"))
             self._people, self._cars = int(q.get("people", "2")), int(q.get("cars", "1"))
-            self._realtime = q.get("realtime", "0") == "1"
+            realtime = q.get("realtime", "0") == "1"
             self._disconnect = _ranges(q.get("disconnect", ""))
             self._black = _ranges(q.get("black", ""))
             self._corrupt = _ranges(q.get("corrupt", ""))
@@ -60,12 +65,12 @@ class SimBackend:
             self._fail_opens = int(q.get("fail_opens", "0"))
         except ValueError as err:
             raise CameraError(f"sim camera: bad parameter in {source!r}: {err}") from err
+        self._sleep = sleep or (time.sleep if realtime else None)
         self._size = (w, h)
         self._n = -1
         self._open = False
         self._failing = 0
         self._frozen: Image | None = None
-        self._next_t = 0.0
         self.opens = 0
 
     def open(self) -> bool:
@@ -84,10 +89,8 @@ class SimBackend:
             self._open = False
             self._failing = self._fail_opens
             return False
-        if self._realtime:
-            now = time.monotonic()
-            self._next_t = max(self._next_t + 1.0 / self._fps, now)
-            time.sleep(max(0.0, self._next_t - now))
+        if self._sleep is not None:
+            self._sleep(1.0 / self._fps)
         return True
 
     def retrieve(self) -> Image | None:
