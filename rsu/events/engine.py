@@ -109,6 +109,7 @@ class EventEngine:
         self.config = config
         self._active: dict[Key, _Active] = {}
         self._since: dict[Key, float] = {}
+        self._touched: set[Key] = set()
         self._last_xy: dict[int, tuple[float, float]] = {}
         self._seq = 0
         self.line_counts: dict[str, dict[str, dict[str, int]]] = {
@@ -129,8 +130,9 @@ class EventEngine:
                 self._queue(zone, [objects[i] for i in in_zone], now, states)
         events = self._diff(states, now)
         events += self._crossings(objects, zones_of, now)
-        seen = {o.object_id for o in objects}
-        self._since = {k: v for k, v in self._since.items() if k[2] is None or k[2] in seen}
+        # a condition not evaluated this time (object gone or out of the zone) starts afresh
+        self._since = {k: v for k, v in self._since.items() if k in self._touched}
+        self._touched.clear()
         return events
 
     # -- rules ----------------------------------------------------------------------------------
@@ -182,6 +184,7 @@ class EventEngine:
 
     def _hold(self, key: Key, condition: bool, now: float) -> float | None:
         """When ``condition`` has been true since (continuously), or ``None``."""
+        self._touched.add(key)
         if not condition:
             self._since.pop(key, None)
             return None

@@ -270,3 +270,17 @@ def test_zones_and_lines_from_config_in_metres_and_lat_lon() -> None:
             ),
             None,
         )
+
+
+def test_dwell_restarts_when_a_vehicle_leaves_the_zone_and_comes_back() -> None:
+    engine = EventEngine(EventsConfig(zones=(Zone("z", SQUARE, dwell_s=5.0),)))
+    t = 0.0
+    for _ in range(30):  # 3 s stopped inside
+        assert engine.update([obj(1, 5, 5, 0.0)], t) == []
+        t += 0.1
+    for _ in range(20):  # 2 s parked just outside
+        assert engine.update([obj(1, 15, 5, 0.0)], t) == []
+        t += 0.1
+    for _ in range(30):  # 3 s inside again: 3 + 3 s, but never 5 s in one go
+        assert engine.update([obj(1, 5, 5, 0.0)], t) == []
+        t += 0.1
