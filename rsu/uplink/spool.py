@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,14 @@ from typing import Any
 from rsu.errors import SpoolError
 from rsu.uplink.config import SpoolLimits
 from rsu.uplink.records import CRITICAL, Record
+
+_fast_dumps: Callable[[Any], bytes] | None
+try:
+    import orjson
+
+    _fast_dumps = orjson.dumps
+except ImportError:  # pragma: no cover - optional speed-up
+    _fast_dumps = None
 
 ROW_OVERHEAD = 48
 """Bytes counted per row on top of its payload (SQLite row and index cost, roughly)."""
@@ -101,6 +109,12 @@ def expiry_cutoffs(limits: SpoolLimits, now: float) -> tuple[float, float]:
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; orjson when installed (the ``mqtt`` extra), else the stdlib."""
+    if _fast_dumps is not None:
+        try:
+            return _fast_dumps(body)
+        except TypeError:  # e.g. an integer beyond 64 bits: the stdlib writes it
+            pass
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
