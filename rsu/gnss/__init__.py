@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rsu.clock import Clock, SystemClock
 from rsu.errors import BackendError
@@ -72,3 +72,10 @@ def open_gnss(
         config, clock or SystemClock(), queue or BoundedQueue(config.queue_size)
     )
     return gnss
+
+
+if TYPE_CHECKING:  # mypy checks that every backend satisfies the protocol
+    from rsu.gnss.readers import GpsdGnss, SerialGnss
+    from rsu.gnss.sim import SimGnss
+
+    _backends: tuple[type[Gnss], ...] = (SerialGnss, GpsdGnss, SimGnss)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from rsu.clock import Clock, SystemClock
 from rsu.errors import BackendError
@@ -57,3 +58,11 @@ def open_radio(
     cls = getattr(module, class_name)
     radio: Radio = cls(config, clock or SystemClock(), queue or BoundedQueue(config.queue_size))
     return radio
+
+
+if TYPE_CHECKING:  # mypy checks that every backend satisfies the protocol
+    from rsu.radio.rsu41 import Rsu41Radio
+    from rsu.radio.serial import SerialRadio
+    from rsu.radio.sim import SimRadio
+
+    _backends: tuple[type[Radio], ...] = (SerialRadio, Rsu41Radio, SimRadio)

@@ -49,6 +49,13 @@ class _Waiter:
     reply: Message | None = None
 
 
+def _mismatch(port: str, hello: Hello) -> str:
+    return (
+        f"{port}: firmware {hello.firmware!r} speaks protocol {hello.major}.{hello.minor}, "
+        f"this host speaks {PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
+    )
+
+
 class SerialRadio:
     """Serial backend; one reader thread, writes from the caller's thread under a lock."""
 
@@ -134,10 +141,7 @@ class SerialRadio:
         hello = waiter.reply
         assert isinstance(hello, Hello)
         if hello.major != PROTOCOL_MAJOR:
-            raise ProtocolVersionError(
-                f"{self._cfg.port}: firmware {hello.firmware!r} speaks protocol "
-                f"{hello.major}.{hello.minor}, this host speaks {PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
-            )
+            raise ProtocolVersionError(_mismatch(self._cfg.port, hello))
         self.firmware = hello
         self.fatal = None
         self._ready.set()
@@ -191,6 +195,9 @@ class SerialRadio:
             if waiter is not None:
                 waiter.reply = msg
                 waiter.event.set()
+            elif isinstance(msg, Hello) and msg.major != PROTOCOL_MAJOR:
+                # unsolicited HELLO: the firmware rebooted, maybe into another version
+                raise ProtocolVersionError(_mismatch(self._cfg.port, msg))
 
     def _on_rx(self, pdu: RxPdu) -> None:
         psid = pdu.psid or sniff(pdu.payload).psid

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from firmware_bridge.emulator import EmulatorConfig, FirmwareEmulator
 from firmware_bridge.messages import Status, TimeInfo
@@ -185,3 +186,17 @@ def test_full_queue_drops_oldest_and_counts(tmp_path: Path) -> None:
             assert [f.payload[-1] for f in radio.rx.drain()] == [7, 8, 9]
         finally:
             radio.stop()
+
+
+def test_firmware_rebooting_into_another_major_version_drops_the_link(
+    radio: SerialRadio, emulator: FirmwareEmulator
+) -> None:
+    from firmware_bridge.messages import Hello
+
+    with capture_logs() as logs:
+        emulator.send(Hello(3, 0, 0, "fw-after-update"))  # unsolicited, as after a reboot
+        assert wait_for(lambda: emulator.host_hellos == 2)  # the host dropped it and re-checked
+    down = [e for e in logs if e["event"] == "radio_link_down"]
+    assert "fw-after-update" in down[0]["error"]
+    assert "protocol 3.0" in down[0]["error"]
+    assert wait_for(lambda: radio.connected)  # the emulator still answers 1.0: back up
