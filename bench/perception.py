@@ -1,0 +1,167 @@
+"""Perception benchmark: one camera on vtest.avi, decode + detect (+ ground + track).
+
+Measures, in one run on this machine:
+
+- baseline: decode-only frames/s of vtest.avi through ``Camera`` (OpenCV/FFmpeg);
+- sustained frames/s of decode + detect + ground projection + tracking with the default model
+  (NanoDet-m 416 INT8, 1 intra-op thread), and per-frame latency p50/p95 (capture -> tracked);
+- ``session.run`` inference ms p50/p95 for the float and the INT8 model (1 and 2 threads);
+- peak RSS of the process.
+
+Usage: ``.venv/bin/python bench/perception.py [--frames 200] [--video PATH] [--write]``;
+``--write`` also writes ``bench/RESULTS-perception.md``. vtest.avi comes from Debian's
+``opencv-doc`` (the tests' fixture caches it in ``~/.cache/rsu-edge-tests``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rsu.clock import SystemClock
+from rsu.perception.calibration import Calibration
+from rsu.perception.camera import Camera, CameraConfig
+from rsu.perception.detector import DetectorConfig, OnnxDetector
+from rsu.perception.pipeline import CameraPipeline
+from rsu.perception.tracker import Tracker
+
+ROOT = Path(__file__).resolve().parents[1]
+POINTS = ROOT / "tests" / "perception" / "data" / "vtest_points.toml"
+MEMBER = "./usr/share/doc/opencv-doc/examples/data/vtest.avi"
+
+
+def find_video(given: str | None) -> Path:
+    for p in (given, "/usr/share/doc/opencv-doc/examples/data/vtest.avi"):
+        if p and Path(p).is_file():
+            return Path(p)
+    cached = Path.home() / ".cache" / "rsu-edge-tests" / "vtest.avi"
+    if not cached.is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["apt-get", "download", "opencv-doc"], cwd=tmp, check=True)
+            deb = next(Path(tmp).glob("opencv-doc_*.deb"))
+            tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+            subprocess.run(["tar", "-x", "-C", tmp, MEMBER], stdin=tar.stdout, check=True)
+            tar.wait()
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / MEMBER).replace(cached)
+    return cached
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q)) if values else 0.0
+
+
+def decode_only(video: Path, frames: int) -> float:
+    cam = Camera(CameraConfig(source=str(video)), clock=SystemClock())
+    start = time.perf_counter()
+    n = sum(1 for _ in cam.frames(0, frames))
+    return n / (time.perf_counter() - start)
+
+
+def pipeline_run(video: Path, frames: int) -> dict[str, float]:
+    cam = Camera(CameraConfig(source=str(video)), clock=SystemClock())
+    pipe = CameraPipeline(OnnxDetector(DetectorConfig()), Calibration.load(POINTS), Tracker())
+    latencies, detections = [], 0
+    start = time.perf_counter()
+    grabbed = start
+    n = 0
+    for frame in cam.frames(0, frames):
+        result = pipe.process(frame)
+        done = time.perf_counter()
+        latencies.append((done - grabbed) * 1000.0)  # frame read -> tracked
+        grabbed = done
+        detections += len(result.detections)
+        n += 1
+    seconds = time.perf_counter() - start
+    return {
+        "fps": n / seconds,
+        "latency_p50": pct(latencies, 50),
+        "latency_p95": pct(latencies, 95),
+        "detections_per_frame": detections / max(1, n),
+    }
+
+
+def inference(video: Path, model: str, threads: int, frames: int) -> tuple[float, float]:
+    det = OnnxDetector(DetectorConfig(model=model, threads=threads))
+    cam = Camera(CameraConfig(source=str(video)), clock=SystemClock())
+    times = []
+    for frame in cam.frames(0, frames):
+        det.detect(frame.image)
+        times.append(det.stats().inference_ms_last)
+    return pct(times, 50), pct(times, 95)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--video")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    video = find_video(args.video)
+    load_before = os.getloadavg()
+    base = decode_only(video, args.frames)
+    run = pipeline_run(video, args.frames)
+    rss_pipeline = rss_mb()
+    infer = {
+        (m, t): inference(video, m, t, args.frames // 2)
+        for m in ("nanodet-m-416", "nanodet-m-416-int8")
+        for t in (1, 2)
+    }
+    rows = [
+        f"| decode only (baseline) | {base:.0f} frames/s |",
+        f"| decode + detect + ground + track, int8, 1 thread | {run['fps']:.1f} frames/s |",
+        f"| per-frame time (read + detect + track) p50 / p95 | "
+        f"{run['latency_p50']:.1f} / {run['latency_p95']:.1f} ms |",
+        f"| detections per frame | {run['detections_per_frame']:.1f} |",
+    ]
+    for (m, t), (p50, p95) in infer.items():
+        rows.append(f"| inference {m}, {t} thread(s), p50 / p95 | {p50:.1f} / {p95:.1f} ms |")
+    rows.append(f"| peak RSS after the one-camera pipeline | {rss_pipeline:.0f} MB |")
+    rows.append(f"| peak RSS at the end (4 more detector sessions loaded) | {rss_mb():.0f} MB |")
+    table = "\n".join(["| measure | value |", "|---|---|", *rows])
+    env = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, load average before "
+        f"{load_before[0]:.1f} / after {os.getloadavg()[0]:.1f}"
+    )
+    print(table)
+    print(env)
+    if args.write:
+        write_results(table, env, args.frames)
+
+
+def write_results(table: str, env: str, frames: int) -> None:
+    text = f"""# Perception benchmark (bench/perception.py)
+
+Method: one camera, `vtest.avi` (Debian `opencv-doc`, 768x576, 10 fps) read as fast as
+possible through `rsu.perception.camera.Camera` (OpenCV/FFmpeg decode), the default detector
+(NanoDet-m 416 INT8, onnxruntime CPU, 1 intra-op thread), ground projection through the test
+calibration and the ground-plane tracker, over the first {frames} frames. The decode-only rate is
+the baseline measured in the same run. Inference is `session.run` alone on {frames // 2} frames.
+Per-frame time is the camera read (decode) plus detection, ground projection and tracking,
+all in one thread. Fusion, events and SDSM are not included here.
+
+Machine: {env}. Other helpers were running builds and tests on the same 2 cores during the run,
+so these numbers are pessimistic; rerun on an idle box for a release figure.
+
+{table}
+
+Reproduce: `.venv/bin/python bench/perception.py --frames {frames} --write`.
+"""
+    (ROOT / "bench" / "RESULTS-perception.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
