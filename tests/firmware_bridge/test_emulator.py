@@ -35,6 +35,7 @@ class Host:
         self.port = serial.Serial(path, 921600, timeout=0.05)
         self.decoder = FrameDecoder(name="test-host")
         self.seq = 0
+        self.pending: list[Frame] = []
 
     def send(self, msg: Message) -> int:
         self.seq += 1
@@ -44,12 +45,12 @@ class Host:
 
     def receive(self, timeout: float = 2.0) -> Message:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            frames = self.decoder.feed(self.port.read(4096))
-            if frames:
-                assert len(frames) == 1, frames
-                return decode_message(frames[0].type, frames[0].payload)
-        raise AssertionError("no frame from the emulator")
+        while not self.pending and time.monotonic() < deadline:
+            self.pending += self.decoder.feed(self.port.read(4096))
+        if not self.pending:
+            raise AssertionError("no frame from the emulator")
+        frame = self.pending.pop(0)
+        return decode_message(frame.type, frame.payload)
 
 
 @pytest.fixture
@@ -178,3 +179,28 @@ def test_emulator_can_speak_another_major_version(tmp_path: Path) -> None:
         h.port.close()
     assert isinstance(reply, Hello)
     assert reply.major == 2
+
+
+def test_standalone_emulator_replays_frames_to_a_host(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    frames = tmp_path / "frames.jsonl"
+    frames.write_text(json.dumps({"hex": "0014250102", "outer_hex": None}) + "\n")
+    link = tmp_path / "radio0"
+    cmd = [sys.executable, "-m", "firmware_bridge.emulator", "--link", str(link)]
+    cmd += ["--replay", str(frames), "--rate", "50", "--seconds", "10"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=Path(__file__).parents[2])
+    try:
+        assert proc.stdout is not None
+        assert b"firmware emulator on" in proc.stdout.readline()
+        host = Host(str(link))
+        pdu = host.receive(timeout=5.0)
+        host.port.close()
+        assert isinstance(pdu, RxPdu)
+        assert pdu.payload == bytes.fromhex("0014250102")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+    assert not link.exists()  # the device node goes away with the emulator
