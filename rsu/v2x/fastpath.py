@@ -21,12 +21,15 @@ from typing import Any
 
 from asn1tools.codecs import per, uper
 
+from rsu.v2x.asn1 import children
 from rsu.v2x.jer import TYPE_OVERRIDES, JerBuilder, choice_members, members_of
 
 FastDecode = Callable[[int, int, int, bytes], tuple[Any, int]]
 """``f(n, T, p, data) -> (jer_value, new_p)``: decode at bit ``p`` of ``n`` (``T`` bits)."""
 
 _BUILTIN_NAMES = {"SEQUENCE", "SEQUENCE OF", "SET", "SET OF", "CHOICE"}
+INLINE_WEIGHT = 24
+"""Named types with at most this many nodes are inlined at each use instead of called."""
 
 
 class Fallback(Exception):
@@ -141,6 +144,7 @@ class _Emitter:
         self.sources: list[str] = []
         self.count = 0
         self._pending: list[tuple[str, Any, str | None]] = []
+        self._weights: dict[int, int] = {}
         self.deferred_tables: list[tuple[str, dict[int, str]]] = []
         """Open type dispatch dicts, filled with the functions once they exist."""
 
@@ -184,9 +188,11 @@ class _Emitter:
         self, node: Any, context: str | None, out: list[str], depth: int, top: bool = False
     ) -> str:
         """Append code decoding ``node`` at ``p``; return the variable holding its JER."""
+        recursive = isinstance(node, per.Recursive)
         node = _inner(node)
-        named = getattr(node, "type_name", "") not in _BUILTIN_NAMES or depth > 6
-        if not top and named and isinstance(node, per.MembersType | per.Choice | per.ArrayType):
+        named = getattr(node, "type_name", "") not in _BUILTIN_NAMES
+        big = recursive or depth > 6 or (named and self.weight(node) > INLINE_WEIGHT)
+        if not top and big and isinstance(node, per.MembersType | per.Choice | per.ArrayType):
             var = self.fresh("v")
             pad = "    " * depth
             out.append(f"{pad}{var}, p = {self.function(node, context)}(n, T, p, b)")
@@ -214,6 +220,24 @@ class _Emitter:
         if isinstance(node, per.MembersType) and not isinstance(node, per.AdditionGroup):
             return self._sequence(node, context, out, depth)
         return self._slow(node, context, out, depth)
+
+    def weight(self, node: Any, budget: int = INLINE_WEIGHT + 1) -> int:
+        """Nodes in the subtree of ``node``, counted up to ``budget`` (a cost estimate)."""
+        key = id(node)
+        if key not in self._weights:
+            total = 1
+            stack = list(children(node))
+            seen = {key}
+            while stack and total < budget:
+                child = stack.pop()
+                if id(child) in seen or isinstance(child, per.Recursive):
+                    total += budget  # recursion is never inlined
+                    continue
+                seen.add(id(child))
+                total += 1
+                stack.extend(children(child))
+            self._weights[key] = total
+        return self._weights[key]
 
     def _slow(self, node: Any, context: str | None, out: list[str], depth: int) -> str:
         var = self.fresh("v")

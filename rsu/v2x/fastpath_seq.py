@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from asn1tools.codecs import per, uper
 
+from rsu.v2x.jer import TYPE_OVERRIDES
+
 if TYPE_CHECKING:
     from rsu.v2x.fastpath import _Emitter
 
@@ -27,12 +29,22 @@ def _is_open(member: Any) -> bool:
 def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], depth: int) -> str:
     pad = "    " * depth
     var = em.fresh("v")
-    out.append(f"{pad}{var} = {{}}")
+    # A SEQUENCE with only mandatory members and nothing after them becomes one dict literal.
+    literal = (
+        node.additions is None
+        and not node.optionals
+        and not any(_is_open(m) or isinstance(m, per.AdditionGroup) for m in node.root_members)
+    )
+    if not literal:
+        out.append(f"{pad}{var} = {{}}")
     ext = None
     if node.additions is not None:
         ext = em.fresh("e")
         out.append(f"{pad}{ext} = (n >> (T - p - 1)) & 1; p += 1")
-    _emit_root(em, node, var, out, depth)
+    fields = _emit_root(em, node, var, out, depth, literal)
+    if literal:
+        items = ", ".join(f"{name!r}: {value}" for name, value in fields)
+        out.append(f"{pad}{var} = {{{items}}}")
     if ext is not None and node.additions:
         _emit_additions(em, node, var, ext, out, depth)
     elif ext is not None:
@@ -41,23 +53,119 @@ def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], 
     return var
 
 
-def _emit_root(em: _Emitter, node: Any, var: str, out: list[str], depth: int) -> None:
+def simple_width(node: Any) -> int | None:  # noqa: PLR0911 (one return per node kind)
+    """Bits of a member that always has the same width and no choices inside (or None)."""
+    node = _inner(node)
+    if getattr(node, "type_name", "") in TYPE_OVERRIDES:
+        return None
+    if isinstance(node, uper.Integer):
+        ok = not node.has_extension_marker and node.number_of_bits
+        return int(node.number_of_bits) if ok else None
+    if isinstance(node, per.Boolean):
+        return 1
+    if isinstance(node, per.Enumerated):
+        ok = node.additions_index_to_data is None and node.root_number_of_bits
+        return int(node.root_number_of_bits) if ok else None
+    if isinstance(node, per.BitString | uper.OctetString):
+        fixed = (
+            not node.has_extension_marker
+            and node.number_of_bits is not None
+            and node.minimum == node.maximum
+            and node.minimum
+        )
+        if not fixed:
+            return None
+        return int(node.minimum) * (8 if isinstance(node, uper.OctetString) else 1)
+    return None
+
+
+def _value_of(em: _Emitter, node: Any, bits: str, width: int) -> str:
+    """The JER expression of a simple member whose ``width`` bits are in ``bits``."""
+    node = _inner(node)
+    if isinstance(node, uper.Integer):
+        return f"({bits} + {node.minimum})" if node.minimum else bits
+    if isinstance(node, per.Boolean):
+        return f"bool({bits})"
+    if isinstance(node, per.Enumerated):
+        return f"{em.const(dict(node.root_index_to_data))}[{bits}]"
+    pad = -width % 8
+    digits = 2 * ((width + pad) // 8)
+    shifted = f"({bits} << {pad})" if pad else bits
+    return f"format({shifted}, '0{digits}X')"
+
+
+def _emit_run(em: _Emitter, run: list[Any], out: list[str], pad: str) -> list[tuple[str, str]]:
+    """One read for consecutive simple members, then shifts on the small word."""
+    widths = [simple_width(m) or 0 for m in run]
+    total = sum(widths)
+    word = em.fresh("w")
+    out.append(f"{pad}{word} = (n >> (T - p - {total})) & {(1 << total) - 1:#x}; p += {total}")
+    fields = []
+    offset = 0
+    for member, width in zip(run, widths, strict=True):
+        shift = total - offset - width
+        bits = (
+            f"(({word} >> {shift}) & {(1 << width) - 1:#x})"
+            if shift
+            else (f"({word} & {(1 << width) - 1:#x})")
+        )
+        value = em.fresh("v")
+        out.append(f"{pad}{value} = {_value_of(em, member, bits, width)}")
+        fields.append((member.name, value))
+        offset += width
+    return fields
+
+
+def _emit_root(
+    em: _Emitter, node: Any, var: str, out: list[str], depth: int, literal: bool = False
+) -> list[tuple[str, str]]:
+    """Presence bits, then the root members; returns (name, variable) when ``literal``."""
     pad = "    " * depth
     presence: dict[int, str] = {}
-    for member in node.optionals:
-        flag = em.fresh("o")
-        out.append(f"{pad}{flag} = (n >> (T - p - 1)) & 1; p += 1")
-        presence[id(member)] = flag
+    count = len(node.optionals)
+    if count:
+        flags = em.fresh("o")
+        out.append(f"{pad}{flags} = (n >> (T - p - {count})) & {(1 << count) - 1:#x}; p += {count}")
+        for i, member in enumerate(node.optionals):
+            presence[id(member)] = f"{flags} & {1 << (count - 1 - i):#x}"
+    fields: list[tuple[str, str]] = []
+    run: list[Any] = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            pairs = _emit_run(em, run, out, pad)
+        elif run:
+            pairs = [(run[0].name, em.emit(run[0], em.builder._context(node, run[0]), out, depth))]
+        else:
+            pairs = []
+        run.clear()
+        for name, value in pairs:
+            if literal:
+                fields.append((name, value))
+            else:
+                out.append(f"{pad}{var}[{name!r}] = {value}")
+
     for member in node.root_members:
         present = presence.get(id(member))
+        if present is None and not _is_open(member) and simple_width(member):
+            run.append(member)
+            continue
+        flush()
         if present is None:
-            _emit_member(em, node, member, var, out, depth)
+            if literal:
+                fields.append(
+                    (member.name, em.emit(member, em.builder._context(node, member), out, depth))
+                )
+            else:
+                _emit_member(em, node, member, var, out, depth)
             continue
         out.append(f"{pad}if {present}:")
         _emit_member(em, node, member, var, out, depth + 1)
         if member.default is not None:
             out.append(f"{pad}else:")
             out.append(f"{pad}    {var}[{member.name!r}] = {_default(em, member)}")
+    flush()
+    return fields
 
 
 def _default(em: _Emitter, member: Any) -> str:
