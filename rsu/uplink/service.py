@@ -49,6 +49,7 @@ standby, operate, log level). Must not block; raise ``CommandError`` to reject (
 DATA_PRIORITY = {"objects": BULK, "stats": NORMAL, "events": CRITICAL, "alarms": CRITICAL}
 INGEST_CHUNK = 5000
 EXPIRE_EVERY_S = 60.0
+PUMP_ROWS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,9 @@ class Uplink:
         self._queue: deque[Record] = deque()
         self._inbox = Inbox()
         self._inflight: dict[int, int] = {}
+        """MQTT message id -> spool row seq."""
+        self._outstanding: dict[int, int] = {}
+        """Spool row seq -> publishes of that row not yet acknowledged."""
         self._cursor = 0
         self._n = _Counters()
         self._stopping = threading.Event()
@@ -299,24 +303,37 @@ class Uplink:
             if not ok:
                 self._n.broker_rejected += 1
                 log.warning("uplink_publish_rejected", seq=seq)
-            done.append(seq)
+            left = self._outstanding[seq] - 1
+            if left:
+                self._outstanding[seq] = left
+            else:
+                del self._outstanding[seq]
+                done.append(seq)
         if done:
             before = self._spool.pending_records
             self._spool.ack(done)
             self._n.acked += before - self._spool.pending_records
 
     def _pump(self) -> None:
+        """Publish rows after the cursor while the in-flight window (publishes) has room; a
+        row is deleted once every publish made from it is acknowledged."""
         link, spool = self._link, self._spool
         assert link is not None
         assert spool is not None
-        room = self.config.inflight - len(self._inflight)
-        if room <= 0 or not link.connected.is_set():
-            return
-        for row in spool.fetch(self._cursor, room):
-            mid = link.publish(self.dialect.topic(row.stream), row.payload)
-            self._inflight[mid] = row.seq
-            self._cursor = row.seq
-            self._n.published += row.n
+        while len(self._inflight) < self.config.inflight and link.connected.is_set():
+            rows = spool.fetch(self._cursor, PUMP_ROWS)
+            if not rows:
+                return
+            for row in rows:
+                topic = self.dialect.topic(row.stream)
+                payloads = row.payloads()
+                self._outstanding[row.seq] = len(payloads)
+                for payload in payloads:
+                    self._inflight[link.publish(topic, payload)] = row.seq
+                self._cursor = row.seq
+                self._n.published += row.n
+                if len(self._inflight) >= self.config.inflight:
+                    return
 
     def _commands(self) -> None:
         cmds = self._inbox.commands

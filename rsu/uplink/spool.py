@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS rows (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     stream TEXT NOT NULL,
     prio INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
     created REAL NOT NULL,
     n INTEGER NOT NULL,
     payload BLOB NOT NULL
@@ -82,24 +83,23 @@ def plan_room(
 def chunk(
     records: Sequence[Record], batch_max: int, batch_max_bytes: int, sizes: Sequence[int]
 ) -> list[list[int]]:
-    """Group record indexes into rows: per stream, in order; ``batch`` records of a stream are
-    packed up to ``batch_max`` records / ``batch_max_bytes``; others get a row each."""
+    """Group record indexes into rows: per stream (and batch flag and class), in order, up to
+    ``batch_max`` records / ``batch_max_bytes`` a row. Rows are the unit of compression and
+    eviction; whether a row goes out as one publish (``batch``) or one per record is separate."""
     rows: list[list[int]] = []
-    open_rows: dict[str, tuple[list[int], int]] = {}
+    open_rows: dict[tuple[str, bool, int], tuple[list[int], int]] = {}
     for i, rec in enumerate(records):
-        if not rec.batch:
-            rows.append([i])
-            continue
-        current = open_rows.get(rec.stream)
+        key = (rec.stream, rec.batch, rec.priority)
+        current = open_rows.get(key)
         if current is not None:
             members, total = current
             if len(members) < batch_max and total + sizes[i] <= batch_max_bytes:
                 members.append(i)
-                open_rows[rec.stream] = (members, total + sizes[i])
+                open_rows[key] = (members, total + sizes[i])
                 continue
         members = [i]
         rows.append(members)
-        open_rows[rec.stream] = (members, sizes[i])
+        open_rows[key] = (members, sizes[i])
     return rows
 
 
@@ -125,15 +125,30 @@ def join_payload(parts: Sequence[bytes]) -> bytes:
     return b"[" + b",".join(parts) + b"]"
 
 
+SEPARATOR = b"\n"
+"""Between records in a row (compact JSON never holds a raw newline)."""
+
+
 # --- SQLite ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
+    """One spool row: ``n`` records of one stream, as compact JSON separated by newlines."""
+
     seq: int
     stream: str
     n: int
-    payload: bytes
+    batch: bool
+    blob: bytes
+
+    def records(self) -> list[bytes]:
+        return self.blob.split(SEPARATOR)
+
+    def payloads(self) -> list[bytes]:
+        """What to publish: one JSON array for a batch row, else one object per record."""
+        parts = self.records()
+        return [join_payload(parts)] if self.batch else parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,14 +218,15 @@ class Spool:
         with self._txn():
             for members in groups:
                 first = records[members[0]]
-                blob = zlib.compress(join_payload([parts[i] for i in members]), 1)
+                blob = zlib.compress(SEPARATOR.join([parts[i] for i in members]), 1)
                 size = len(blob) + ROW_OVERHEAD
                 if not self._make_room(size, first.priority, drops):
                     _bump(drops, f"full:{first.stream}", len(members))
                     continue
                 self._db.execute(
-                    "INSERT INTO rows (stream, prio, created, n, payload) VALUES (?, ?, ?, ?, ?)",
-                    (first.stream, first.priority, now, len(members), blob),
+                    "INSERT INTO rows (stream, prio, batch, created, n, payload)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (first.stream, first.priority, first.batch, now, len(members), blob),
                 )
                 self._usage[first.priority] += size
                 self.pending_records += len(members)
@@ -246,10 +262,13 @@ class Spool:
     def fetch(self, after: int, limit: int) -> list[Row]:
         """Up to ``limit`` rows with ``seq > after``, oldest first, payload decompressed."""
         cur = self._db.execute(
-            "SELECT seq, stream, n, payload FROM rows WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, stream, n, batch, payload FROM rows WHERE seq > ? ORDER BY seq LIMIT ?",
             (after, limit),
         )
-        return [Row(seq, stream, n, zlib.decompress(blob)) for seq, stream, n, blob in cur]
+        return [
+            Row(seq, stream, n, bool(batch), zlib.decompress(blob))
+            for seq, stream, n, batch, blob in cur
+        ]
 
     def ack(self, seqs: Iterable[int]) -> None:
         """Delete acknowledged rows (one transaction). Unknown seqs (evicted) are ignored."""

@@ -37,8 +37,7 @@ def spool_ids(path: Path) -> list[str]:
     try:
         out = []
         for row in spool.fetch(0, 1_000_000):
-            body = json.loads(row.payload)
-            out += [b["id"] for b in (body if isinstance(body, list) else [body])]
+            out += [json.loads(part)["id"] for part in row.records()]
         return out
     finally:
         spool.close()
