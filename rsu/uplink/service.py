@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -75,6 +76,7 @@ class _Counters:
     acked: int = 0
     queue_full: int = 0
     broker_rejected: int = 0
+    spool_failed: int = 0
     commands: dict[str, int] = field(default_factory=dict)
 
 
@@ -206,6 +208,8 @@ class Uplink:
         dropped = dict(self._dropped_snapshot)
         if self._n.queue_full:
             dropped["queue_full"] = self._n.queue_full
+        if self._n.spool_failed:
+            dropped["spool_failed"] = self._n.spool_failed
         if self._n.broker_rejected:
             dropped["broker_rejected"] = self._n.broker_rejected
         if self._inbox.commands_dropped:
@@ -257,7 +261,7 @@ class Uplink:
                 self._acks()
                 self._commands()
                 self._pump()
-            except SpoolError as err:
+            except (SpoolError, sqlite3.Error) as err:
                 log.error("spool_failed", error=str(err))
                 self._stopping.wait(1.0)
             now = self.clock.monotonic()
@@ -287,7 +291,12 @@ class Uplink:
             batch: list[Record] = []
             while self._queue and len(batch) < INGEST_CHUNK:
                 batch.append(self._queue.popleft())
-            self._n.accepted += self._spool.append(batch, self.clock.time())
+            try:
+                self._n.accepted += self._spool.append(batch, self.clock.time())
+            except SpoolError as err:
+                self._n.spool_failed += len(batch)
+                log.error("spool_append_failed", error=str(err), records=len(batch))
+                return
             if len(batch) < INGEST_CHUNK:
                 break
 

@@ -12,6 +12,7 @@ the same file at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import zlib
@@ -214,6 +215,20 @@ class Spool:
         parts = [encode_body(r.body) for r in records]
         groups = chunk(records, self.batch_max, self.batch_max_bytes, [len(p) for p in parts])
         drops: dict[str, int] = {}
+        try:
+            return self._insert(records, parts, groups, now, drops)
+        except SpoolError:
+            self._usage = self._load_usage()  # the transaction was rolled back
+            raise
+
+    def _insert(
+        self,
+        records: Sequence[Record],
+        parts: list[bytes],
+        groups: list[list[int]],
+        now: float,
+        drops: dict[str, int],
+    ) -> int:
         accepted = 0
         with self._txn():
             for members in groups:
@@ -346,11 +361,13 @@ class _Txn:
         if kind is None:
             try:
                 self._db.execute("COMMIT")
+                return
             except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise SpoolError(f"spool commit failed: {exc}") from exc
-        else:
+                err = exc
+        with contextlib.suppress(sqlite3.Error):  # the failure may have ended the transaction
             self._db.execute("ROLLBACK")
+        if isinstance(err, sqlite3.Error):
+            raise SpoolError(f"spool: {err}") from err
 
 
 def _bump(counts: dict[str, int], key: str, n: int) -> None:

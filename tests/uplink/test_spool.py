@@ -6,6 +6,9 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
+from rsu.errors import SpoolError
 from rsu.uplink.config import SpoolLimits
 from rsu.uplink.records import BULK, CRITICAL, NORMAL, Record
 from rsu.uplink.spool import ROW_OVERHEAD, Row, Spool, chunk, plan_room
@@ -160,3 +163,15 @@ def test_usage_counts_payload_plus_row_overhead(tmp_path: Path) -> None:
     assert spool.usage[BULK] > ROW_OVERHEAD
     spool.ack([row.seq])
     assert spool.usage == [0, 0, 0]
+
+
+def test_disk_full_is_a_spool_error_and_nothing_half_written(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", batch_max=1)
+    spool.append([rec(0, pad=200)], now=0.0)
+    usage, pending = spool.usage, spool.pending_records
+    pages = spool._db.execute("PRAGMA page_count").fetchone()[0]  # test-only: cap the file
+    spool._db.execute(f"PRAGMA max_page_count = {pages + 1}")
+    with pytest.raises(SpoolError, match="full"):
+        spool.append([rec(i, pad=3000) for i in range(1, 40)], now=1.0)
+    assert (spool.usage, spool.pending_records) == (usage, pending)
+    assert [ids_of(r) for r in spool.fetch(0, 100)] == [["id-v2x/BSM-0"]]
