@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,14 +144,15 @@ class Camera:
         config: CameraConfig,
         *,
         clock: Clock | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         backend: VideoBackend | None = None,
     ) -> None:
         self.config = config
         self._clock = clock or SystemClock()
-        self._sleep = sleep
-        self._backend = backend or create_backend(config)
         self._closed = threading.Event()
+        # Back-off waits end early when the camera is closed from another thread.
+        self._sleep = sleep or self._closed.wait
+        self._backend = backend or create_backend(config)
         self._counts = dict.fromkeys(
             ("frames", "skipped", "black", "corrupt", "duplicates", "stalls", "disconnects"), 0
         )
@@ -299,10 +299,11 @@ class Camera:
         return False
 
     def frames(self, start: int = 0, end: int | None = None) -> Iterator[Frame]:
-        """Frames with ``start <= index < end`` (files are sought to ``start``)."""
-        if start > 0:
+        """Frames with ``start <= index < end`` (files are sought to ``start``, live sources
+        count grabbed frames from when they were opened)."""
+        if start > 0 and not self.live:
             self.seek(start)
-        while end is None or self.live or self._index + 1 < end:
+        while end is None or self._index + 1 < end:
             if (frame := self.read()) is None:
                 return
             if end is not None and frame.index >= end:
