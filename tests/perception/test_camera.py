@@ -108,3 +108,15 @@ def test_reader_thread_drops_the_oldest_frame_when_the_consumer_is_slow() -> Non
 
 def test_the_test_video_is_debians_vtest(vtest_avi: Path) -> None:
     assert vtest_avi.stat().st_size == 8131690
+
+
+def test_closing_a_camera_ends_its_reconnect_back_off_at_once() -> None:
+    url = "sim://road?fps=10&disconnect=2&fail_opens=1000"
+    cam = Camera(CameraConfig(name="r", source=url, backend="sim", reconnect_initial_s=30.0))
+    reader = CameraReader(cam)
+    reader.start()
+    assert reader.get(timeout=5.0) is not None
+    assert not reader.finished.wait(0.2)  # stuck waiting to reconnect
+    reader.stop(timeout=5.0)
+    assert reader.finished.wait(1.0)
+    assert cam.health().disconnects == 1
