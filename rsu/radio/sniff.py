@@ -91,7 +91,7 @@ def _sniff_at(data: bytes, at: int, psid: int | None, kind: str) -> Sniff | None
 def sniff(data: bytes) -> Sniff:
     """Classify ``data``; never raises."""
     found = _sniff_at(data, 0, None, "bare")
-    if found is not None and not (found.kind == "dot2" and data[:2] == b"\x03\x00"):
+    if found is not None:
         return found
     if len(data) >= 4 and data[0] == 0x03 and data[1] == 0x00:  # WSMP v3, TPID 0
         got = read_psid(data, 2)
