@@ -22,6 +22,7 @@ from typing import Any
 from asn1tools.codecs import per, uper
 
 from rsu.v2x.asn1 import children
+from rsu.v2x.fastpath_seq import simple_width
 from rsu.v2x.jer import TYPE_OVERRIDES, JerBuilder, choice_members, members_of
 
 FastDecode = Callable[[int, int, int, bytes], tuple[Any, int]]
@@ -123,6 +124,16 @@ _RUNTIME = {
 }
 
 
+def _ascii_alphabet(node: Any) -> dict[int, str] | None:
+    """Index -> character for a known-multiplier string over ASCII, as asn1tools decodes it."""
+    if getattr(node, "ENCODING", "") != "ascii":
+        return None
+    decode_map = node.permitted_alphabet.decode_map
+    if not decode_map or any(not 0 <= code < 128 for code in decode_map.values()):
+        return None
+    return {index: chr(code) for index, code in decode_map.items()}
+
+
 def _inner(node: Any) -> Any:
     while isinstance(node, per.Recursive):
         node = node._inner
@@ -215,6 +226,8 @@ class _Emitter:
             return self._octet_string(node, out, depth)
         if isinstance(node, per.ArrayType):
             return self._array(node, context, out, depth)
+        if isinstance(node, uper.KnownMultiplierStringType) and _ascii_alphabet(node):
+            return self._string(node, out, depth)
         if isinstance(node, per.Choice):
             return self._choice(node, out, depth)
         if isinstance(node, per.MembersType) and not isinstance(node, per.AdditionGroup):
@@ -302,9 +315,38 @@ class _Emitter:
             bits = node.number_of_bits
             out.append(f"{pad}{var} = {self._read(bits)} + {node.minimum}; p += {bits}")
 
+    def _string(self, node: Any, out: list[str], depth: int) -> str:
+        """IA5String, VisibleString ... over an ASCII alphabet: a table lookup per character."""
+        pad = "    " * depth
+        var, size, item = self.fresh("v"), self.fresh("s"), self.fresh("i")
+        table = self.const(_ascii_alphabet(node))
+        bits = node.bits_per_character
+        if node.has_extension_marker:  # asn1tools cannot decode the extended form either
+            out.append(f"{pad}if (n >> (T - p - 1)) & 1: raise Fallback('string extension')")
+            out.append(f"{pad}p += 1")
+        if node.number_of_bits is None:
+            out.append(f"{pad}{size}, p = _ld(n, T, p)")
+        elif node.minimum == node.maximum or node.number_of_bits == 0:
+            out.append(f"{pad}{size} = {node.minimum}")
+        else:
+            width = node.number_of_bits
+            out.append(f"{pad}{size} = {self._read(width)} + {node.minimum}; p += {width}")
+        char = f"{table}[(n >> (T - p - {bits} * ({item} + 1))) & {(1 << bits) - 1:#x}]"
+        out.append(f"{pad}{var} = ''.join([{char} for {item} in range({size})])")
+        out.append(f"{pad}p += {bits} * {size}")
+        return var
+
     def _bit_string(self, node: Any, out: list[str], depth: int) -> str:
         pad = "    " * depth
         var, size = self.fresh("v"), self.fresh("s")
+        width = simple_width(node)
+        if width:
+            read = self._read(width)
+            digits = 2 * ((width + 7) // 8)
+            shift = -width % 8
+            word = f"({read} << {shift})" if shift else read
+            out.append(f"{pad}{var} = format({word}, '0{digits}X'); p += {width}")
+            return var
         self._length(node, size, out, pad)
         fixed = node.minimum if node.minimum is not None and node.minimum == node.maximum else None
         out.append(f"{pad}{var} = _bits_jer(n, T, p, {size}, {fixed}); p += {size}")
