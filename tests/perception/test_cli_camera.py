@@ -102,3 +102,23 @@ def test_calibrate_fails_on_a_bad_fit(tmp_path: Path, capsys: pytest.CaptureFixt
     bad = tmp_path / "bad.toml"
     bad.write_text(text)
     assert main(["calibrate", str(bad), "--max-error-m", "0.5"]) == 1
+
+
+def test_detect_takes_camera_and_detector_from_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "rsu.toml"
+    config.write_text(
+        '[perception.detector]\nbackend = "sim"\n\n'
+        '[[perception.cameras]]\nname = "demo"\nsource = "sim://road?people=2&cars=1"\n'
+        f'calibration = "{POINTS}"\n'
+    )
+    argv = ["camera", "detect", "--config", str(config), "--camera", "demo", "--frames", ":6"]
+    assert main([*argv, "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["camera"] for x in lines] == ["demo"] * 6
+    labels = sorted(d["label"] for d in lines[-1]["detections"])
+    assert labels == ["car", "person", "person"]
+    assert all("track_id" in d for d in lines[-1]["detections"])
+    assert main([*argv[:-2], "--camera", "east"]) == 2
+    assert "no camera 'east'" in capsys.readouterr().err
