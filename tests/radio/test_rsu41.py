@@ -193,3 +193,28 @@ def test_ifm_target_down_is_counted_not_raised() -> None:
         assert snap["bad_input"]["ifm_target_down"] >= 1  # type: ignore[index]
     finally:
         radio.stop()
+
+
+def test_emulated_commercial_rsu_round_trip() -> None:
+    from rsu.radio.rsu41_peer import CommercialRsuEmulator
+
+    with CommercialRsuEmulator(forward_to=("127.0.0.1", 9)) as rsu:
+        cfg = Rsu41Config(listen=("127.0.0.1", 0), ifm_target=rsu.ifm_address)
+        radio = open_radio(RadioConfig(backend="rsu41", rsu41=cfg))
+        radio.start()
+        try:
+            rsu.forward_to = radio.listen_address  # type: ignore[attr-defined]
+            rsu.forward(bytes.fromhex(MAP_HEX))
+            frame = radio.rx.get(timeout=2.0)
+            assert frame is not None
+            assert frame.payload.hex() == MAP_HEX
+            assert radio.send(TxRequest(frame.payload, psid=0xE0000017))
+            deadline = time.monotonic() + 2.0
+            while not rsu.ifm_log and time.monotonic() < deadline:
+                time.sleep(0.01)
+            (got,) = rsu.ifm_log
+            assert got.payload.hex() == MAP_HEX
+            assert got.fields["Type"] == "MAP"
+            assert rsu.bad_ifm == 0
+        finally:
+            radio.stop()
