@@ -69,7 +69,9 @@ def open_gnss(
     except ImportError as err:
         raise BackendError(f"gnss backend {config.backend!r} cannot load: {err}") from err
     gnss: Gnss = getattr(module, class_name)(
-        config, clock or SystemClock(), queue or BoundedQueue(config.queue_size)
+        config,
+        clock or SystemClock(),
+        queue if queue is not None else BoundedQueue(config.queue_size),  # empty is falsy
     )
     return gnss
 

@@ -56,7 +56,8 @@ def open_radio(
     except ImportError as err:
         raise BackendError(f"radio backend {config.backend!r} cannot load: {err}") from err
     cls = getattr(module, class_name)
-    radio: Radio = cls(config, clock or SystemClock(), queue or BoundedQueue(config.queue_size))
+    rx = queue if queue is not None else BoundedQueue(config.queue_size)  # empty is falsy
+    radio: Radio = cls(config, clock or SystemClock(), rx)
     return radio
 
 
