@@ -5,10 +5,9 @@ Ground truth: ``../shared/vectors/csae53_real.jsonl`` (6 frames from the field) 
 alternatives), each with a reference decode in the normalised form of the vectors' README
 (BIT STRING -> ``{"hex", "len"}``, OCTET STRING -> lower-case hex, CHOICE -> ``{alt: v}``).
 
-The codec under test is reached through ``FrameCodec`` (bytes <-> JER of the whole
-MessageFrame). Today that is asn1tools driven directly on our modules; once the codec lands it
-becomes an adapter over ``get_codec("csae53")`` and nothing else here changes: the comparison
-reads JER (either hex case, fixed-size BIT STRINGs as bare hex) against the normalised reference.
+The codec under test, ``get_codec("csae53")``, is reached through ``FrameCodec`` (bytes <-> JER
+of the whole MessageFrame); the comparison reads JER (either hex case, fixed-size BIT STRINGs as
+bare hex) against the normalised reference.
 """
 
 from __future__ import annotations
@@ -23,6 +22,8 @@ from typing import Any, Protocol
 
 import asn1tools
 import pytest
+
+from rsu.v2x.codec import get_codec
 
 REPO = Path(__file__).resolve().parents[2]
 CSAE_DIR = REPO / "rsu" / "v2x" / "asn" / "csae53"
@@ -70,22 +71,17 @@ class FrameCodec(Protocol):
     def encode(self, frame_jer: dict[str, Any]) -> bytes: ...
 
 
-class Asn1toolsCsae:
-    """asn1tools on our modules, UPER for the wire and asn1tools' JER for the JSON side."""
+class CodecAdapter:
+    """The product codec, ``get_codec("csae53")``, seen as bytes <-> JER of the whole frame."""
 
-    def __init__(self, files: list[str]) -> None:
-        self._uper = asn1tools.compile_files(files, "uper").modules[FRAME_MODULE][FRAME_TYPE]
-        self._jer = asn1tools.compile_files(files, "jer").modules[FRAME_MODULE][FRAME_TYPE]
+    def __init__(self) -> None:
+        self._codec = get_codec("csae53")
 
     def decode(self, data: bytes) -> dict[str, Any]:
-        value = self._uper.decode(data)
-        result: dict[str, Any] = json.loads(self._jer.encode(value))
-        return result
+        return self._codec.decode(data, unwrap=False).jer()
 
     def encode(self, frame_jer: dict[str, Any]) -> bytes:
-        value = self._jer.decode(json.dumps(frame_jer).encode())
-        result: bytes = self._uper.encode(value)
-        return result
+        return self._codec.encode(frame_jer)
 
 
 def csae_files() -> list[str]:
@@ -94,7 +90,7 @@ def csae_files() -> list[str]:
 
 @pytest.fixture(scope="module")
 def codec() -> FrameCodec:
-    return Asn1toolsCsae(csae_files())
+    return CodecAdapter()
 
 
 # ---- normalised reference vs JER, leaf by leaf ---------------------------------------------
@@ -234,25 +230,3 @@ def test_csae_modules_compile_alone_for_uper_and_jer() -> None:
         spec = asn1tools.compile_files(csae_files(), codec_name)
         assert set(spec.modules) == set(_module_names(CSAE_DIR))
         assert spec.types[FRAME_TYPE] is not None
-
-
-def test_csae_modules_compile_next_to_j2735_in_one_specification() -> None:
-    j2735 = _module_names(J2735_DIR)
-    assert "MessageFrame" in j2735, f"no J2735 MessageFrame module in {J2735_DIR}"
-    assert not j2735.keys() & _module_names(CSAE_DIR).keys()
-    files = csae_files() + sorted(str(p) for p in J2735_DIR.glob("*.asn"))
-    real = [v for v in VECTOR_LIST if v.name.startswith("real-")]
-    j2735_lines = (VECTORS / "j2735_real.jsonl").read_text(encoding="utf-8").splitlines()
-    j2735_frames = [bytes.fromhex(json.loads(line)["hex"]) for line in j2735_lines[:5]]
-    for codec_name in ("uper", "jer"):
-        spec = asn1tools.compile_files(files, codec_name)
-        assert set(spec.modules) >= _module_names(CSAE_DIR).keys()
-        csae = spec.modules[FRAME_MODULE][FRAME_TYPE]
-        j2735_frame = spec.modules["MessageFrame"]["MessageFrame"]
-        if codec_name != "uper":
-            continue
-        for vector in real:
-            data = bytes.fromhex(vector.hex)
-            assert csae.encode(csae.decode(data)) == data, vector.name
-        for data in j2735_frames:
-            assert j2735_frame.encode(j2735_frame.decode(data)) == data, data.hex()
