@@ -18,6 +18,15 @@ from rsu.errors import RsuError, UsageError
 
 # The subcommand modules, in the order ``rsu --help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = (
+    "run",
+    "demo",
+    "status",
+    "tail",
+    "doctor",
+    "config",
+    "standby",
+    "operate",
+    "tx",
     "decode",
     "encode",
     "replay",

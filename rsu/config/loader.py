@@ -1,0 +1,143 @@
+"""One TOML file -> ``Config``. Every table is read by the dataclass of the package owning it.
+
+Unknown top-level tables and unknown keys anywhere are errors that name the dotted path.
+Secrets are never in the file: ``uplink.password_file`` / ``uplink.password_credential``
+(systemd ``LoadCredential=``) name where they are.
+
+Relative paths (broadcast message files, models, calibrations) are relative to the directory
+of the config file; the embedded demo config (``demo_config_path()``) sits next to its files.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rsu.config.fields import Table
+from rsu.config.model import Config, DaemonConfig, LogConfig, RsuSection
+from rsu.errors import ConfigError
+
+# Top-level tables, in the order the production template documents them.
+SECTIONS = (
+    "rsu",
+    "daemon",
+    "log",
+    "radio",
+    "gnss",
+    "broadcast",
+    "uplink",
+    "sensors",
+    "fusion",
+    "perception",
+    "events",
+)
+
+
+def demo_config_path() -> Path:
+    """The demo config shipped inside the package (also ``configs/demo.toml``)."""
+    return Path(str(resources.files("rsu.config").joinpath("demo/demo.toml")))
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError("", f"cannot read config {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("", f"{path}: TOML syntax: {err}") from err
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a whole config file (no device is opened, no file besides it read)."""
+    real = Path(path).resolve()
+    return config_from_dict(read_toml(real), real)
+
+
+def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
+    root = Table(data, "")
+    rsu = RsuSection.from_table(root.table("rsu"))
+    _check_rsu_id(rsu.id)
+    frame = _local_frame(rsu)
+    cfg = Config(
+        path=path,
+        rsu=rsu,
+        daemon=DaemonConfig.from_table(root.table("daemon")),
+        log=LogConfig.from_table(root.table("log")),
+        radio=_radio(root.table("radio")),
+        uplink=_uplink(root.table("uplink"), rsu.id),
+        broadcast=_broadcast(root.table("broadcast")),
+        gnss=_gnss(root.table("gnss")) if root.has("gnss") else None,
+        radars=_radars(root.table("sensors")) if root.has("sensors") else (),
+        fusion=_fusion(root.table("fusion")) if root.has("fusion") else None,
+        perception=_perception(root.table("perception")) if root.has("perception") else None,
+        events=_events(root.table("events"), frame) if root.has("events") else None,
+        sections=tuple(k for k in SECTIONS if k in data),
+    )
+    root.done()
+    return cfg
+
+
+def _check_rsu_id(rsu_id: str) -> None:
+    if not rsu_id or any(c in rsu_id for c in "/+#") or rsu_id != rsu_id.strip():
+        raise ConfigError("rsu.id", f"expected a name usable in MQTT topics, got {rsu_id!r}")
+
+
+def _local_frame(rsu: RsuSection) -> Any:
+    if rsu.latitude is None or rsu.longitude is None:
+        return None
+    from rsu.perception.geo import LocalFrame
+
+    return LocalFrame(rsu.latitude, rsu.longitude, rsu.elevation_m)
+
+
+def _radio(t: Table) -> Any:
+    from rsu.radio.config import RadioConfig
+
+    return RadioConfig.from_table(t)
+
+
+def _uplink(t: Table, rsu_id: str) -> Any:
+    from rsu.uplink.config import UplinkConfig
+
+    return UplinkConfig.from_table(t, rsu_id)
+
+
+def _broadcast(t: Table) -> Any:
+    from rsu.broadcast.config import BroadcastConfig
+
+    return BroadcastConfig.from_table(t)
+
+
+def _gnss(t: Table) -> Any:
+    from rsu.gnss.config import GnssConfig
+
+    return GnssConfig.from_table(t)
+
+
+def _radars(t: Table) -> tuple[Any, ...]:
+    from rsu.sensors.config import radars_from_table
+
+    out = tuple(radars_from_table(t))
+    t.done()
+    return out
+
+
+def _fusion(t: Table) -> Any:
+    from rsu.fusion.model import FusionConfig
+
+    return FusionConfig.from_table(t)
+
+
+def _perception(t: Table) -> Any:
+    from rsu.perception.config import PerceptionConfig
+
+    return PerceptionConfig.from_table(t)
+
+
+def _events(t: Table, frame: Any) -> Any:
+    from rsu.events.zones import EventsConfig
+
+    return EventsConfig.from_table(t, frame)

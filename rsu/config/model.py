@@ -1,0 +1,140 @@
+"""The whole configuration as one frozen value, composed from each package's own config.
+
+The sections that belong to the daemon itself (``[rsu]``, ``[daemon]``, ``[log]``) are defined
+here; every other table is read by the dataclass of the package that owns it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+from rsu.config.fields import Table
+from rsu.errors import ConfigError
+from rsu.radio.config import parse_hostport
+
+if TYPE_CHECKING:
+    from rsu.broadcast.config import BroadcastConfig
+    from rsu.events.zones import EventsConfig
+    from rsu.fusion.model import FusionConfig
+    from rsu.gnss.config import GnssConfig
+    from rsu.perception.config import PerceptionConfig
+    from rsu.radio.config import RadioConfig
+    from rsu.sensors.config import RadarConfig
+    from rsu.uplink.config import UplinkConfig
+
+STANDARDS = ("j2735", "csae53")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class RsuSection:
+    """``[rsu]``: who this unit is and where it stands."""
+
+    id: str
+    standard: str = "j2735"
+    latitude: float | None = None
+    longitude: float | None = None
+    elevation_m: float = 0.0
+
+    @classmethod
+    def from_table(cls, t: Table) -> Self:
+        cfg = cls(
+            id=t.string("id"),
+            standard=t.string("standard", "j2735", choices=STANDARDS),
+            latitude=t.number("latitude", None, lo=-90.0, hi=90.0),
+            longitude=t.number("longitude", None, lo=-180.0, hi=180.0),
+            elevation_m=t.number("elevation_m", 0.0, lo=-500.0, hi=9000.0),
+        )
+        if (cfg.latitude is None) != (cfg.longitude is None):
+            raise ConfigError(t.where("latitude"), "give latitude and longitude together")
+        t.done()
+        return cfg
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonConfig:
+    """``[daemon]``: queues, sockets, the metrics endpoint and shutdown."""
+
+    control_socket: str = "/run/rsu/control.sock"
+    metrics_listen: tuple[str, int] | None = ("127.0.0.1", 9753)
+    inbound_queue: int = 20_000
+    control_queue: int = 64
+    stats_interval_s: float = 10.0
+    drain_timeout_s: float = 5.0
+    watchdog_fallback_s: float = 0.0
+    """Ping interval when ``WATCHDOG_USEC`` is not set (0 = no pings then)."""
+    tail_queue: int = 1000
+    """Per ``rsu tail`` client; a slow client loses the oldest lines (counted)."""
+
+    @classmethod
+    def from_table(cls, t: Table) -> Self:
+        listen = t.string("metrics_listen", "127.0.0.1:9753")
+        cfg = cls(
+            control_socket=t.string("control_socket", "/run/rsu/control.sock"),
+            metrics_listen=parse_hostport(listen, t.where("metrics_listen")) if listen else None,
+            inbound_queue=t.integer("inbound_queue", 20_000, lo=16, hi=10_000_000),
+            control_queue=t.integer("control_queue", 64, lo=1, hi=100_000),
+            stats_interval_s=t.number("stats_interval_s", 10.0, lo=0.0),
+            drain_timeout_s=t.number("drain_timeout_s", 5.0, lo=0.0, hi=600.0),
+            watchdog_fallback_s=t.number("watchdog_fallback_s", 0.0, lo=0.0),
+            tail_queue=t.integer("tail_queue", 1000, lo=1, hi=1_000_000),
+        )
+        if cfg.metrics_listen is not None and cfg.metrics_listen[0] not in _LOCAL_HOSTS:
+            raise ConfigError(
+                t.where("metrics_listen"),
+                f"expected a loopback address ({', '.join(_LOCAL_HOSTS)}), "
+                f"got {cfg.metrics_listen[0]!r}",
+            )
+        t.done()
+        return cfg
+
+
+_LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    """``[log]``: level and format (``auto``: JSON under systemd or a pipe, text on a TTY)."""
+
+    level: str = "info"
+    format: str = "auto"
+
+    @classmethod
+    def from_table(cls, t: Table) -> Self:
+        cfg = cls(
+            level=t.string("level", "info", choices=LOG_LEVELS),
+            format=t.string("format", "auto", choices=("auto", "json", "console")),
+        )
+        t.done()
+        return cfg
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """One config file, read whole. Optional parts are None when their table is absent."""
+
+    path: Path | None
+    rsu: RsuSection
+    daemon: DaemonConfig
+    log: LogConfig
+    radio: RadioConfig
+    uplink: UplinkConfig
+    broadcast: BroadcastConfig
+    gnss: GnssConfig | None = None
+    radars: tuple[RadarConfig, ...] = ()
+    fusion: FusionConfig | None = None
+    perception: PerceptionConfig | None = None
+    events: EventsConfig | None = None
+    sections: tuple[str, ...] = field(default=())
+    """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file's own directory."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def resolve(self, name: str) -> Path:
+        p = Path(name)
+        return p if p.is_absolute() else self.base_dir / p

@@ -1,0 +1,125 @@
+"""``build(config, clock) -> Daemon``: the one composition root, read top to bottom.
+
+Receive path: radio -> inbound queue -> core (framing + codec) -> fusion / uplink.
+Transmit path: broadcast scheduler (+ SDSMs from fusion) -> core -> radio.
+Side inputs: GNSS, CAN radars and cameras, each on its own thread, onto the same queue.
+Nothing is started here: ``Daemon.start()`` does that, so a failed build leaves no threads.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import structlog
+
+from rsu.broadcast import Scheduler, Upsert, load_message
+from rsu.clock import Clock
+from rsu.daemon.core import Core, TailHub
+from rsu.daemon.daemon import ControlRequest, Daemon, Parts
+from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
+from rsu.radio import open_radio
+from rsu.radio.types import BoundedQueue
+from rsu.uplink.service import Uplink
+from rsu.v2x.codec import get_codec
+
+if TYPE_CHECKING:
+    from rsu.config.model import Config
+    from rsu.daemon.picture import Picture
+    from rsu.perception.geo import LocalFrame
+
+log = structlog.get_logger(__name__)
+
+
+def build(config: Config, clock: Clock) -> Daemon:
+    codec = get_codec(config.rsu.standard)  # compiled once (disk cache) before anything runs
+    inbound: BoundedQueue[object] = BoundedQueue(config.daemon.inbound_queue)
+    control: BoundedQueue[ControlRequest] = BoundedQueue(config.daemon.control_queue)
+    radio = open_radio(config.radio, clock, cast(Any, inbound))
+    gnss = _gnss(config, clock, inbound)
+    uplink = Uplink(config.uplink, clock=clock)
+    scheduler = Scheduler(codec.encode, config.broadcast.max_entries)
+    now, utc = clock.monotonic(), clock.time()
+    for entry in config.broadcast.messages:
+        scheduler.on_event(Upsert(load_message(entry, config.base_dir, codec.encode)), now, utc)
+    frame = _local_frame(config)
+    picture = _picture(config, frame)
+    edges: list[Edge] = [*_radars(config, clock, frame, inbound), *_cameras(config, inbound)]
+    tail = TailHub(config.daemon.tail_queue)
+    core = Core(
+        codec=codec, radio=radio, uplink=uplink, scheduler=scheduler, tail=tail, perception=picture
+    )
+    parts = Parts(radio, uplink, core, inbound, control, tail, gnss, edges, picture)
+    daemon = Daemon(config, clock, parts)
+    from rsu.daemon.commands import cloud_handler
+
+    uplink.on_command = cloud_handler(daemon)
+    return daemon
+
+
+def _gnss(config: Config, clock: Clock, inbound: BoundedQueue[object]) -> Any:
+    if config.gnss is None:
+        return None
+    from rsu.gnss import open_gnss
+
+    return open_gnss(config.gnss, clock, cast(Any, inbound))
+
+
+def _local_frame(config: Config) -> LocalFrame | None:
+    if config.rsu.latitude is None or config.rsu.longitude is None:
+        return None
+    from rsu.perception.geo import LocalFrame
+
+    return LocalFrame(config.rsu.latitude, config.rsu.longitude, config.rsu.elevation_m)
+
+
+def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
+    if config.fusion is None:
+        return None
+    if frame is None:
+        from rsu.errors import ConfigError
+
+        raise ConfigError("rsu.latitude", "[fusion] needs the RSU position (latitude, longitude)")
+    from rsu.daemon.picture import Picture
+    from rsu.events.engine import EventEngine
+    from rsu.fusion.fuser import Fusion
+    from rsu.fusion.sdsm import SdsmBuilder, SdsmSettings
+
+    fc = config.fusion
+    events = EventEngine(config.events) if config.events is not None else None
+    sdsm = SdsmBuilder(SdsmSettings(frame, fc.source_id, max_objects=fc.sdsm_max_objects))
+    return Picture(fc, frame, Fusion(fc, frame), events, sdsm, config.rsu.id)
+
+
+def _radars(
+    config: Config, clock: Clock, frame: LocalFrame | None, inbound: BoundedQueue[object]
+) -> list[Edge]:
+    if not config.radars:
+        return []
+    from rsu.sensors.radar import RadarDecoder
+    from rsu.sensors.sources import open_source
+
+    return [
+        RadarEdge(rc.name, open_source(rc, clock), RadarDecoder(rc, frame), clock, inbound)
+        for rc in config.radars
+    ]
+
+
+def _cameras(config: Config, inbound: BoundedQueue[object]) -> list[Edge]:
+    pc = config.perception
+    if pc is None or not pc.cameras:
+        return []
+    from rsu.clock import SystemClock
+    from rsu.perception.calibration import Calibration
+    from rsu.perception.camera import Camera, CameraReader
+    from rsu.perception.detector import create_detector
+    from rsu.perception.pipeline import CameraPipeline
+    from rsu.perception.tracker import Tracker
+
+    edges: list[Edge] = []
+    for cam in pc.cameras:
+        calibration = Calibration.load(config.resolve(cam.calibration)) if cam.calibration else None
+        tracker = Tracker(pc.tracker) if calibration is not None else None
+        pipeline = CameraPipeline(create_detector(pc.detector), calibration, tracker)
+        camera = Camera(cam, clock=SystemClock())
+        edges.append(CameraEdge(CameraReader(camera), pipeline, inbound))
+    return edges

@@ -1,0 +1,139 @@
+"""Reader threads for the edges that have no thread of their own: CAN radars and cameras.
+
+Each runs one blocking device and puts what it produces on the core's bounded inbound queue
+(the radio and GNSS backends already run their own reader threads onto the same queue).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from rsu.radio.types import BoundedQueue
+
+if TYPE_CHECKING:
+    from rsu.perception.camera import CameraReader
+    from rsu.perception.pipeline import CameraPipeline
+    from rsu.sensors.radar import RadarDecoder
+    from rsu.sensors.sources import CanSource
+
+log = structlog.get_logger(__name__)
+
+
+class Edge:
+    """A named reader thread with a stop flag; ``health()`` for status."""
+
+    name = "edge"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _guarded(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run()
+            except Exception as err:  # a device edge must not die silently; retry after a pause
+                self.errors += 1
+                log.error("edge_failed", edge=self.name, error=str(err), count=self.errors)
+                self._stop.wait(1.0)
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3.0)
+
+    def health(self) -> dict[str, Any]:
+        return {"running": self._thread is not None and self._thread.is_alive()}
+
+
+class RadarEdge(Edge):
+    def __init__(
+        self, name: str, source: CanSource, decoder: RadarDecoder, clock: Any, inbound: Any
+    ) -> None:
+        super().__init__()
+        self.name = f"radar-{name}"
+        self.source, self.decoder, self.clock = source, decoder, clock
+        self.inbound: BoundedQueue[object] = inbound
+        self.scans = 0
+
+    def run(self) -> None:
+        from rsu.sensors.sources import pump
+
+        while not self._stop.is_set():
+            for scan in pump(self.source, self.decoder, self.clock, max_frames=64, timeout=0.2):
+                self.scans += 1
+                self.inbound.put(scan)
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.close()
+
+    def health(self) -> dict[str, Any]:
+        return {**super().health(), "scans": self.scans, **self.decoder.counters.as_dict()}
+
+
+class CameraEdge(Edge):
+    """Grabs (its own reader thread), detects and tracks here, hands results to the core."""
+
+    def __init__(self, reader: CameraReader, pipeline: CameraPipeline, inbound: Any) -> None:
+        super().__init__()
+        self.name = f"camera-{reader.camera.config.name}"
+        self.reader, self.pipeline = reader, pipeline
+        self.inbound: BoundedQueue[object] = inbound
+        self.frames = 0
+        self._ms = 0.0
+        self._fps = 0.0
+        self._window: tuple[float, int] = (time.monotonic(), 0)
+
+    def start(self) -> None:
+        self.reader.start()
+        super().start()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            frame = self.reader.get(timeout=0.2)
+            if frame is None:
+                if self.reader.finished.is_set():
+                    self._stop.wait(0.5)
+                continue
+            result = self.pipeline.process(frame)
+            self.frames += 1
+            self._ms = (
+                result.detect_ms if self.frames == 1 else 0.9 * self._ms + 0.1 * (result.detect_ms)
+            )
+            self._rate()
+            self.inbound.put(result)
+
+    def _rate(self) -> None:
+        start, n = self._window
+        now = time.monotonic()
+        if now - start >= 2.0:
+            self._fps = (self.frames - n) / (now - start)
+            self._window = (now, self.frames)
+
+    def stop(self) -> None:
+        super().stop()
+        self.reader.stop()
+
+    def health(self) -> dict[str, Any]:
+        cam = self.reader.camera.health()
+        return {
+            **super().health(),
+            "fps": round(self._fps, 2),
+            "inference_ms": round(self._ms, 2),
+            "frames": self.frames,
+            "dropped": self.reader.dropped,
+            "connected": getattr(cam, "connected", None),
+        }

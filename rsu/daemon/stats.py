@@ -1,0 +1,93 @@
+"""One JSON-ready snapshot of the daemon: ``rsu status``, ``/metrics`` and the ``stats`` topic.
+
+Everything a field engineer or the cloud asks "how is it doing?" about, in one dict, built on
+the core thread once a second (the metrics endpoint serves the latest one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from rsu.clock import utc_iso
+
+if TYPE_CHECKING:
+    from rsu.daemon.daemon import Daemon
+
+
+def _queue(q: Any, capacity: int) -> dict[str, int]:
+    return {"depth": len(q), "capacity": capacity, "dropped": q.dropped}
+
+
+def _gnss(d: Daemon) -> dict[str, Any] | None:
+    gnss = d.parts.gnss
+    if gnss is None:
+        return None
+    out: dict[str, Any] = {"health": gnss.health()}
+    fix = d.core.gnss_fix
+    if fix is not None:
+        out["fix"] = {
+            "valid": fix.valid,
+            "lat": fix.latitude,
+            "lon": fix.longitude,
+            "quality": fix.quality,
+            "satellites": fix.satellites,
+            "utc": utc_iso(fix.utc) if fix.utc else None,
+        }
+    return out
+
+
+def build_snapshot(d: Daemon) -> dict[str, Any]:
+    core, parts, cfg = d.core, d.parts, d.config
+    n = core.n
+    up = asdict(parts.uplink.stats())
+    sched = core.scheduler
+    edges = {e.name: e.health() for e in parts.edges}
+    return {
+        "rsu_id": cfg.rsu.id,
+        "time": utc_iso(d.clock.time()),
+        "uptime_s": round(d.uptime(), 1),
+        "mode": core.mode,
+        "watchdog": {"interval_s": d.watchdog_s, "pings": d.pings},
+        "queues": {
+            "inbound": _queue(parts.inbound, cfg.daemon.inbound_queue),
+            "control": _queue(parts.control, cfg.daemon.control_queue),
+            "uplink": {
+                "depth": up["queued"],
+                "capacity": cfg.uplink.queue_size,
+                "dropped": up["dropped"].get("queue_full", 0),
+            },
+            "tail": {"depth": len(core.tail), "capacity": 0, "dropped": core.tail.dropped},
+        },
+        "radio": {
+            "backend": parts.radio.name,
+            "health": parts.radio.health(),
+            "counters": parts.radio.counters.snapshot(),
+        },
+        "decode": {"ok": n.decoded, "errors": dict(n.decode_errors)},
+        "tx": {"sent": n.tx_sent, "failed": n.tx_failed, "suppressed": n.tx_suppressed},
+        "broadcast": {
+            "entries": len(sched),
+            "sent": sched.stats.sent,
+            "expired": sched.stats.expired,
+            "rejected": sched.stats.rejected,
+            "by_key": dict(sched.stats.by_key),
+        },
+        "uplink": up,
+        "cloud": {
+            "streams": {
+                k: {"count": s.count, "last": s.last, "last_at": utc_iso(s.last_utc)}
+                for k, s in sorted(core.streams.items())
+            }
+        },
+        "gnss": _gnss(d),
+        "radar": {k: v for k, v in edges.items() if k.startswith("radar-")},
+        "cameras": {k[len("camera-") :]: v for k, v in edges.items() if k.startswith("camera-")},
+        "fusion": parts.picture.stats() if parts.picture is not None else {},
+        "inputs": {
+            "gnss_fixes": n.gnss_fixes,
+            "gnss_alarms": n.gnss_alarms,
+            "radar_scans": n.radar_scans,
+            "camera_frames": n.camera_frames,
+        },
+    }
