@@ -31,6 +31,7 @@ class Broker:
     tls: tuple[Path, Path, Path] | None = None
     """(ca, server cert, server key) for an mqtts listener."""
     passwords: Path | None = None
+    require_client_cert: bool = False
     persistent: bool = False
     """Keep sessions and queued messages across a graceful restart (SIGTERM)."""
     proc: subprocess.Popen[bytes] | None = None
@@ -56,6 +57,8 @@ class Broker:
         if self.tls is not None:
             ca, cert, key = self.tls
             lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
+            if self.require_client_cert:
+                lines.append("require_certificate true")
         path = self.workdir / "mosquitto.conf"
         path.write_text("\n".join(lines) + "\n")
         return path

@@ -32,7 +32,13 @@ class Collector:
     """A paho subscriber that keeps every message; ``records`` flattens batched payloads."""
 
     def __init__(
-        self, url: str, topics: list[str], persistent: bool = False, auth: Any = None, **tls: Any
+        self,
+        url: str,
+        topics: list[str],
+        persistent: bool = False,
+        auth: Any = None,
+        tls_insecure: bool = False,
+        **tls: Any,
     ) -> None:
         host_port = url.split("://", 1)[1]
         host, port = host_port.rsplit(":", 1)
@@ -49,6 +55,7 @@ class Collector:
             self.client.username_pw_set(*auth)
         if tls:
             self.client.tls_set(**tls)
+            self.client.tls_insecure_set(tls_insecure)
         self.client.on_connect = lambda c, u, f, rc, p: [c.subscribe(t, qos=1) for t in topics]
         self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ready.set()
         self.client.on_message = self._on_message

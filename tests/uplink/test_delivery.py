@@ -100,15 +100,46 @@ def test_broker_restarted_mid_stream_loses_nothing(
     assert up.stats().connects >= 2
 
 
-def _tls_material(tmp: Path) -> tuple[Path, Path, Path]:
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
+def _openssl(tmp: Path, *args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
 
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run(
+
+EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+
+def _issue(tmp: Path, name: str, san: str) -> tuple[Path, Path]:
+    """A certificate for ``name`` signed by the test CA in ``tmp``."""
+    _openssl(
+        tmp, "req", *EC, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}"
+    )
+    (tmp / f"{name}.ext").write_text(f"subjectAltName={san}\n")
+    _openssl(
+        tmp,
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        f"{name}.crt",
+        "-days",
+        "2",
+        "-extfile",
+        f"{name}.ext",
+    )
+    return tmp / f"{name}.crt", tmp / f"{name}.key"
+
+
+def _tls_material(tmp: Path) -> tuple[Path, Path, Path]:
+    _openssl(
+        tmp,
         "req",
         "-x509",
-        *ec,
+        *EC,
         "-keyout",
         "ca.key",
         "-out",
@@ -118,26 +149,48 @@ def _tls_material(tmp: Path) -> tuple[Path, Path, Path]:
         "-subj",
         "/CN=rsu-test-ca",
     )
-    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    (tmp / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    run(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.crt",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
+    cert, key = _issue(tmp, "localhost", "DNS:localhost,IP:127.0.0.1")
+    return tmp / "ca.crt", cert, key
+
+
+def test_mutual_tls_and_server_name_check(
+    tmp_path: Path,
+    broker_factory: Callable[..., Broker],
+    collect: Callable[..., Collector],
+    messages: list[V2xMessage],
+) -> None:
+    ca, _, _ = _tls_material(tmp_path)
+    wrong_cert, wrong_key = _issue(tmp_path, "elsewhere", "DNS:elsewhere.example")
+    client_cert, client_key = _issue(tmp_path, "rsu-0042", "DNS:rsu-0042")
+    broker = broker_factory(tls=(ca, wrong_cert, wrong_key), require_client_cert=True).start()
+    sub = collect(
+        broker.url,
+        TOPICS,
+        ca_certs=str(ca),
+        certfile=str(client_cert),
+        keyfile=str(client_key),
+        tls_insecure=True,  # the test's subscriber accepts the wrong name on purpose
     )
-    return tmp / "ca.crt", tmp / "server.crt", tmp / "server.key"
+    tls = {"ca_file": str(ca), "cert_file": str(client_cert), "key_file": str(client_key)}
+    checked = Uplink(make_config(tmp_path / "checked", broker.url, **tls))
+    checked.start()
+    try:  # the server's certificate names another host: no connection
+        assert checked.submit(records_of(messages, 1, "nameless")[0])
+        assert not checked.wait_drained(1.0)
+        assert not checked.stats().connected
+    finally:
+        checked.stop()
+    unchecked = Uplink(
+        make_config(tmp_path / "unchecked", broker.url, tls_check_hostname=False, **tls)
+    )
+    unchecked.start()
+    try:
+        assert all(unchecked.submit(r) for r in records_of(messages, 20, "mtls"))
+        assert unchecked.wait_drained(15.0)
+        assert wait_until(lambda: len(sub.ids()) == 20)
+    finally:
+        unchecked.stop()
+    assert not any(i.startswith("nameless") for i in sub.ids())
 
 
 def test_tls_with_password_delivers_and_bad_password_keeps_spool(

@@ -1,0 +1,306 @@
+"""Uplink benchmark: records/s through spool -> QoS 1 -> a local mosquitto, backlog drain,
+spool bytes per record and RSS; baseline: paho publishing the same payloads directly.
+
+    .venv/bin/python bench/uplink.py [--records 100000] [--backlog 1000000] [--out FILE]
+
+Real decoded frames from ../shared/vectors (80% BSM) are cycled; decoding is not part of the
+uplink numbers (the codec is measured separately and reported as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from rsu.uplink.config import read_uplink_config
+from rsu.uplink.records import message_body
+from rsu.uplink.service import Uplink
+from rsu.uplink.spool import encode_body
+from rsu.v2x.codec import get_codec
+from rsu.v2x.message import V2xMessage
+
+VECTORS = (
+    Path(
+        os.environ.get(
+            "RSU_VECTORS_DIR", Path(__file__).resolve().parents[2] / "shared" / "vectors"
+        )
+    )
+    / "j2735_real.jsonl"
+)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Mosquitto:
+    def __init__(self, workdir: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence false\nuser {getpass.getuser()}\n"
+            "max_inflight_messages 0\n"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.proc = subprocess.Popen(
+            [exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+def load_messages() -> list[V2xMessage]:
+    codec = get_codec("j2735")
+    frames = [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
+    return [codec.decode(bytes.fromhex(f["outer_hex"] or f["hex"])) for f in frames]
+
+
+def make_uplink(tmp: Path, port: int, name: str, **extra: Any) -> Uplink:
+    table = {
+        "broker": f"mqtt://127.0.0.1:{port}",
+        "spool_path": str(tmp / f"{name}.db"),
+        "heartbeat_s": 0.0,
+        "running_info_s": 0.0,
+        "reconnect_min_s": 0.05,
+        "reconnect_max_s": 0.2,
+        "spool_max_mb": 2000.0,
+        **extra,
+    }
+    return Uplink(read_uplink_config({"rsu": {"id": "bench"}, "uplink": table}))
+
+
+def feed(up: Uplink, msgs: list[V2xMessage], n: int, rate: float = 0.0) -> float:
+    """Submit n messages (paced at ``rate``/s when given); returns the submit duration."""
+    start = time.monotonic()
+    for i in range(n):
+        if rate > 0 and i % 100 == 0:
+            ahead = start + i / rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+        while not up.has_room():
+            time.sleep(0.001)
+        up.submit_message(msgs[i % len(msgs)])
+    return time.monotonic() - start
+
+
+def bench_flood(tmp: Path, port: int, msgs: list[V2xMessage], n: int) -> dict[str, Any]:
+    up = make_uplink(tmp, port, "flood")
+    up.start()
+    while not up.stats().connected:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    feed(up, msgs, n)
+    assert up.wait_drained(600)
+    dt = time.monotonic() - t0
+    st = up.stats()
+    up.stop()
+    return {
+        "records": n,
+        "seconds": round(dt, 2),
+        "records_per_s": round(n / dt),
+        "acked": st.acked,
+        "rss_mb": round(rss_mb(), 1),
+    }
+
+
+def bench_paced(
+    tmp: Path, port: int, msgs: list[V2xMessage], rate: float, seconds: float
+) -> dict[str, Any]:
+    up = make_uplink(tmp, port, "paced")
+    up.start()
+    while not up.stats().connected:
+        time.sleep(0.01)
+    n = int(rate * seconds)
+    rss = [rss_mb()]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            rss.append(rss_mb())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    t0 = time.monotonic()
+    fed = feed(up, msgs, n, rate)
+    assert up.wait_drained(600)
+    lag = time.monotonic() - t0 - fed
+    done.set()
+    sampler.join()
+    st = up.stats()
+    up.stop()
+    return {
+        "offered_per_s": rate,
+        "records": n,
+        "submit_s": round(fed, 2),
+        "achieved_per_s": round(n / fed),
+        "drain_lag_after_last_s": round(lag, 2),
+        "acked": st.acked,
+        "rss_mb_min": round(min(rss), 1),
+        "rss_mb_max": round(max(rss), 1),
+    }
+
+
+def bench_backlog(tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], n: int) -> dict[str, Any]:
+    broker.stop()
+    up = make_uplink(tmp, broker.port, "backlog")
+    up.start()
+    rss0 = rss_mb()
+    t0 = time.monotonic()
+    feed(up, msgs, n)
+    while up.stats().accepted + up.stats().dropped.get("queue_full", 0) < n:
+        time.sleep(0.05)
+    fill_s = time.monotonic() - t0
+    pending = up.stats().pending
+    counted = up.stats().spool_bytes
+    size = sum(p.stat().st_size for p in tmp.glob("backlog.db*") if p.suffix != ".lock")
+    rss_full = rss_mb()
+    broker.start()
+    t1 = time.monotonic()
+    assert up.wait_drained(1800)
+    drain_s = time.monotonic() - t1
+    st = up.stats()
+    up.stop()
+    return {
+        "records": n,
+        "pending_before_drain": pending,
+        "fill_s": round(fill_s, 1),
+        "fill_per_s": round(n / fill_s),
+        "drain_s": round(drain_s, 1),
+        "drain_per_s": round(pending / drain_s),
+        "acked": st.acked,
+        "spool_bytes_on_disk": size,
+        "spool_bytes_per_record": round(size / pending, 1),
+        "spool_counted_bytes": counted,
+        "rss_mb_start": round(rss0, 1),
+        "rss_mb_full": round(rss_full, 1),
+        "rss_mb_after": round(rss_mb(), 1),
+    }
+
+
+def bench_baseline(port: int, msgs: list[V2xMessage], n: int, batch: int) -> dict[str, Any]:
+    """paho alone, QoS 1, same payloads, same in-flight window (64), no spool."""
+    payloads = []
+    for i in range(min(n, 5000)):
+        m = msgs[i % len(msgs)]
+        payloads.append(
+            encode_body(
+                message_body(m, record_id=f"{i:030x}", rsu_id="bench", received_at=time.time())
+            )
+        )
+    acked = threading.Semaphore(0)
+    window = threading.Semaphore(64)
+
+    def on_publish(c: Any, u: Any, mid: int, rc: Any, p: Any) -> None:
+        window.release()
+        acked.release()
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="baseline")
+    client.max_inflight_messages_set(80)
+    client.on_publish = on_publish
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    pubs = (n + batch - 1) // batch
+    t0 = time.monotonic()
+    for k in range(pubs):
+        window.acquire()
+        if batch == 1:
+            body = payloads[k % len(payloads)]
+        else:
+            part = [payloads[(k * batch + j) % len(payloads)] for j in range(batch)]
+            body = b"[" + b",".join(part) + b"]"
+        client.publish("bench/baseline", body, qos=1)
+    for _ in range(pubs):
+        acked.acquire()
+    dt = time.monotonic() - t0
+    client.disconnect()
+    client.loop_stop()
+    return {
+        "records": pubs * batch,
+        "batch": batch,
+        "seconds": round(dt, 2),
+        "records_per_s": round(pubs * batch / dt),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--rate", type=float, default=10_000.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--backlog", type=int, default=1_000_000)
+    ap.add_argument("--out", default=None, help="write the JSON results here")
+    args = ap.parse_args()
+    msgs = load_messages()
+    bsm = sum(m.short_name == "BSM" for m in msgs)
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "kernel": platform.release(),
+            "loadavg_start": os.getloadavg(),
+        },
+        "mix": {"frames": len(msgs), "bsm_share": round(bsm / len(msgs), 2)},
+    }
+    with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
+        tmp = Path(d)
+        broker = Mosquitto(tmp)
+        broker.start()
+        try:
+            results["baseline_paho_single"] = bench_baseline(broker.port, msgs, args.records, 1)
+            results["baseline_paho_batch100"] = bench_baseline(broker.port, msgs, args.records, 100)
+            print(json.dumps(results, indent=1), flush=True)
+            results["flood"] = bench_flood(tmp, broker.port, msgs, args.records)
+            print(json.dumps(results["flood"]), flush=True)
+            results["paced"] = bench_paced(tmp, broker.port, msgs, args.rate, args.seconds)
+            print(json.dumps(results["paced"]), flush=True)
+            if args.backlog:
+                results["backlog"] = bench_backlog(tmp, broker, msgs, args.backlog)
+                print(json.dumps(results["backlog"]), flush=True)
+        finally:
+            broker.stop()
+    results["machine"]["loadavg_end"] = os.getloadavg()
+    text = json.dumps(results, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
