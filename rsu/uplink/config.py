@@ -136,6 +136,7 @@ class UplinkConfig:
     spool: SpoolLimits = field(default_factory=SpoolLimits)
     batch_max: int = 100
     batch_max_bytes: int = 256 * 1024
+    batch_linger_ms: float = 50.0
     inflight: int = 64
     queue_size: int = 20_000
     reconnect_min_s: float = 0.5
@@ -167,6 +168,7 @@ class UplinkConfig:
             spool=_spool_from(t),
             batch_max=t.integer("batch_max", 100, lo=1, hi=10_000),
             batch_max_bytes=t.integer("batch_max_bytes", 256 * 1024, lo=1024, hi=64 * 1024**2),
+            batch_linger_ms=t.number("batch_linger_ms", 50.0, lo=0.0, hi=5000.0),
             inflight=t.integer("inflight", 64, lo=1, hi=65_000),
             queue_size=t.integer("queue_size", 20_000, lo=10, hi=10_000_000),
             reconnect_min_s=t.number("reconnect_min_s", 0.5, lo=0.01),

@@ -8,10 +8,9 @@ PUBACK, answers downlink commands and sends the heartbeat.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from rsu.uplink.records import (
     message_body,
     sender_id,
 )
-from rsu.uplink.spool import Spool
+from rsu.uplink.spool import Spool, lock_spool
 from rsu.uplink.sysinfo import running_info
 from rsu.v2x.message import V2xMessage
 
@@ -112,12 +111,13 @@ class Uplink:
         self._heartbeat_s = config.heartbeat_s
         self._running_info_s = config.running_info_s
         self._dropped_snapshot: dict[str, int] = {}
+        self._linger_since: float | None = None
 
     # --- daemon API -----------------------------------------------------------------------
 
     def start(self) -> None:
         """Open (and lock) the spool, connect in the background, start publishing the backlog."""
-        self._lock_spool()
+        self._lock_file = lock_spool(self.config.spool_path)
         cfg = self.config
         self._spool = Spool(cfg.spool_path, cfg.spool, cfg.batch_max, cfg.batch_max_bytes)
         self._dropped_snapshot = self._spool.stats().dropped
@@ -231,19 +231,6 @@ class Uplink:
 
     # --- worker thread --------------------------------------------------------------------
 
-    def _lock_spool(self) -> None:
-        path = f"{self.config.spool_path}.lock"
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        fh = open(path, "w")  # noqa: SIM115 - held open for the life of the uplink
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as err:
-            fh.close()
-            raise SpoolError(
-                f"spool {self.config.spool_path} is in use by another process"
-            ) from err
-        self._lock_file = fh
-
     def _is_drained(self) -> bool:
         spool = self._spool
         return (
@@ -251,20 +238,23 @@ class Uplink:
         )
 
     def _run(self) -> None:
-        next_hb = next_info = next_expire = self.clock.monotonic()
+        # Timers here schedule I/O, so they run on the host's monotonic clock (an injected
+        # FakeClock must not stall the uplink); record times come from self.clock.
+        next_hb = next_info = next_expire = time.monotonic()
         hb_seq = 0
+        wait = 0.2
         while not self._stopping.is_set():
-            self._inbox.wake.wait(0.2)
+            self._inbox.wake.wait(wait)
             self._inbox.wake.clear()
+            now = time.monotonic()
             try:
-                self._ingest()
+                wait = self._ingest_if_due(now)
                 self._acks()
                 self._commands()
                 self._pump()
             except (SpoolError, sqlite3.Error) as err:
                 log.error("spool_failed", error=str(err))
                 self._stopping.wait(1.0)
-            now = self.clock.monotonic()
             if self._heartbeat_s > 0 and now >= next_hb:
                 hb_seq += 1
                 self._send_all(self.dialect.heartbeat(hb_seq, self.clock.time(), self.health))
@@ -279,6 +269,26 @@ class Uplink:
                 next_expire = now + EXPIRE_EVERY_S
             if self._is_drained():
                 self._drained.set()
+        try:  # whatever is still queued goes to the spool for the next start
+            self._ingest()
+        except (SpoolError, sqlite3.Error) as err:
+            log.error("spool_failed", error=str(err))
+
+    def _ingest_if_due(self, now: float) -> float:
+        """Commit the queue once it holds a row's worth of records or its first record has
+        waited ``batch_linger_ms`` (fewer, fuller rows: better compression, fewer commits).
+        Returns how long the loop may sleep."""
+        if not self._queue:
+            self._linger_since = None
+            return 0.2
+        if self._linger_since is None:
+            self._linger_since = now
+        left = self._linger_since + self.config.batch_linger_ms / 1000.0 - now
+        if left > 0 and len(self._queue) < self.config.batch_max:
+            return min(left, 0.2)
+        self._ingest()
+        self._linger_since = None
+        return 0.2 if not self._queue else 0.0
 
     def _send_all(self, outs: list[Any]) -> None:
         if self._link is not None:

@@ -13,13 +13,14 @@ the same file at the same time.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rsu.errors import SpoolError
 from rsu.uplink.config import SpoolLimits
@@ -130,7 +131,20 @@ SEPARATOR = b"\n"
 """Between records in a row (compact JSON never holds a raw newline)."""
 
 
-# --- SQLite ----------------------------------------------------------------------------------
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+def lock_spool(path: str | Path) -> TextIO:
+    """Hold ``<path>.lock`` (flock) so that one process at a time publishes from a spool."""
+    lock_path = Path(f"{path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = lock_path.open("w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        fh.close()
+        raise SpoolError(f"spool {path} is in use by another process") from err
+    return fh
 
 
 @dataclass(frozen=True, slots=True)
