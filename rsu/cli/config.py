@@ -57,9 +57,16 @@ def _files(config: Any) -> list[list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     from rsu.config.loader import load_config
+    from rsu.errors import ConfigError
 
-    config = load_config(args.path)
-    rows = _files(config)
+    try:
+        config = load_config(args.path)
+        rows = _files(config)
+    except ConfigError as err:
+        if not args.json:
+            raise
+        print_json({"ok": False, "error": str(err), "key": err.path, "detail": err.detail})
+        return 1
     summary = {
         "path": str(config.path),
         "rsu_id": config.rsu.id,

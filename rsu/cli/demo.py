@@ -57,8 +57,9 @@ def _prepare(args: argparse.Namespace, s: Session) -> Any:
         s.note = f"mosquitto on 127.0.0.1:{port} (private to this demo)"
         s.cloud = CloudView("127.0.0.1", port, f"rsu/{cfg.rsu.id}")
     else:
+        why = "--no-broker" if args.no_broker else "mosquitto not found"
         s.note = (
-            f"NO MQTT BROKER (mosquitto not found): records are kept in the spool "
+            f"NO MQTT BROKER ({why}): records are kept in the spool "
             f"{s.workdir / 'spool.db'}; they would be sent once a broker is reachable"
         )
     uplink = dataclasses.replace(
