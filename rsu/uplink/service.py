@@ -165,6 +165,10 @@ class Uplink:
             origin=origin,
             verification=verification,
         )
+        if self.dialect.name == "cn-rsu":  # field names/units of the Chinese centre interface
+            from rsu.uplink.cn_fields import cn_fields
+
+            body.update(cn_fields(msg, rsu_id=self.config.rsu_id, at=now))
         return self.submit(Record(rid, f"v2x/{short}", body, pol.priority, pol.batch))
 
     def submit_data(self, kind: str, data: dict[str, Any], *, at: float | None = None) -> bool:
