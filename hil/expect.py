@@ -1,0 +1,223 @@
+"""Expectations: each check reads its parameters and the run's observations and returns an
+``Outcome`` (passed, a one-line detail, and measured numbers for the report).
+
+Kinds: ``delivered`` (nothing lost), ``latency``, ``mqtt`` (records with fields),
+``radio_tx`` (what the radio transmits, at what interval), ``counter`` (a value in the last
+``stats`` record), ``log`` (daemon log events), ``alive`` (the daemon stayed up and kept
+publishing).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hil.actors import key_of_decoded
+from hil.broker import Received
+from hil.radio import Transmission
+from rsu.config.fields import Table
+
+
+@dataclass(slots=True)
+class Observations:
+    """Everything a run saw; times are harness monotonic seconds."""
+
+    rsu_id: str
+    t0: float
+    end: float
+    sent: dict[str, float] = field(default_factory=dict)
+    """message_key -> when the emulated radio put it on the air (only frames sent intact)."""
+    cloud: list[Received] = field(default_factory=list)
+    transmissions: list[Transmission] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    daemon_alive: bool = True
+    exit_codes: list[int] = field(default_factory=list)
+
+    def records(self, stream: str) -> list[tuple[Received, dict[str, Any]]]:
+        topic = f"rsu/{self.rsu_id}/{stream}"
+        return [(m, r) for m in self.cloud if m.topic == topic for r in m.records()]
+
+    def v2x_arrivals(self, types: list[str]) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for short in types:
+            for m, rec in self.records(f"v2x/{short}"):
+                key = key_of_decoded(short, rec.get("decoded", {}))
+                if key is not None:
+                    out.setdefault(key, []).append(m.at)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    passed: bool
+    detail: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+def check_delivered(t: Table, obs: Observations) -> Outcome:
+    types = t.array("types", ["BSM", "PSM"], of=str)
+    min_ratio = t.number("min_ratio", 1.0, lo=0.0, hi=1.0)
+    t.done()
+    sent = {k: v for k, v in obs.sent.items() if k.split("/", 1)[0] in types}
+    got = obs.v2x_arrivals(types)
+    lost = [k for k in sent if k not in got]
+    dups = sum(len(v) - 1 for k, v in got.items() if k in sent)
+    ratio = 1.0 if not sent else (len(sent) - len(lost)) / len(sent)
+    m = {"sent": len(sent), "delivered": len(sent) - len(lost), "lost": len(lost), "dup": dups}
+    detail = f"{m['delivered']}/{len(sent)} delivered, {len(lost)} lost, {dups} duplicates"
+    if lost:
+        detail += f" (first lost: {sorted(lost)[0]})"
+    return Outcome(bool(sent) and ratio >= min_ratio, detail, m)
+
+
+def check_latency(t: Table, obs: Observations) -> Outcome:
+    types = t.array("types", ["BSM", "PSM"], of=str)
+    p99_max = t.number("p99_max_ms", 1000.0, lo=0.0)
+    t.done()
+    got = obs.v2x_arrivals(types)
+    lat = [(min(got[k]) - at) * 1000 for k, at in obs.sent.items() if k in got]
+    p50, p95, p99 = (_percentile(lat, q) for q in (50, 95, 99))
+    m = {"n": len(lat), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": max(lat, default=0)}
+    detail = f"radio->broker p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms (n={len(lat)})"
+    return Outcome(bool(lat) and p99 <= p99_max, detail, m)
+
+
+def _dig(value: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _matches(rec: dict[str, Any], where: dict[str, Any]) -> bool:
+    for path, want in where.items():
+        got = _dig(rec, path)
+        if isinstance(want, dict):
+            if got is None or not isinstance(got, int | float):
+                return False
+            if "min" in want and got < want["min"]:
+                return False
+            if "max" in want and got > want["max"]:
+                return False
+        elif isinstance(want, list):
+            if got not in want:
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+def check_mqtt(t: Table, obs: Observations) -> Outcome:
+    stream = t.string("stream")
+    where = t.raw("where", {}) or {}
+    min_count = t.integer("min_count", 1, lo=0)
+    max_count = t.integer("max_count", None, lo=0)
+    after_s = t.number("after_s", None)
+    t.done()
+    hits = [
+        m
+        for m, r in obs.records(stream)
+        if _matches(r, where) and (after_s is None or m.at >= obs.t0 + after_s)
+    ]
+    n = len(hits)
+    ok = n >= min_count and (max_count is None or n <= max_count)
+    first = (min(m.at for m in hits) - obs.t0) if hits else float("nan")
+    bound = f"{min_count}..{'' if max_count is None else max_count}"
+    detail = f"{n} matching records on {stream} (want {bound})"
+    if hits:
+        detail += f", first at t={first:.2f} s"
+    return Outcome(ok, detail, {"count": n, "first_s": first})
+
+
+def check_radio_tx(t: Table, obs: Observations) -> Outcome:
+    mtype = t.string("message_type")
+    interval = t.number("interval_ms", None, lo=0.0)
+    tolerance = t.number("tolerance_ms", 50.0, lo=0.0)
+    min_count = t.integer("min_count", 1, lo=0)
+    max_gap = t.number("max_gap_ms", None, lo=0.0)
+    t.done()
+    times = sorted(x.at for x in obs.transmissions if x.message_type == mtype)
+    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(times)]
+    mean = sum(gaps) / len(gaps) if gaps else float("nan")
+    ok = len(times) >= min_count
+    if interval is not None and gaps:
+        ok = ok and abs(_percentile(gaps, 50) - interval) <= tolerance
+    if max_gap is not None and gaps:
+        ok = ok and max(gaps) <= max_gap
+    detail = f"{len(times)} x {mtype} on the air"
+    if gaps:
+        detail += f", interval median {_percentile(gaps, 50):.0f} ms, max {max(gaps):.0f} ms"
+    return Outcome(ok, detail, {"count": len(times), "interval_mean_ms": mean})
+
+
+def check_counter(t: Table, obs: Observations) -> Outcome:
+    path = t.string("path")
+    lo = t.number("min", None)
+    hi = t.number("max", None)
+    t.done()
+    stats = obs.records("stats")
+    value = _dig(stats[-1][1].get("data", {}), path) if stats else None
+    if isinstance(value, dict):  # e.g. decode.errors: sum the kinds
+        value = sum(v for v in value.values() if isinstance(v, int | float))
+    ok = (
+        isinstance(value, int | float)
+        and (lo is None or value >= lo)
+        and (hi is None or value <= hi)
+    )
+    num = float(value) if isinstance(value, int | float) else float("nan")
+    return Outcome(ok, f"{path} = {value} (want {lo}..{hi})", {"value": num})
+
+
+def check_log(t: Table, obs: Observations) -> Outcome:
+    event = t.string("event")
+    min_count = t.integer("min_count", 1, lo=0)
+    max_count = t.integer("max_count", None, lo=0)
+    t.done()
+    n = sum(1 for e in obs.log if e.get("event") == event)
+    ok = n >= min_count and (max_count is None or n <= max_count)
+    return Outcome(ok, f"{n} x {event} in the daemon log", {"count": n})
+
+
+def check_alive(t: Table, obs: Observations) -> Outcome:
+    max_gap = t.number("max_stats_gap_s", 5.0, lo=0.1)
+    t.done()
+    times = sorted(m.at for m, _ in obs.records("stats"))
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    worst = max(gaps, default=float("inf"))
+    bad_exit = [c for c in obs.exit_codes if c not in (0, -9)]
+    ok = obs.daemon_alive and worst <= max_gap and not bad_exit
+    detail = f"daemon alive={obs.daemon_alive}, {len(times)} stats, worst gap {worst:.1f} s"
+    return Outcome(ok, detail, {"stats": len(times), "worst_gap_s": worst})
+
+
+CHECKS: dict[str, Callable[[Table, Observations], Outcome]] = {
+    "delivered": check_delivered,
+    "latency": check_latency,
+    "mqtt": check_mqtt,
+    "radio_tx": check_radio_tx,
+    "counter": check_counter,
+    "log": check_log,
+    "alive": check_alive,
+}
+
+
+def evaluate(kind: str, name: str, params: dict[str, Any], obs: Observations) -> Outcome:
+    from rsu.errors import ConfigError
+
+    try:
+        return CHECKS[kind](Table(params, f"expect.{name}"), obs)
+    except ConfigError as err:
+        return Outcome(False, f"bad expectation: {err}")
