@@ -126,6 +126,7 @@ def check_mqtt(t: Table, obs: Observations) -> Outcome:
     min_count = t.integer("min_count", 1, lo=0)
     max_count = t.integer("max_count", None, lo=0)
     after_s = t.number("after_s", None)
+    first_before_s = t.number("first_before_s", None)
     t.done()
     hits = [
         m
@@ -135,6 +136,8 @@ def check_mqtt(t: Table, obs: Observations) -> Outcome:
     n = len(hits)
     ok = n >= min_count and (max_count is None or n <= max_count)
     first = (min(m.at for m in hits) - obs.t0) if hits else float("nan")
+    if first_before_s is not None:
+        ok = ok and bool(hits) and first <= first_before_s
     bound = f"{min_count}..{'' if max_count is None else max_count}"
     detail = f"{n} matching records on {stream} (want {bound})"
     if hits:
@@ -148,8 +151,10 @@ def check_radio_tx(t: Table, obs: Observations) -> Outcome:
     tolerance = t.number("tolerance_ms", 50.0, lo=0.0)
     min_count = t.integer("min_count", 1, lo=0)
     max_gap = t.number("max_gap_ms", None, lo=0.0)
+    after_s = t.number("after_s", 0.0)
     t.done()
-    times = sorted(x.at for x in obs.transmissions if x.message_type == mtype)
+    since = obs.t0 + after_s
+    times = sorted(x.at for x in obs.transmissions if x.message_type == mtype and x.at >= since)
     gaps = [(b - a) * 1000 for a, b in itertools.pairwise(times)]
     mean = sum(gaps) / len(gaps) if gaps else float("nan")
     ok = len(times) >= min_count
