@@ -28,9 +28,10 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from rsu.uplink.config import read_uplink_config
+from rsu.uplink.packing import encode_body
 from rsu.uplink.records import message_body
 from rsu.uplink.service import Uplink
-from rsu.uplink.spool import encode_body
+from rsu.uplink.spool import Spool
 from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 
@@ -139,6 +140,36 @@ def bench_flood(tmp: Path, port: int, msgs: list[V2xMessage], n: int) -> dict[st
     }
 
 
+def bench_decode_e2e(tmp: Path, port: int, n: int) -> dict[str, Any]:
+    """Hex as received -> codec (framing + UPER) -> uplink -> PUBACK: the radio-to-broker path."""
+    codec = get_codec("j2735")
+    frames = [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
+    raw = [bytes.fromhex(f["outer_hex"] or f["hex"]) for f in frames]
+    up = make_uplink(tmp, port, "e2e")
+    up.start()
+    while not up.stats().connected:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    for i in range(n):
+        msg = codec.decode(raw[i % len(raw)])
+        while not up.has_room():
+            time.sleep(0.001)
+        up.submit_message(msg)
+    assert up.wait_drained(600)
+    dt = time.monotonic() - t0
+    up.stop()
+    t1 = time.monotonic()
+    for i in range(min(n, 20_000)):
+        codec.decode(raw[i % len(raw)])
+    decode_us = (time.monotonic() - t1) / min(n, 20_000) * 1e6
+    return {
+        "records": n,
+        "seconds": round(dt, 2),
+        "records_per_s": round(n / dt),
+        "decode_only_us_per_frame": round(decode_us, 1),
+    }
+
+
 def bench_paced(
     tmp: Path, port: int, msgs: list[V2xMessage], rate: float, seconds: float
 ) -> dict[str, Any]:
@@ -173,6 +204,37 @@ def bench_paced(
         "acked": st.acked,
         "rss_mb_min": round(min(rss), 1),
         "rss_mb_max": round(max(rss), 1),
+    }
+
+
+def bench_outage_paced(
+    tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], rate: float, seconds: float
+) -> dict[str, Any]:
+    """A shorter outage at the live rate: how the spool fills when records trickle in."""
+    broker.stop()
+    up = make_uplink(tmp, broker.port, "outage")
+    up.start()
+    n = int(rate * seconds)
+    feed(up, msgs, n, rate)
+    while up.stats().accepted < n:
+        time.sleep(0.05)
+    size = sum(p.stat().st_size for p in tmp.glob("outage.db*") if p.suffix != ".lock")
+    spool = Spool(tmp / "outage.db")
+    rows = spool.stats().rows
+    spool.close()
+    broker.start()
+    t0 = time.monotonic()
+    assert up.wait_drained(600)
+    drain_s = time.monotonic() - t0
+    up.stop()
+    return {
+        "offered_per_s": rate,
+        "records": n,
+        "rows": rows,
+        "records_per_row": round(n / rows, 1),
+        "spool_bytes_per_record": round(size / n, 1),
+        "drain_s": round(drain_s, 2),
+        "drain_per_s": round(n / drain_s),
     }
 
 
@@ -289,6 +351,10 @@ def main() -> int:
             print(json.dumps(results["flood"]), flush=True)
             results["paced"] = bench_paced(tmp, broker.port, msgs, args.rate, args.seconds)
             print(json.dumps(results["paced"]), flush=True)
+            results["decode_e2e"] = bench_decode_e2e(tmp, broker.port, args.records // 2)
+            print(json.dumps(results["decode_e2e"]), flush=True)
+            results["outage_paced"] = bench_outage_paced(tmp, broker, msgs, args.rate, 5.0)
+            print(json.dumps(results["outage_paced"]), flush=True)
             if args.backlog:
                 results["backlog"] = bench_backlog(tmp, broker, msgs, args.backlog)
                 print(json.dumps(results["backlog"]), flush=True)

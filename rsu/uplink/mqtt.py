@@ -12,6 +12,7 @@ import random
 import ssl
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ import paho.mqtt.client as paho
 import structlog
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from rsu.clock import Clock
 from rsu.errors import UplinkError
@@ -69,13 +71,13 @@ class MqttLink:
         dialect: DefaultDialect | CnRsuDialect,
         inbox: Inbox,
         clock: Clock,
-        health: dict[str, Any] | None = None,
+        health: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.cfg = cfg
         self.clock = clock
         self.dialect = dialect
         self.inbox = inbox
-        self.health: dict[str, Any] = health or {}
+        self.health: Callable[[], dict[str, Any]] = health or dict
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -127,14 +129,23 @@ class MqttLink:
         if reason_code.is_failure:
             log.warning("uplink_connect_refused", reason=str(reason_code))
             return
-        for topic in self.dialect.subscriptions():
-            client.subscribe(topic, qos=1)
-        for out in self.dialect.birth(self.clock.time(), self.health):
-            client.publish(out.topic, out.payload, qos=1, retain=out.retain)
+        try:
+            self._subscribe_and_announce(client)
+        except Exception as err:  # never let an error kill paho's network thread
+            log.error("uplink_on_connect_failed", error=repr(err))
         self.inbox.connects += 1
         self.connected.set()
         self.inbox.wake.set()
         log.info("uplink_connected", broker=f"{self.cfg.broker.host}:{self.cfg.broker.port}")
+
+    def _subscribe_and_announce(self, client: paho.Client) -> None:
+        for topic in self.dialect.subscriptions():
+            if self.cfg.protocol == "5":  # MQTT 5: do not get our own ACKs back
+                client.subscribe(topic, options=SubscribeOptions(qos=1, noLocal=True))
+            else:
+                client.subscribe(topic, qos=1)
+        for out in self.dialect.birth(self.clock.time(), self.health()):
+            client.publish(out.topic, out.payload, qos=1, retain=out.retain)
 
     def _on_disconnect(
         self,
@@ -151,8 +162,10 @@ class MqttLink:
     def _on_publish(
         self, client: paho.Client, userdata: Any, mid: int, reason_code: ReasonCode, properties: Any
     ) -> None:
-        self.inbox.acks.append((mid, not reason_code.is_failure))
-        self.inbox.wake.set()
+        acks = self.inbox.acks
+        acks.append((mid, not reason_code.is_failure))
+        if len(acks) == 1:  # the worker drains them all; one wake-up per batch is enough
+            self.inbox.wake.set()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if len(self.inbox.commands) == COMMAND_QUEUE:

@@ -4,7 +4,7 @@ Records are appended (and committed) before they are published and deleted only 
 has acknowledged the publish (QoS 1 PUBACK). Rows are published in ``seq`` order, so order is
 kept per stream. A row holds one record, or a batch of records of one stream (``batch`` streams),
 as the exact JSON payload, zlib-compressed. The bounds (bytes, age) and the priority rule (a row
-may only evict rows of its own class or lower) are pure functions below, tested without SQLite.
+may only evict rows of its own class or lower) are pure functions in ``packing.py``.
 
 The ``Spool`` object is used from one thread; other processes (``rsu spool stats``) may open
 the same file at the same time.
@@ -14,25 +14,28 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from rsu.errors import SpoolError
 from rsu.uplink.config import SpoolLimits
+from rsu.uplink.packing import (
+    SEPARATOR,
+    Row,
+    chunk,
+    encode_body,
+    expiry_cutoffs,
+    plan_room,
+)
 from rsu.uplink.records import CRITICAL, Record
 
-_fast_dumps: Callable[[Any], bytes] | None
-try:
-    import orjson
-
-    _fast_dumps = orjson.dumps
-except ImportError:  # pragma: no cover - optional speed-up
-    _fast_dumps = None
+RECENT_BYTES = 8 * 1024 * 1024
+"""Uncompressed payloads kept for rows just written (published right after, when online)."""
 
 ROW_OVERHEAD = 48
 """Bytes counted per row on top of its payload (SQLite row and index cost, roughly)."""
@@ -55,82 +58,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
-# --- pure logic ------------------------------------------------------------------------------
-
-
-def plan_room(
-    usage: Sequence[int], incoming: int, prio: int, max_bytes: int, slack: int = 0
-) -> list[int] | None:
-    """Bytes to free per priority class so ``incoming`` bytes of class ``prio`` fit.
-
-    Lower classes are freed first; a class above ``prio`` is never touched. Returns None when
-    the row cannot fit without evicting a higher class (or is larger than the whole bound).
-    """
-    need = sum(usage) + incoming - max_bytes
-    free = [0] * len(usage)
-    if need <= 0:
-        return free
-    if incoming > max_bytes:
-        return None
-    need += slack
-    for cls in range(prio + 1):
-        take = min(usage[cls], need)
-        free[cls] = take
-        need -= take
-        if need <= 0:
-            return free
-    return None if need > slack else free
-
-
-def chunk(
-    records: Sequence[Record], batch_max: int, batch_max_bytes: int, sizes: Sequence[int]
-) -> list[list[int]]:
-    """Group record indexes into rows: per stream (and batch flag and class), in order, up to
-    ``batch_max`` records / ``batch_max_bytes`` a row. Rows are the unit of compression and
-    eviction; whether a row goes out as one publish (``batch``) or one per record is separate."""
-    rows: list[list[int]] = []
-    open_rows: dict[tuple[str, bool, int], tuple[list[int], int]] = {}
-    for i, rec in enumerate(records):
-        key = (rec.stream, rec.batch, rec.priority)
-        current = open_rows.get(key)
-        if current is not None:
-            members, total = current
-            if len(members) < batch_max and total + sizes[i] <= batch_max_bytes:
-                members.append(i)
-                open_rows[key] = (members, total + sizes[i])
-                continue
-        members = [i]
-        rows.append(members)
-        open_rows[key] = (members, sizes[i])
-    return rows
-
-
-def expiry_cutoffs(limits: SpoolLimits, now: float) -> tuple[float, float]:
-    """Rows created before these wall-clock times are dropped: (bulk and normal, critical)."""
-    return now - limits.max_age_s, now - limits.critical_max_age_s
-
-
-def encode_body(body: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON; orjson when installed (the ``mqtt`` extra), else the stdlib."""
-    if _fast_dumps is not None:
-        try:
-            return _fast_dumps(body)
-        except TypeError:  # e.g. an integer beyond 64 bits: the stdlib writes it
-            pass
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def join_payload(parts: Sequence[bytes]) -> bytes:
-    """One record -> its JSON object; several -> a JSON array of them."""
-    if len(parts) == 1:
-        return parts[0]
-    return b"[" + b",".join(parts) + b"]"
-
-
-SEPARATOR = b"\n"
-"""Between records in a row (compact JSON never holds a raw newline)."""
-
-
 # --- SQLite ---------------------------------------------------------------------------------
 
 
@@ -148,25 +75,6 @@ def lock_spool(path: str | Path) -> TextIO:
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    """One spool row: ``n`` records of one stream, as compact JSON separated by newlines."""
-
-    seq: int
-    stream: str
-    n: int
-    batch: bool
-    blob: bytes
-
-    def records(self) -> list[bytes]:
-        return self.blob.split(SEPARATOR)
-
-    def payloads(self) -> list[bytes]:
-        """What to publish: one JSON array for a batch row, else one object per record."""
-        parts = self.records()
-        return [join_payload(parts)] if self.batch else parts
-
-
-@dataclass(frozen=True, slots=True)
 class SpoolStats:
     pending: int
     rows: int
@@ -174,6 +82,34 @@ class SpoolStats:
     oldest: float | None
     streams: dict[str, int]
     dropped: dict[str, int]
+
+
+class _Recent:
+    """The uncompressed payloads of the last rows written, bounded by bytes. ``low`` is the
+    lowest seq that may be cached (every later row written by this process is cached until
+    taken or pushed out), so fetch can skip reading and inflating those payloads."""
+
+    def __init__(self, max_bytes: int = RECENT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.low = 1 << 62
+        self._rows: OrderedDict[int, bytes] = OrderedDict()
+        self._bytes = 0
+
+    def put(self, seq: int, plain: bytes) -> None:
+        if not self._rows:
+            self.low = seq
+        self._rows[seq] = plain
+        self._bytes += len(plain)
+        while self._bytes > self.max_bytes and self._rows:
+            old, data = self._rows.popitem(last=False)
+            self._bytes -= len(data)
+            self.low = old + 1
+
+    def take(self, seq: int) -> bytes | None:
+        plain = self._rows.pop(seq, None)
+        if plain is not None:
+            self._bytes -= len(plain)
+        return plain
 
 
 class Spool:
@@ -190,6 +126,7 @@ class Spool:
         self.batch_max = batch_max
         self.batch_max_bytes = batch_max_bytes
         self.path = Path(path)
+        self._recent = _Recent()
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,16 +184,18 @@ class Spool:
         with self._txn():
             for members in groups:
                 first = records[members[0]]
-                blob = zlib.compress(SEPARATOR.join([parts[i] for i in members]), 1)
+                plain = SEPARATOR.join([parts[i] for i in members])
+                blob = zlib.compress(plain, 1)
                 size = len(blob) + ROW_OVERHEAD
                 if not self._make_room(size, first.priority, drops):
                     _bump(drops, f"full:{first.stream}", len(members))
                     continue
-                self._db.execute(
+                cur = self._db.execute(
                     "INSERT INTO rows (stream, prio, batch, created, n, payload)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (first.stream, first.priority, first.batch, now, len(members), blob),
                 )
+                self._recent.put(int(cur.lastrowid or 0), plain)
                 self._usage[first.priority] += size
                 self.pending_records += len(members)
                 accepted += len(members)
@@ -289,15 +228,25 @@ class Spool:
         self._delete(victims)
 
     def fetch(self, after: int, limit: int) -> list[Row]:
-        """Up to ``limit`` rows with ``seq > after``, oldest first, payload decompressed."""
+        """Up to ``limit`` rows with ``seq > after``, oldest first, payload decompressed (or
+        taken from the cache of rows this process just wrote: the steady-state path)."""
         cur = self._db.execute(
-            "SELECT seq, stream, n, batch, payload FROM rows WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, limit),
+            "SELECT seq, stream, n, batch, CASE WHEN seq >= ? THEN NULL ELSE payload END"
+            " FROM rows WHERE seq > ? ORDER BY seq LIMIT ?",
+            (self._recent.low, after, limit),
         )
-        return [
-            Row(seq, stream, n, bool(batch), zlib.decompress(blob))
-            for seq, stream, n, batch, blob in cur
-        ]
+        rows = []
+        for seq, stream, n, batch, blob in cur.fetchall():
+            plain = self._recent.take(seq) if blob is None else None
+            if plain is None:
+                stored = blob if blob is not None else self._payload(seq)
+                plain = zlib.decompress(stored)
+            rows.append(Row(seq, stream, n, bool(batch), plain))
+        return rows
+
+    def _payload(self, seq: int) -> bytes:
+        row = self._db.execute("SELECT payload FROM rows WHERE seq = ?", (seq,)).fetchone()
+        return bytes(row[0])
 
     def ack(self, seqs: Iterable[int]) -> None:
         """Delete acknowledged rows (one transaction). Unknown seqs (evicted) are ignored."""

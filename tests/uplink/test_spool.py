@@ -10,8 +10,9 @@ import pytest
 
 from rsu.errors import SpoolError
 from rsu.uplink.config import SpoolLimits
+from rsu.uplink.packing import Row, chunk, plan_room
 from rsu.uplink.records import BULK, CRITICAL, NORMAL, Record
-from rsu.uplink.spool import ROW_OVERHEAD, Row, Spool, chunk, plan_room
+from rsu.uplink.spool import ROW_OVERHEAD, Spool
 
 
 def rec(
@@ -175,3 +176,14 @@ def test_disk_full_is_a_spool_error_and_nothing_half_written(tmp_path: Path) -> 
         spool.append([rec(i, pad=3000) for i in range(1, 40)], now=1.0)
     assert (spool.usage, spool.pending_records) == (usage, pending)
     assert [ids_of(r) for r in spool.fetch(0, 100)] == [["id-v2x/BSM-0"]]
+
+
+def test_rows_read_the_same_from_the_write_cache_and_from_the_file(tmp_path: Path) -> None:
+    writer = Spool(tmp_path / "s.db", batch_max=10)
+    # ~10 MB of rows: more than the 8 MB write cache, so the oldest come from the file
+    writer.append([rec(i, pad=3000) for i in range(3400)], now=0.0)
+    reader = Spool(tmp_path / "s.db")  # another process: nothing cached
+    from_writer = writer.fetch(0, 1000)
+    assert len(from_writer) == 340
+    assert from_writer == reader.fetch(0, 1000)
+    assert writer.fetch(from_writer[-1].seq, 10) == []
