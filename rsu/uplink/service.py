@@ -121,7 +121,7 @@ class Uplink:
         cfg = self.config
         self._spool = Spool(cfg.spool_path, cfg.spool, cfg.batch_max, cfg.batch_max_bytes)
         self._dropped_snapshot = self._spool.stats().dropped
-        self._link = MqttLink(cfg, self.dialect, self._inbox, self.clock, self.health)
+        self._link = MqttLink(cfg, self.dialect, self._inbox, self.clock, lambda: self.health)
         self._link.start()
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
         self._thread.start()
@@ -182,8 +182,7 @@ class Uplink:
 
     def set_health(self, health: dict[str, Any]) -> None:
         """Health for the status/heartbeat messages (replaced whole)."""
-        self.health.clear()
-        self.health.update(health)
+        self.health = dict(health)  # replaced whole: readers on other threads see old or new
 
     def wait_drained(self, timeout: float) -> bool:
         """True once the queue, the spool and the in-flight window are all empty."""
