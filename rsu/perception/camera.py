@@ -371,5 +371,8 @@ class CameraReader:
             return None
 
     def stop(self, timeout: float = 5.0) -> None:
-        self.camera.close()
+        # Let the reader thread leave grab()/retrieve() before the capture is released:
+        # releasing an OpenCV capture under a grab in progress crashes the process (SIGSEGV).
+        self.camera._closed.set()
         self._thread.join(timeout)
+        self.camera.close()
