@@ -105,7 +105,12 @@ def _dig(value: Any, path: str) -> Any:
 def _matches(rec: dict[str, Any], where: dict[str, Any]) -> bool:
     for path, want in where.items():
         got = _dig(rec, path)
-        if isinstance(want, dict):
+        if isinstance(want, dict) and "has_prefixes" in want:
+            items = got if isinstance(got, list) else []
+            prefixes = want["has_prefixes"]
+            if not all(any(str(x).startswith(p) for x in items) for p in prefixes):
+                return False
+        elif isinstance(want, dict):
             if got is None or not isinstance(got, int | float):
                 return False
             if "min" in want and got < want["min"]:
@@ -127,11 +132,21 @@ def check_mqtt(t: Table, obs: Observations) -> Outcome:
     max_count = t.integer("max_count", None, lo=0)
     after_s = t.number("after_s", None)
     first_before_s = t.number("first_before_s", None)
+    each = t.string("each", None)
     t.done()
+
+    def hit(r: dict[str, Any]) -> bool:
+        if each is None:
+            return _matches(r, where)
+        items = _dig(r, each)
+        return isinstance(items, list) and any(
+            isinstance(i, dict) and _matches(i, where) for i in items
+        )
+
     hits = [
         m
         for m, r in obs.records(stream)
-        if _matches(r, where) and (after_s is None or m.at >= obs.t0 + after_s)
+        if hit(r) and (after_s is None or m.at >= obs.t0 + after_s)
     ]
     n = len(hits)
     ok = n >= min_count and (max_count is None or n <= max_count)

@@ -166,6 +166,8 @@ def _play(
     time.sleep(0.3)  # the final stats record
     end = time.monotonic()
     result.timings["scenario_s"] = end - t0
+    cloud = rig.cloud.snapshot()
+    _save_cloud(rig.workdir / "cloud.jsonl", cloud, t0)
     result.stats = {
         "frames_sent": player.total,
         "frames_counted": len(player.sent),
@@ -176,12 +178,22 @@ def _play(
         t0=t0,
         end=end,
         sent=player.sent,
-        cloud=rig.cloud.snapshot(),
+        cloud=cloud,
         transmissions=rig.radio.transmissions() if rig.radio is not None else [],
         log=rig.daemon.log_events(),
         daemon_alive=alive,
         exit_codes=list(rig.daemon.exit_codes),
     )
+
+
+def _save_cloud(path: Path, cloud: list[Any], t0: float) -> None:
+    """What the cloud got, one JSON line per MQTT message (for people and for replays)."""
+    import json
+
+    with path.open("w") as fh:
+        for m in cloud:
+            item = {"t": round(m.at - t0, 4), "topic": m.topic, "retained": m.retained}
+            fh.write(json.dumps({**item, "payload": m.payload.decode(errors="replace")}) + "\n")
 
 
 def _drain(rig: Rig, sent: dict[str, float], drain_s: float) -> None:
