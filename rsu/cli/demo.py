@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shutil
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rsu.cli._control import colour, print_json, table
+from rsu.cli._control import colour, table
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -125,20 +126,29 @@ def _render(s: Session, d: Any, last: dict[str, int] | None) -> str:
     )
 
 
+def _json_line(s: Session, d: Any) -> dict[str, Any]:
+    """One JSON line per second: what was spooled and what the broker delivered."""
+    st = d.snapshot_cached()
+    received = None
+    if s.cloud is not None:
+        received = {
+            topic: {"messages": m, "records": r, "last": text}
+            for topic, (m, r, text) in s.cloud.snapshot().items()
+        }
+    return {
+        "uptime_s": st.get("uptime_s"),
+        "submitted": st.get("cloud", {}).get("streams"),
+        "uplink": st.get("uplink"),
+        "received": received,
+    }
+
+
 def _view(s: Session, d: Any, done: threading.Event, as_json: bool) -> None:
     last: dict[str, int] = {}
     tty = sys.stdout.isatty() and not as_json
     while not done.wait(1.0):
         if as_json:
-            st = d.snapshot_cached()
-            print_json(
-                {
-                    "uptime_s": st.get("uptime_s"),
-                    "cloud": st.get("cloud"),
-                    "uplink": st.get("uplink"),
-                    "received": s.cloud.snapshot() if s.cloud else None,
-                }
-            )
+            print(json.dumps(_json_line(s, d), separators=(",", ":")), flush=True)
         elif tty:
             print("\033[H\033[2J" + _render(s, d, last), flush=True)
     if not as_json:
