@@ -8,6 +8,7 @@ psid = 0xE0000017
 channel = 183
 interval_ms = 1000
 priority = 7                        # optional
+standard = "j2735"                  # optional: "csae53" for a CSAE 53 frame in a hex file
 start = "2026-11-25T16:00:00Z"      # optional UTC window
 stop = "2026-11-25T18:00:00Z"
 ```
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from rsu.broadcast.scheduler import BroadcastMessage
+from rsu.broadcast.standards import frame_standard, frame_type
 from rsu.config.fields import Table
 from rsu.errors import ConfigError, RsuError
 from rsu.v2x.names import J2735_MESSAGES, short_name
@@ -52,6 +54,8 @@ class MessageConfig:
     start: float | None = None
     stop: float | None = None
     where: str = "broadcast.messages"
+    standard: str | None = None
+    """``j2735``/``csae53``; None: from the JSON's shape, J2735 for hex files."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -65,6 +69,7 @@ class MessageConfig:
             start=_utc(t.string("start", None), t.where("start")),
             stop=_utc(t.string("stop", None), t.where("stop")),
             where=t.path,
+            standard=t.string("standard", None, choices=("j2735", "csae53")),
         )
         t.done()
         return cfg
@@ -112,15 +117,16 @@ def load_message(cfg: MessageConfig, base: Path, encoder: Any = None) -> Broadca
         "stop": cfg.stop,
     }
     if path.suffix == ".json":
-        frame = _load_jer(text, where)
+        frame = _load_jer(text, where, cfg.standard)
         if encoder is not None:
             try:
                 encoder(frame)
             except RsuError as err:
                 raise ConfigError(where, f"{path}: {err}") from err
-        mtype = _type_name(frame.get("messageId"))
-        return BroadcastMessage(frame_jer=frame, message_type=mtype, **common)
+        return BroadcastMessage(frame_jer=frame, message_type=frame_type(frame), **common)
     payload = _load_hex(text, where)
+    if cfg.standard == "csae53":
+        return BroadcastMessage(payload=payload, message_type=_csae_type(payload, where), **common)
     mid = int.from_bytes(payload[:2], "big") & 0x7FFF if len(payload) >= 2 else None
     return BroadcastMessage(payload=payload, message_type=_type_name(mid), **common)
 
@@ -130,16 +136,31 @@ def _type_name(message_id: object) -> str:
     return short_name(name) if name else ""
 
 
-def _load_jer(text: str, where: str) -> dict[str, Any]:
+def _load_jer(text: str, where: str, standard: str | None = None) -> dict[str, Any]:
     try:
         frame = json.loads(text)
     except json.JSONDecodeError as err:
         raise ConfigError(where, f"invalid JSON: {err}") from err
-    if not isinstance(frame, dict) or "messageId" not in frame or "value" not in frame:
+    found = frame_standard(frame)
+    if found is None:
         raise ConfigError(
-            where, 'expected the JER of a MessageFrame: {"messageId": .., "value": ..}'
+            where,
+            'expected the JER of a MessageFrame: {"messageId": .., "value": ..} (J2735) '
+            'or {"mapFrame": {..}} (CSAE 53)',
         )
-    return frame
+    if standard is not None and found != standard:
+        raise ConfigError(where, f"standard = {standard!r} but the JSON is a {found} frame")
+    return dict(frame)
+
+
+def _csae_type(payload: bytes, where: str) -> str:
+    """The short type of a CSAE 53 frame (decoded once here, so a bad file fails at load)."""
+    from rsu.v2x.codec import get_codec
+
+    try:
+        return get_codec("csae53").decode(payload, unwrap=False).short_name
+    except RsuError as err:
+        raise ConfigError(where, f"not a CSAE 53 MessageFrame: {err}") from err
 
 
 def _load_hex(text: str, where: str) -> bytes:

@@ -116,6 +116,12 @@ def minute_of_year(utc: float) -> int:
 def stamp(frame_jer: dict[str, Any], revision: int, utc: float) -> dict[str, Any]:
     """A copy of ``frame_jer`` with its revision counters and time stamp set (pure)."""
     frame = copy.deepcopy(frame_jer)
+    csae = next(iter(frame.values())) if len(frame) == 1 else None
+    if isinstance(csae, dict) and "msgCnt" in csae:  # CSAE 53: {"mapFrame": {...}} (a CHOICE)
+        csae["msgCnt"] = revision % 128
+        if "mapFrame" in frame and "timeStamp" in csae:
+            csae["timeStamp"] = minute_of_year(utc)
+        return frame
     value = frame.get("value")
     if not isinstance(value, dict):
         return frame

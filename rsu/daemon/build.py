@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import structlog
 
 from rsu.broadcast import Scheduler, Upsert, load_message
+from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
 from rsu.daemon.core import Core, TailHub
 from rsu.daemon.daemon import ControlRequest, Daemon, Parts
@@ -37,10 +38,11 @@ def build(config: Config, clock: Clock) -> Daemon:
     radio = open_radio(config.radio, clock, cast(Any, inbound))
     gnss = _gnss(config, clock, inbound)
     uplink = Uplink(config.uplink, clock=clock)
-    scheduler = Scheduler(codec.encode, config.broadcast.max_entries)
+    encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
+    scheduler = Scheduler(encoder, config.broadcast.max_entries)
     now, utc = clock.monotonic(), clock.time()
     for entry in config.broadcast.messages:
-        scheduler.on_event(Upsert(load_message(entry, config.base_dir, codec.encode)), now, utc)
+        scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
     frame = _local_frame(config)
     picture = _picture(config, frame)
     edges: list[Edge] = [*_radars(config, clock, frame, inbound), *_cameras(config, inbound)]
@@ -87,7 +89,12 @@ def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
     fc = config.fusion
     events = EventEngine(config.events) if config.events is not None else None
     sdsm = SdsmBuilder(SdsmSettings(frame, fc.source_id, max_objects=fc.sdsm_max_objects))
-    return Picture(fc, frame, Fusion(fc, frame), events, sdsm, config.rsu.id)
+    picture = Picture(fc, frame, Fusion(fc, frame), events, sdsm, config.rsu.id)
+    if config.rsu.standard == "csae53":  # China mode: RSM and RSI instead of the SDSM
+        from rsu.daemon.csae import make_csae_share
+
+        picture.csae = make_csae_share(config.rsu.id, frame, fc, config.events)
+    return picture
 
 
 def _radars(

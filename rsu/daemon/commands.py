@@ -17,7 +17,6 @@ import structlog
 from rsu.broadcast import BroadcastMessage
 from rsu.errors import CommandError, DecodeError, UsageError
 from rsu.uplink.commands import Command
-from rsu.v2x.names import J2735_MESSAGES, PSIDS, short_name
 
 if TYPE_CHECKING:
     from rsu.daemon.daemon import ControlRequest, Daemon
@@ -26,8 +25,6 @@ log = structlog.get_logger(__name__)
 
 TEST_HOOKS_ENV = "RSU_TEST_HOOKS"
 """Set to 1 to allow the ``hang`` control command (tests of the watchdog only)."""
-
-_IDS = {short_name(name): mid for mid, name in J2735_MESSAGES.items()}
 
 
 def handlers(d: Daemon) -> dict[str, Callable[[ControlRequest], dict[str, Any]]]:
@@ -151,20 +148,26 @@ def cloud_handler(d: Daemon) -> Callable[[Command], None]:
         if cmd.kind == "reboot":
             raise CommandError("rejected", "reboot is not done remotely; systemd restarts rsu")
         if cmd.kind == "broadcast" and cmd.broadcast is not None:
-            _broadcast_message(cmd, d.clock.time())  # raises CommandError when it cannot be
+            _broadcast_message(cmd, d.clock.time(), d.config.rsu)  # CommandError when it cannot be
         d.parts.control.put(ControlRequest("cloud", {"command": cmd}))
 
     return on_command
 
 
-def _broadcast_message(cmd: Command, utc: float) -> BroadcastMessage:
+def _broadcast_message(cmd: Command, utc: float, rsu: Any = None) -> BroadcastMessage:
+    from rsu.broadcast.standards import default_psid
+    from rsu.daemon.csae import cloud_frame
+
     req = cmd.broadcast
     assert req is not None
-    mid = _IDS.get(req.message_type)
-    psid = req.psid if req.psid is not None else PSIDS.get(req.message_type)
+    standard, rsu_id = (rsu.standard, rsu.id) if rsu is not None else ("j2735", "")
+    psid = req.psid if req.psid is not None else default_psid(standard, req.message_type)
     if psid is None:
         raise CommandError("bad_value", f"broadcast: no PSID known for {req.message_type}")
-    if req.data is None and mid is None:
+    frame = None
+    if req.data is None:
+        frame = cloud_frame(standard, rsu_id, req.message_type, req.jer)
+    if req.data is None and frame is None:
         raise CommandError("bad_value", f"broadcast: cannot encode {req.message_type} from JER")
     return BroadcastMessage(
         key=f"cloud-{req.message_type}-{cmd.ref or 'default'}",
@@ -172,7 +175,7 @@ def _broadcast_message(cmd: Command, utc: float) -> BroadcastMessage:
         channel=183,
         interval_ms=req.interval_ms,
         payload=req.data,
-        frame_jer=None if req.data is not None else {"messageId": mid, "value": req.jer},
+        frame_jer=frame,
         message_type=req.message_type,
         stop=utc + req.duration_s if req.duration_s > 0 else None,
         source="cloud",
@@ -184,7 +187,7 @@ def _apply_cloud(d: Daemon, cmd: Command) -> None:
         before, d.core.mode = d.core.mode, cmd.kind
         log.info("mode_changed", before=before, after=cmd.kind, by="cloud", ref=cmd.ref)
     elif cmd.kind == "broadcast":
-        message = _broadcast_message(cmd, d.clock.time())
+        message = _broadcast_message(cmd, d.clock.time(), d.config.rsu)
         for text in d.core.upsert(message, d.clock.monotonic(), d.clock.time()):
             log.info("cloud_broadcast", result=text, ref=cmd.ref)
     elif cmd.kind == "config" and cmd.config is not None and cmd.config.log_level:

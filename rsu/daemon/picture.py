@@ -47,6 +47,8 @@ class Picture:
         self.fusion = fusion
         self.events = events
         self.sdsm = sdsm
+        self.csae: Any = None
+        """``rsu.daemon.csae.CsaeShare`` in China mode: RSM/RSI are shared instead of SDSMs."""
         self.rsu_id = rsu_id
         self.objects = 0
         self.seq = 0
@@ -74,6 +76,8 @@ class Picture:
         self.objects = len(objects)
         if self.events is not None:
             for event in self.events.update(objects, now):
+                if self.csae is not None:
+                    self.csae.on_event(event, utc)
                 data = event.as_dict()
                 if core.uplink.submit_data("events", data, at=utc):
                     self.events_sent += 1
@@ -92,6 +96,9 @@ class Picture:
             core.tap("objects", f"{len(objects)} objects", utc)
 
     def _share(self, core: Core, objects: Any, now: float, utc: float) -> None:
+        if self.csae is not None:
+            self.csae.share(core, objects, now, utc)
+            return
         value = self.sdsm.build(objects, utc)
         if value is None:
             return

@@ -12,6 +12,7 @@ from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from rsu.broadcast import Remove, load_message
+from rsu.broadcast.standards import FrameEncoder
 from rsu.config.loader import load_config
 from rsu.errors import ConfigError
 
@@ -61,7 +62,7 @@ def _broadcast(d: Daemon, new: Config) -> None:
     core = d.core
     now, utc = d.clock.monotonic(), d.clock.time()
     messages = [
-        load_message(m, new.base_dir, core.codec.encode) for m in new.broadcast.messages
+        load_message(m, new.base_dir, FrameEncoder()) for m in new.broadcast.messages
     ]  # all files are read before anything changes: a bad file changes nothing
     keep = {m.key for m in messages}
     old_names = {m.name for m in d.config.broadcast.messages}

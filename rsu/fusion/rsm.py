@@ -11,6 +11,7 @@ stamps it from the entry's revision (``rsu.broadcast.scheduler.stamp``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,15 +40,18 @@ _VEHICLE_CLASS = {"car": 10, "truck": 25, "motorcycle": 40, "bus": 50}
 
 def rsu_id_octets(text: str, where: str = "rsu.id") -> str:
     """The 8-octet CSAE ``id`` of the RSU as hex: 16 hex digits as given, or up to 8 ASCII
-    characters padded with zero bytes (``"12345"`` -> ``3132333435000000``)."""
+    characters padded with zero bytes (``"12345"`` -> ``3132333435000000``); a longer name is
+    hashed (SHA-256, first 8 octets)."""
     if len(text) == 16:
         try:
             return bytes.fromhex(text).hex()
         except ValueError:
             pass
-    raw = text.encode("ascii", "replace")
-    if len(raw) > 8:
-        raise ConfigError(where, f"expected 16 hex digits or up to 8 characters, got {text!r}")
+    raw = text.encode("utf-8")
+    if not raw:
+        raise ConfigError(where, "an empty id cannot name the RSU")
+    if len(raw) > 8:  # a longer name: the first 8 octets of its SHA-256, stable across runs
+        return hashlib.sha256(raw).digest()[:8].hex()
     return raw.ljust(8, b"\0").hex()
 
 

@@ -211,6 +211,10 @@ def _cn_command(kind: str, data: dict[str, Any], ref: str | None) -> cmds.Comman
         body = {k: v for k, v in data.items() if k != "seqNum"}
         if "data" in body:
             body["jer"] = body.pop("data")
+        if kind == "RSI" and not {"jer", "hex"} & body.keys():  # one event, OpenV2X names
+            from rsu.events.rsi_cloud import broadcast_body
+
+            body = broadcast_body(body)
         req = cmds.broadcast_request(body, f"{kind}/DOWN", message_type=kind)
         return cmds.Command("broadcast", ref, broadcast=req)
     if kind == "MNG":

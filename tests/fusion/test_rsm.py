@@ -154,8 +154,11 @@ def test_position_offset_picks_the_smallest_choice() -> None:
 def test_ids_sources_and_sec_mark() -> None:
     assert rsu_id_octets("00112233aabbccdd") == "00112233aabbccdd"
     assert rsu_id_octets("R328328") == "5233323833323800"
+    long = rsu_id_octets("a-very-long-rsu-name")
+    assert len(long) == 16
+    assert long == rsu_id_octets("a-very-long-rsu-name")
     with pytest.raises(ConfigError):
-        rsu_id_octets("a-very-long-rsu-name")
+        rsu_id_octets("")
     assert source_type(["radar:north"]) == "microwaveRadar"
     assert source_type(["v2x:BSM"]) == "v2x"
     assert source_type(["camera:c", "camera:d"]) == "video"

@@ -1,0 +1,144 @@
+"""China mode in the daemon (built in-process on a FakeClock from the demo config with
+``standard = "csae53"``): RSM from the fused picture, RSI from road events and from an
+``RSI/DOWN`` cloud command, and MAP files of both standards on store-and-repeat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rsu.broadcast.standards import CSAE_AIDS
+from rsu.clock import FakeClock
+from rsu.config.loader import config_from_dict, demo_config_path, read_toml
+from rsu.daemon import Daemon, build
+from rsu.daemon.commands import handlers
+from rsu.daemon.daemon import ControlRequest
+from rsu.errors import CommandError
+from rsu.radio.types import TxRequest
+from rsu.uplink.config import read_uplink_config
+from rsu.uplink.dialects import CnRsuDialect
+from rsu.v2x.codec import get_codec
+from tests.fusion.helpers import radar_obj
+from tests.v2x.vectors import load
+
+CSAE_MAP = next(v for v in load("csae53_real.jsonl") if "mapFrame" in v["value"])
+
+
+def china_daemon(tmp_path: Path) -> Daemon:
+    demo = demo_config_path()
+    data = read_toml(demo)
+    data["rsu"]["standard"] = "csae53"
+    data["rsu"]["id"] = "R328328"
+    map_jer = get_codec("csae53").decode(bytes.fromhex(CSAE_MAP["hex"])).jer()
+    (tmp_path / "map-cn.json").write_text(json.dumps(map_jer))
+    (tmp_path / "map-cn.hex").write_text(CSAE_MAP["hex"] + "\n")
+    (tmp_path / "map.hex").write_text((demo.parent / "map.hex").read_text())
+    (tmp_path / "spat.hex").write_text((demo.parent / "spat.hex").read_text())
+    data["broadcast"]["messages"] += [
+        {"name": "map-cn-json", "file": "map-cn.json", "psid": 3618, "interval_ms": 1000},
+        {
+            "name": "map-cn-hex",
+            "file": "map-cn.hex",
+            "psid": 3618,
+            "interval_ms": 1000,
+            "standard": "csae53",
+        },
+    ]
+    lane = [[-2.0, 0.0], [2.0, 0.0], [2.0, 30.0], [-2.0, 30.0]]
+    data["events"] = {"zones": [{"name": "lane-n", "points": lane, "kind": "lane", "dwell_s": 1.0}]}
+    data["uplink"]["dialect"] = "cn-rsu"
+    return build(config_from_dict(data, tmp_path / "rsu.toml"), FakeClock())
+
+
+def decoded(requests: list[TxRequest]) -> dict[str, Any]:
+    """Short type -> decoded message, decoding each payload with the codec of its standard."""
+    out: dict[str, Any] = {}
+    for r in requests:
+        standard = "csae53" if r.psid in CSAE_AIDS.values() else "j2735"
+        msg = get_codec(standard).decode(r.payload)
+        out.setdefault(f"{standard}:{msg.short_name}", []).append(msg)
+    return out
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Daemon:
+    return china_daemon(tmp_path)
+
+
+def test_map_files_of_both_standards_are_repeated(daemon: Daemon) -> None:
+    clock = daemon.clock
+    sent = decoded(daemon.core.scheduler.poll(clock.monotonic(), clock.time()))
+    assert len(sent["csae53:MAP"]) == 2  # the JSON and the hex file
+    assert len(sent["j2735:MAP"]) == 1  # the demo's J2735 MAP, unchanged
+    node = sent["csae53:MAP"][0].value["nodes"][0]
+    assert node["id"] == {"id": 149, "region": 1}
+
+
+def test_fused_objects_and_a_stopped_car_become_rsm_and_rsi(daemon: Daemon) -> None:
+    clock, core, picture = daemon.clock, daemon.core, daemon.parts.picture
+    msg_counts = []
+    for _ in range(25):  # 2.5 s of a car standing in the lane (dwell 1 s)
+        now, utc = clock.monotonic(), clock.time()
+        picture.fusion.update_radar("radar-north", [radar_obj(3, 0.5, 12.0)], now)
+        picture.tick(core, now, utc)
+        for request in core.scheduler.poll(now, utc):
+            if request.psid == CSAE_AIDS["RSM"]:
+                msg_counts.append(get_codec("csae53").decode(request.payload).value["msgCnt"])
+        clock.advance(1.0)
+    assert len(msg_counts) >= 20
+    assert len(set(msg_counts)) > 10  # each new RSM content is a new msgCnt
+    now, utc = clock.monotonic(), clock.time()
+    sent = decoded(core.scheduler.poll(now + 10.0, utc + 10.0))
+    (rsm,) = sent["csae53:RSM"]
+    (p,) = rsm.value["participants"]
+    assert rsm.value["id"] == "5233323833323800"  # "R328328" as 8 octets
+    assert p["source"] == "microwaveRadar"
+    assert p["ptcType"] == "motor"
+    (rsi,) = sent["csae53:RSI"]
+    (rte,) = rsi.value["rtes"]
+    assert rte["eventType"] == 401
+    assert "lane-n" in rte["description"]["textString"]
+    assert "j2735:SDSM" not in sent  # China mode shares RSM, not SDSM
+    assert picture.csae.stats()["rsi_live"] == 1
+
+
+def test_rsi_down_from_the_cloud_is_broadcast_as_a_csae_rsi(daemon: Daemon) -> None:
+    dialect = CnRsuDialect(daemon.config.uplink)
+    body = {
+        "seqNum": "42",
+        "eventType": 401,
+        "eventPosition": {"lat": 42.281, "lon": -83.743},
+        "eventRadius": 30,
+        "eventDescription": "road works",
+        "duration_s": 600,
+    }
+    _, cmd = dialect.command("V2X/RSU/R328328/RSI/DOWN", json.dumps(body).encode())
+    assert not isinstance(cmd, CommandError)
+    assert daemon.parts.uplink.on_command is not None
+    daemon.parts.uplink.on_command(cmd)  # the uplink thread's check: encodable
+    reply = handlers(daemon)["cloud"](ControlRequest("cloud", {"command": cmd}))
+    assert reply["ok"] is True
+    clock = daemon.clock
+    sent = decoded(daemon.core.scheduler.poll(clock.monotonic(), clock.time()))
+    (rsi,) = sent["csae53:RSI"]
+    assert rsi.value["id"] == "5233323833323800"
+    assert rsi.value["refPos"] == {"lat": 422810000, "long": -837430000}
+    assert rsi.value["rtes"][0]["description"] == {"textString": "road works"}
+
+
+def test_a_j2735_rsu_refuses_rsi_json_it_cannot_encode(tmp_path: Path) -> None:
+    data = read_toml(demo_config_path())
+    data["uplink"]["dialect"] = "cn-rsu"
+    (tmp_path / "map.hex").write_text((demo_config_path().parent / "map.hex").read_text())
+    (tmp_path / "spat.hex").write_text((demo_config_path().parent / "spat.hex").read_text())
+    d = build(config_from_dict(data, tmp_path / "rsu.toml"), FakeClock())
+    dialect = CnRsuDialect(read_uplink_config(data))
+    body = {"eventType": 401, "eventPosition": {"lat": 42.281, "lon": -83.743}}
+    _, cmd = dialect.command("V2X/RSU/demo-rsu/RSI/DOWN", json.dumps(body).encode())
+    assert not isinstance(cmd, CommandError)
+    assert d.parts.uplink.on_command is not None
+    with pytest.raises(CommandError, match="RSI"):  # no J2735 PSID or frame for it
+        d.parts.uplink.on_command(cmd)
