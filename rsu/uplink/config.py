@@ -77,13 +77,6 @@ class UploadPolicy:
         return out
 
 
-BATCHED_BY_DEFAULT = frozenset({"BSM", "PSM"})
-
-
-def default_policy(short_name: str) -> UploadPolicy:
-    return UploadPolicy(batch=short_name in BATCHED_BY_DEFAULT)
-
-
 @dataclass(frozen=True, slots=True)
 class BrokerUrl:
     tls: bool
@@ -138,7 +131,7 @@ class UplinkConfig:
     batch_max_bytes: int = 256 * 1024
     batch_linger_ms: float = 50.0
     inflight: int = 64
-    queue_size: int = 20_000
+    queue_size: int = 5_000
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 60.0
     heartbeat_s: float = 10.0
@@ -146,12 +139,19 @@ class UplinkConfig:
     max_command_bytes: int = 256 * 1024
     policies: dict[str, UploadPolicy] = field(default_factory=dict)
 
+    def default_policy(self) -> UploadPolicy:
+        """For types without a table: batched in the default dialect (a publish carries a
+        JSON array when several records of a type are waiting), one record a publish in
+        cn-rsu (what the centre reads)."""
+        return UploadPolicy(batch=self.dialect == "default")
+
     def policy(self, short_name: str) -> UploadPolicy:
-        return self.policies.get(short_name) or default_policy(short_name)
+        return self.policies.get(short_name) or self.default_policy()
 
     @classmethod
     def from_table(cls, t: Table, rsu_id: str) -> Self:
         broker = BrokerUrl.parse(t.string("broker", "mqtt://127.0.0.1:1883"), t.where("broker"))
+        dialect = t.string("dialect", "default", choices=DIALECTS)
         out = cls(
             rsu_id=rsu_id,
             broker=broker,
@@ -162,7 +162,7 @@ class UplinkConfig:
             password_file=t.string("password_file", None),
             password_credential=t.string("password_credential", None),
             keepalive=t.integer("keepalive", 30, lo=5, hi=3600),
-            dialect=t.string("dialect", "default", choices=DIALECTS),
+            dialect=dialect,
             esn=t.string("esn", rsu_id),
             spool_path=t.string("spool_path", "/var/lib/rsu/spool.db"),
             spool=_spool_from(t),
@@ -170,13 +170,13 @@ class UplinkConfig:
             batch_max_bytes=t.integer("batch_max_bytes", 256 * 1024, lo=1024, hi=64 * 1024**2),
             batch_linger_ms=t.number("batch_linger_ms", 50.0, lo=0.0, hi=5000.0),
             inflight=t.integer("inflight", 64, lo=1, hi=65_000),
-            queue_size=t.integer("queue_size", 20_000, lo=10, hi=10_000_000),
+            queue_size=t.integer("queue_size", 5_000, lo=10, hi=10_000_000),
             reconnect_min_s=t.number("reconnect_min_s", 0.5, lo=0.01),
             reconnect_max_s=t.number("reconnect_max_s", 60.0, lo=0.1),
             heartbeat_s=t.number("heartbeat_s", 10.0, lo=0.0),
             running_info_s=t.number("running_info_s", 60.0, lo=0.0),
             max_command_bytes=t.integer("max_command_bytes", 256 * 1024, lo=64),
-            policies=_policies_from(t.table("policy")),
+            policies=_policies_from(t.table("policy"), batch_default=dialect == "default"),
         )
         t.done()
         return out
@@ -220,10 +220,9 @@ def _spool_from(t: Table) -> SpoolLimits:
     )
 
 
-def _policies_from(t: Table) -> dict[str, UploadPolicy]:
+def _policies_from(t: Table, *, batch_default: bool) -> dict[str, UploadPolicy]:
     out: dict[str, UploadPolicy] = {}
     for name in list(t.data):
-        batch_default = name in BATCHED_BY_DEFAULT
         out[name] = UploadPolicy.from_table(t.table(name), batch_default=batch_default)
     t.done()
     return out

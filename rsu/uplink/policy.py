@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rsu.uplink.config import Filter, UploadPolicy, default_policy
+from rsu.uplink.config import Filter, UploadPolicy
 
 MAX_SENDERS = 10_000
 """Per-sender sampling counters kept at most; the table is cleared when it grows past this."""
@@ -24,14 +24,17 @@ class _TypeState:
 class PolicyGate:
     """Decides which received messages are uploaded; counts what it holds back and why."""
 
-    def __init__(self, policies: dict[str, UploadPolicy] | None = None) -> None:
+    def __init__(
+        self, policies: dict[str, UploadPolicy] | None = None, default: UploadPolicy | None = None
+    ) -> None:
         self._policies: dict[str, UploadPolicy] = dict(policies or {})
+        self._default = default or UploadPolicy()
         self._state: dict[str, _TypeState] = {}
         self.held: Counter[str] = Counter()
         """``"{type}:{reason}"`` -> messages not uploaded (disabled, sampled, id, rate, filter)."""
 
     def policy(self, short_name: str) -> UploadPolicy:
-        return self._policies.get(short_name) or default_policy(short_name)
+        return self._policies.get(short_name) or self._default
 
     def set_policy(self, short_name: str, policy: UploadPolicy) -> None:
         """Replace one type's policy (from a config command); its sampling state restarts."""

@@ -91,7 +91,7 @@ class Uplink:
         self.clock: Clock = clock or SystemClock()
         self.on_command = on_command
         self.dialect = make_dialect(config)
-        self.gate = PolicyGate(config.policies)
+        self.gate = PolicyGate(config.policies, config.default_policy())
         self.ids = RecordIds()
         self.health: dict[str, Any] = {}
         self._queue: deque[Record] = deque()

@@ -23,7 +23,7 @@ def test_issue_example_with_other_tables_ignored(tmp_path: Path) -> None:
     assert (cfg.broker.host, cfg.broker.port, cfg.broker.tls) == ("127.0.0.1", 1883, False)
     assert cfg.client_id == "rsu-rsu-0042"
     assert cfg.policy("BSM").batch
-    assert not cfg.policy("MAP").batch
+    assert cfg.policy("MAP").batch
 
 
 def test_mqtts_defaults_to_8883_and_reads_tls_files() -> None:
@@ -122,3 +122,14 @@ def test_password_from_file_and_systemd_credential(
 def test_write_toml_helper_round_trips(tmp_path: Path) -> None:
     path = write_toml(tmp_path / "c.toml", {"rsu": {"id": "r9"}, "uplink": {"keepalive": 10}})
     assert load_uplink_config(str(path)).keepalive == 10
+
+
+def test_batching_defaults_per_dialect() -> None:
+    default = read_uplink_config({"rsu": {"id": "r1"}, "uplink": {}})
+    cn = read_uplink_config(
+        {"rsu": {"id": "r1"}, "uplink": {"dialect": "cn-rsu", "policy": {"BSM": {"sample": 2}}}}
+    )
+    assert default.policy("SPAT").batch
+    assert not cn.policy("SPAT").batch
+    assert not cn.policy("BSM").batch
+    assert cn.policy("BSM").sample == 2
