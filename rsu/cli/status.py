@@ -34,7 +34,9 @@ def _head(info: dict[str, Any], st: dict[str, Any]) -> list[str]:
         + (colour(mode, "green") if mode == "operate" else colour(mode, "yellow")),
         f"config   {info.get('config')}",
         f"metrics  {info.get('metrics') or 'off'}",
-        f"watchdog {wd.get('interval_s') or 'off'} s, {wd.get('pings', 0)} pings",
+        f"watchdog {wd['interval_s']} s, {wd.get('pings', 0)} pings"
+        if wd.get("interval_s")
+        else "watchdog off (not under systemd)",
         f"mqtt     {mqtt}; spool {up.get('pending', 0)} records "
         f"({up.get('spool_bytes', 0) / 1024:.0f} KiB); published {up.get('published', 0)}, "
         f"acked {up.get('acked', 0)}",
@@ -92,7 +94,7 @@ def _inputs(st: dict[str, Any]) -> list[str]:
             )
         )
     for name, r in st.get("radar", {}).items():
-        out.append(f"{name:<8} scans {r.get('scans', 0)}")
+        out.append(f"radar    {name.removeprefix('radar-')}: {r.get('scans', 0)} scans")
     for name, c in st.get("cameras", {}).items():
         out.append(f"camera {name}: {c.get('fps')} fps, {c.get('inference_ms')} ms/inference")
     fusion = st.get("fusion") or {}

@@ -79,6 +79,11 @@ class TailHub:
     def __len__(self) -> int:
         return len(self._subs)
 
+    def depth(self) -> int:
+        """Lines waiting for all clients together."""
+        with self._lock:
+            return sum(len(q) for q, _ in self._subs)
+
 
 @dataclass(slots=True)
 class CoreCounters:

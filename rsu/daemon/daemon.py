@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 MAX_WAIT_S = 0.1
 BATCH = 512
 CONTROL_TIMEOUT_S = 5.0
+STATUS_EVERY_S = 5.0
 
 
 @dataclass(slots=True)
@@ -79,7 +80,7 @@ class Daemon:
         self._snapshot: dict[str, Any] = {}
         self._handlers: dict[str, Callable[[ControlRequest], dict[str, Any]]] = {}
         self._stats_interval = config.daemon.stats_interval_s
-        self.on_reload: Callable[[Daemon], list[str]] | None = None
+        self.last_reload: dict[str, list[str]] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class Daemon:
 
     def run(self) -> int:
         """The core loop; returns the exit code once stopped and drained."""
-        next_ping = next_stats = next_snap = self.clock.monotonic()
+        next_ping = next_stats = next_snap = next_status = self.clock.monotonic()
         while not self._stop.is_set():
             now = self.clock.monotonic()
             self._wait_and_handle(now)
@@ -150,6 +151,9 @@ class Daemon:
             if now >= next_snap:
                 self._snapshot = self.snapshot()
                 next_snap = now + 1.0
+            if now >= next_status:
+                self.notifier.status(self.status_line())
+                next_status = now + STATUS_EVERY_S
             if self._stats_interval > 0 and now >= next_stats:
                 self._publish_stats(utc)
                 next_stats = now + self._stats_interval
@@ -189,7 +193,6 @@ class Daemon:
         snap = self._snapshot
         self.parts.uplink.submit_data("stats", snap, at=utc)
         self.core.tap("stats", f"uptime {snap.get('uptime_s', 0):.0f} s", utc)
-        self.notifier.status(self.status_line())
 
     def shutdown(self) -> int:
         """Stop the edges, hand what is queued to the uplink, drain it, close. Exit code."""
@@ -239,8 +242,6 @@ class Daemon:
         note = f"; restart needed for: {', '.join(restart)}" if restart else ""
         self.notifier.notify(READY="1", STATUS=self.status_line() + note)
         self.last_reload = {"applied": applied, "needs_restart": restart}
-
-    last_reload: dict[str, list[str]] | None = None
 
     # --- control (called on the control thread) -------------------------------------------
 
@@ -305,7 +306,3 @@ class Daemon:
             "notify_socket": self.notifier.address,
             "time": time.time(),
         }
-
-
-def asdict_safe(value: Any) -> dict[str, Any]:
-    return asdict(value)

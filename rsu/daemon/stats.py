@@ -57,7 +57,11 @@ def build_snapshot(d: Daemon) -> dict[str, Any]:
                 "capacity": cfg.uplink.queue_size,
                 "dropped": up["dropped"].get("queue_full", 0),
             },
-            "tail": {"depth": len(core.tail), "capacity": 0, "dropped": core.tail.dropped},
+            "tail": {
+                "depth": core.tail.depth(),
+                "capacity": cfg.daemon.tail_queue * len(core.tail),
+                "dropped": core.tail.dropped,
+            },
         },
         "radio": {
             "backend": parts.radio.name,
