@@ -56,6 +56,8 @@ def summary(message: V2xMessage) -> dict[str, Any]:
     }
     value = message.value if isinstance(message.value, dict) else {}
     core = value.get("coreData") or value
+    pos = core.get("pos")  # CSAE 53 BSM: the position is a Position3D
+    core = {**pos, **core} if isinstance(pos, dict) else core
     for key in ("id", "msgCnt", "secMark", "lat", "long"):
         if key in core and not isinstance(core[key], dict | list):
             out[key] = core[key]
