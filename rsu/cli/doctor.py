@@ -210,15 +210,35 @@ def _disk(cfg: Any) -> Check:
     )
 
 
-def _daemon(cfg: Any) -> Check:
+def _daemon(cfg: Any) -> list[Check]:
+    """Is a daemon answering, and (from it) does the GNSS have a fix and agree on the time?"""
     from rsu.daemon.control import ControlClient
 
     try:
         reply = ControlClient(cfg.daemon.control_socket, timeout=2.0).request("status")
     except RsuError as err:
-        return Check("daemon", WARN, str(err), "systemctl start rsu")
+        return [Check("daemon", WARN, str(err), "systemctl start rsu")]
     st = reply["status"]
-    return Check("daemon", OK, f"running, {st['mode']}, up {st['uptime_s']:.0f} s")
+    out = [Check("daemon", OK, f"running, {st['mode']}, up {st['uptime_s']:.0f} s")]
+    gnss = st.get("gnss")
+    if gnss is not None:
+        out.append(_fix(gnss.get("fix"), reply["info"].get("time")))
+    return out
+
+
+def _fix(fix: dict[str, Any] | None, host_time: float | None) -> Check:
+    if not fix or not fix.get("valid"):
+        return Check("gnss fix", FAIL, "no valid fix", "antenna cable and sky view")
+    detail = f"quality {fix['quality']}, {fix['satellites']} satellites"
+    if fix.get("utc") and host_time is not None:
+        from datetime import datetime
+
+        gnss_time = datetime.fromisoformat(fix["utc"].replace("Z", "+00:00")).timestamp()
+        offset = host_time - gnss_time
+        detail += f", host clock {offset:+.1f} s from GNSS"
+        if abs(offset) > 2.0:  # fixes are ~1 s apart; more means the host clock is off
+            return Check("gnss fix", WARN, detail, "sync the clock to GNSS (chrony + PPS)")
+    return Check("gnss fix", OK, detail)
 
 
 def run(args: argparse.Namespace) -> int:

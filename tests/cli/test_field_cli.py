@@ -72,6 +72,9 @@ def test_standby_operate_tx_and_tail_drive_a_running_daemon(running: DaemonProce
         assert sent.returncode == 0, sent.stderr
         assert json.loads(sent.stdout)["type"] == "MAP"
         assert json.loads(sent.stdout)["psid"] == "0xe0000017"
+        jer = rsu("tx", "--socket", sock, "--file", "configs/examples/tim.json", "--psid", "0x8003")
+        assert jer.returncode == 0, jer.stderr
+        assert jer.stdout.startswith("sent TIM (")
         tail = rsu("tail", "--socket", sock, "--type", "PSM", "-n", "3", "--json", timeout=30)
         lines = [json.loads(x) for x in tail.stdout.splitlines()]
         assert [x["type"] for x in lines] == ["PSM"] * 3
