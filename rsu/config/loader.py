@@ -32,6 +32,7 @@ SECTIONS = (
     "fusion",
     "perception",
     "events",
+    "csae53",
 )
 
 
@@ -56,11 +57,40 @@ def load_config(path: str | Path) -> Config:
     return config_from_dict(read_toml(real), real)
 
 
+EXTRAS = {
+    "gnss": ("gnss", ("pynmeagps",)),
+    "sensors": ("can", ("cantools", "numpy", "pymap3d")),
+    "fusion": ("vision", ("numpy", "scipy", "pymap3d")),
+    "events": ("vision", ("numpy", "pymap3d")),
+    "perception": ("vision", ("numpy", "cv2", "onnxruntime", "pymap3d")),
+}
+"""Optional tables -> (pip extra, modules they need)."""
+
+
+def missing_modules(section: str) -> list[str]:
+    """The modules an optional table needs that are not installed."""
+    from importlib.util import find_spec
+
+    _, modules = EXTRAS.get(section, ("", ()))
+    return [m for m in modules if find_spec(m) is None]
+
+
+def _check_installed(data: dict[str, Any]) -> None:
+    for section in EXTRAS:
+        if section in data and (missing := missing_modules(section)):
+            extra = EXTRAS[section][0]
+            raise ConfigError(
+                section,
+                f"needs {', '.join(missing)} (pip install 'rsu-edge[{extra}]'), "
+                "or remove the table",
+            )
+
+
 def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
+    _check_installed(data)
     root = Table(data, "")
     rsu = RsuSection.from_table(root.table("rsu"))
     _check_rsu_id(rsu.id)
-    frame = _local_frame(rsu)
     cfg = Config(
         path=path,
         rsu=rsu,
@@ -73,7 +103,8 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         radars=_radars(root.table("sensors")) if root.has("sensors") else (),
         fusion=_fusion(root.table("fusion")) if root.has("fusion") else None,
         perception=_perception(root.table("perception")) if root.has("perception") else None,
-        events=_events(root.table("events"), frame) if root.has("events") else None,
+        events=_events(root.table("events"), _local_frame(rsu)) if root.has("events") else None,
+        csae53=_csae53(root.table("csae53")) if root.has("csae53") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
     root.done()
@@ -141,3 +172,9 @@ def _events(t: Table, frame: Any) -> Any:
     from rsu.events.zones import EventsConfig
 
     return EventsConfig.from_table(t, frame)
+
+
+def _csae53(t: Table) -> Any:
+    from rsu.daemon.csae import CsaeConfig
+
+    return CsaeConfig.from_table(t)

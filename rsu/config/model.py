@@ -16,6 +16,7 @@ from rsu.radio.config import parse_hostport
 
 if TYPE_CHECKING:
     from rsu.broadcast.config import BroadcastConfig
+    from rsu.daemon.csae import CsaeConfig
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusionConfig
     from rsu.gnss.config import GnssConfig
@@ -127,6 +128,8 @@ class Config:
     fusion: FusionConfig | None = None
     perception: PerceptionConfig | None = None
     events: EventsConfig | None = None
+    csae53: CsaeConfig | None = None
+    """``[csae53]``: China-mode details (RSM/RSI ids, intervals, AIDs, event types)."""
     sections: tuple[str, ...] = field(default=())
     """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
 

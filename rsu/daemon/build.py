@@ -43,7 +43,7 @@ def build(config: Config, clock: Clock) -> Daemon:
     now, utc = clock.monotonic(), clock.time()
     for entry in config.broadcast.messages:
         scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
-    frame = _local_frame(config)
+    frame = _local_frame(config) if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
     edges: list[Edge] = [*_radars(config, clock, frame, inbound), *_cameras(config, inbound)]
     tail = TailHub(config.daemon.tail_queue)
@@ -93,7 +93,7 @@ def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
     if config.rsu.standard == "csae53":  # China mode: RSM and RSI instead of the SDSM
         from rsu.daemon.csae import make_csae_share
 
-        picture.csae = make_csae_share(config.rsu.id, frame, fc, config.events)
+        picture.csae = make_csae_share(config.rsu.id, frame, fc, config.events, config.csae53)
     return picture
 
 

@@ -148,25 +148,25 @@ def cloud_handler(d: Daemon) -> Callable[[Command], None]:
         if cmd.kind == "reboot":
             raise CommandError("rejected", "reboot is not done remotely; systemd restarts rsu")
         if cmd.kind == "broadcast" and cmd.broadcast is not None:
-            _broadcast_message(cmd, d.clock.time(), d.config.rsu)  # CommandError when it cannot be
+            _broadcast_message(cmd, d.clock.time(), d.config)  # CommandError when it cannot be
         d.parts.control.put(ControlRequest("cloud", {"command": cmd}))
 
     return on_command
 
 
-def _broadcast_message(cmd: Command, utc: float, rsu: Any = None) -> BroadcastMessage:
+def _broadcast_message(cmd: Command, utc: float, config: Any = None) -> BroadcastMessage:
     from rsu.broadcast.standards import default_psid
     from rsu.daemon.csae import cloud_frame
 
     req = cmd.broadcast
     assert req is not None
-    standard, rsu_id = (rsu.standard, rsu.id) if rsu is not None else ("j2735", "")
+    standard = config.rsu.standard if config is not None else "j2735"
     psid = req.psid if req.psid is not None else default_psid(standard, req.message_type)
     if psid is None:
         raise CommandError("bad_value", f"broadcast: no PSID known for {req.message_type}")
     frame = None
     if req.data is None:
-        frame = cloud_frame(standard, rsu_id, req.message_type, req.jer)
+        frame = cloud_frame(config, req.message_type, req.jer)
     if req.data is None and frame is None:
         raise CommandError("bad_value", f"broadcast: cannot encode {req.message_type} from JER")
     return BroadcastMessage(
@@ -187,7 +187,7 @@ def _apply_cloud(d: Daemon, cmd: Command) -> None:
         before, d.core.mode = d.core.mode, cmd.kind
         log.info("mode_changed", before=before, after=cmd.kind, by="cloud", ref=cmd.ref)
     elif cmd.kind == "broadcast":
-        message = _broadcast_message(cmd, d.clock.time(), d.config.rsu)
+        message = _broadcast_message(cmd, d.clock.time(), d.config)
         for text in d.core.upsert(message, d.clock.monotonic(), d.clock.time()):
             log.info("cloud_broadcast", result=text, ref=cmd.ref)
     elif cmd.kind == "config" and cmd.config is not None and cmd.config.log_level:

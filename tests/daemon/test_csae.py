@@ -16,7 +16,7 @@ from rsu.config.loader import config_from_dict, demo_config_path, read_toml
 from rsu.daemon import Daemon, build
 from rsu.daemon.commands import handlers
 from rsu.daemon.daemon import ControlRequest
-from rsu.errors import CommandError
+from rsu.errors import CommandError, ConfigError
 from rsu.radio.types import TxRequest
 from rsu.uplink.config import read_uplink_config
 from rsu.uplink.dialects import CnRsuDialect
@@ -142,3 +142,51 @@ def test_a_j2735_rsu_refuses_rsi_json_it_cannot_encode(tmp_path: Path) -> None:
     assert d.parts.uplink.on_command is not None
     with pytest.raises(CommandError, match="RSI"):  # no J2735 PSID or frame for it
         d.parts.uplink.on_command(cmd)
+
+
+def test_csae53_table_overrides_ids_intervals_aids_and_event_types(tmp_path: Path) -> None:
+    data = read_toml(demo_config_path())
+    data["rsu"]["standard"] = "csae53"
+    data["csae53"] = {
+        "rsu_id": "00112233aabbccdd",
+        "rsi_interval_ms": 500,
+        "aids": {"RSM": 4000},
+        "event_types": {"stopped_vehicle": 9902, "over_speed": False},
+    }
+    (tmp_path / "map.hex").write_text((demo_config_path().parent / "map.hex").read_text())
+    (tmp_path / "spat.hex").write_text((demo_config_path().parent / "spat.hex").read_text())
+    config = config_from_dict(data, tmp_path / "rsu.toml")
+    assert config.csae53 is not None
+    assert config.csae53.aids["RSM"] == 4000
+    assert config.csae53.aids["RSI"] == CSAE_AIDS["RSI"]
+    assert config.csae53.event_types is not None
+    assert config.csae53.event_types["stopped_vehicle"] == 9902
+    assert "over_speed" not in config.csae53.event_types
+    assert "csae53" in config.sections
+    d = build(config, FakeClock())
+    share = d.parts.picture.csae
+    assert share.settings.aids["RSM"] == 4000
+    assert share.settings.rsi_interval_ms == 500
+    now, utc = d.clock.monotonic(), d.clock.time()
+    d.parts.picture.fusion.update_radar("radar-north", [radar_obj(3, 0.5, 12.0)], now)
+    d.parts.picture.tick(d.core, now, utc)
+    (rsm,) = [r for r in d.core.scheduler.poll(now, utc) if r.psid == 4000]
+    assert get_codec("csae53").decode(rsm.payload).value["id"] == "00112233AABBCCDD"
+
+
+@pytest.mark.parametrize(
+    ("table", "where"),
+    [
+        ({"aids": {"TIM": 1}}, "csae53.aids.TIM"),
+        ({"event_types": {"stopped_vehicle": 70000}}, "csae53.event_types.stopped_vehicle"),
+        ({"event_types": {"fire": 1}}, "csae53.event_types.fire"),
+        ({"rsu_id": ""}, "csae53.rsu_id"),
+        ({"colour": "red"}, "csae53.colour"),
+    ],
+)
+def test_bad_csae53_tables_name_the_key(table: dict[str, Any], where: str) -> None:
+    data = read_toml(demo_config_path())
+    data["csae53"] = table
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(data, demo_config_path())
+    assert where in str(err.value)
