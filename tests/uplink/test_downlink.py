@@ -192,3 +192,26 @@ def _cn_flow(up: Uplink, daemon: Daemon, sub: Collector, messages: list[V2xMessa
     assert [c.kind for c in daemon.got] == ["reboot", "broadcast"]
     assert sub.on("V2X/RSU/INFO/UP")[0]["rsuEsn"] == "ESN-7"
     assert sub.on("V2X/RSU/BaseINFO/UP")
+
+
+def test_status_is_retained_online_with_health_and_offline_after_stop(
+    tmp_path: Path, mosquitto: Broker, collect: Callable[..., Collector]
+) -> None:
+    up = Uplink(make_config(tmp_path, mosquitto.url, heartbeat_s=0.2))
+    up.set_health({"radio": "ok"})
+    up.start()
+    try:
+        assert wait_until(lambda: up.stats().connected)
+        late = collect(mosquitto.url, ["rsu/rsu-0042/status"])  # after the birth: retained
+        assert wait_until(lambda: bool(late.on("rsu/rsu-0042/status")))
+        first = late.on("rsu/rsu-0042/status")[0]
+        assert first["state"] == "online"
+        assert first["health"]["radio"] == "ok"
+        assert late.messages[0][2] is True  # delivered as a retained message
+        up.set_health({"radio": "degraded"})
+        assert wait_until(
+            lambda: late.on("rsu/rsu-0042/status")[-1]["health"].get("radio") == "degraded"
+        )
+    finally:
+        up.stop()
+    assert wait_until(lambda: late.on("rsu/rsu-0042/status")[-1]["state"] == "offline")
