@@ -81,7 +81,7 @@ def sender_from_message(msg: V2xMessage, frame: LocalFrame, now: float) -> V2xSe
         y_m=n,
         speed_mps=_scaled(body.get("speed"), 0.02, SPEED_UNAVAILABLE),
         heading_deg=_scaled(body.get("heading"), 0.0125, HEADING_UNAVAILABLE),
-        sigma_m=_sigma(body.get("accuracy")),
+        sigma_m=_sigma(body.get("accuracy") or body.get("posAccuracy")),  # J2735 / CSAE 53
         length_m=_cm(size, "length"),
         width_m=_cm(size, "width"),
     )

@@ -16,7 +16,9 @@ from rsu.fusion.rsm import (
     sec_mark,
     source_type,
 )
+from rsu.perception.geo import LocalFrame
 from rsu.v2x.codec import Codec, get_codec
+from rsu.v2x.message import V2xMessage
 from tests.fusion.helpers import FRAME, bsm, psm, radar_obj, track
 from tests.v2x.vectors import load
 
@@ -164,3 +166,26 @@ def test_ids_sources_and_sec_mark() -> None:
     assert source_type(["camera:c", "camera:d"]) == "video"
     assert sec_mark(60.0) == 0
     assert sec_mark(119.9994) == 59999
+
+
+def test_a_csae_bsm_sender_is_fused_and_not_re_announced() -> None:
+    real = next(v for v in load("csae53_real.jsonl") if "bsmFrame" in v["value"])
+    msg = get_codec("csae53").decode(bytes.fromhex(real["hex"]))
+    frame = LocalFrame(39.9764, 116.3509, 37.0)  # a few metres from the real BSM's sender
+    pos = msg.value["pos"]
+    x, y, _ = frame.to_enu(pos["lat"] / 1e7, pos["long"] / 1e7)
+    f = Fusion(FusionConfig(), frame)
+    f.update_camera("cam0", [track(1, x + 0.5, y, label="car"), track(2, x + 30, y)], 0.0)
+    sender = f.update_v2x(msg, 0.0)
+    assert sender is not None
+    assert sender.v2x_id == real["value"]["bsmFrame"]["id"]
+    objects = f.fuse(0.0)
+    assert [o.self_reported for o in objects].count(True) == 1
+    value = RsmBuilder(RsmSettings(frame)).build(objects, UTC)
+    assert value is not None
+    assert len(value["participants"]) == 1  # only the car that does not send its own BSM
+    accurate = {**msg.value, "posAccuracy": {"semiMajor": 20, "semiMinor": 20, "orientation": 0}}
+    m2 = V2xMessage("csae53", "BasicSafetyMessage", None, accurate, b"", frame_choice="bsmFrame")
+    s2 = Fusion(FusionConfig(), frame).update_v2x(m2, 0.0)
+    assert s2 is not None
+    assert s2.sigma_m == pytest.approx(1.0)  # CSAE posAccuracy.semiMajor in 0.05 m
