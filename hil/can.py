@@ -99,7 +99,8 @@ class RadarEmulator:
         self.cycles = 0
         self.frames = 0
         self.silent_until = 0.0
-        self.log: list[tuple[float, int, bytes]] = []
+        self.log: list[tuple[float, int, bytes, bool]] = []
+        """Every frame sent: (monotonic time, arbitration id, data, error frame)."""
         self._ids: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"hil-{spec.name}", daemon=True)
@@ -149,16 +150,19 @@ class RadarEmulator:
             if time.monotonic() < self.silent_until:
                 continue
             for arb, data in self.cycle():
-                self.route.send(arb, data)
-                self.log.append((time.monotonic(), arb, data))
+                self.send(arb, data)
                 self.frames += 1
             self.cycles += 1
 
+    def send(self, arb: int, data: bytes, *, error: bool = False) -> None:
+        self.route.send(arb, data, error=error)
+        self.log.append((time.monotonic(), arb, data, error))
+
     def error_frames(self, count: int) -> None:
         for _ in range(max(1, count)):
-            self.route.send(CAN_ERR_FLAG | CAN_ERR_CRTL, bytes(8), error=True)
+            self.send(CAN_ERR_FLAG | CAN_ERR_CRTL, bytes(8), error=True)
 
     def bus_off(self, seconds: float) -> None:
         """The controller goes bus-off: one error frame saying so, then silence."""
-        self.route.send(CAN_ERR_FLAG | CAN_ERR_BUSOFF, bytes(8), error=True)
+        self.send(CAN_ERR_FLAG | CAN_ERR_BUSOFF, bytes(8), error=True)
         self.silent_until = time.monotonic() + seconds

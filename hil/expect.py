@@ -102,27 +102,23 @@ def _dig(value: Any, path: str) -> Any:
     return value
 
 
-def _matches(rec: dict[str, Any], where: dict[str, Any]) -> bool:
-    for path, want in where.items():
-        got = _dig(rec, path)
-        if isinstance(want, dict) and "has_prefixes" in want:
-            items = got if isinstance(got, list) else []
-            prefixes = want["has_prefixes"]
-            if not all(any(str(x).startswith(p) for x in items) for p in prefixes):
-                return False
-        elif isinstance(want, dict):
-            if got is None or not isinstance(got, int | float):
-                return False
-            if "min" in want and got < want["min"]:
-                return False
-            if "max" in want and got > want["max"]:
-                return False
-        elif isinstance(want, list):
-            if got not in want:
-                return False
-        elif got != want:
+def _match_one(got: Any, want: Any) -> bool:
+    """``want``: a value (equal), a list (one of), ``{min, max}`` (a number in range) or
+    ``{has_prefixes = [...]}`` (a list with an item starting with each prefix)."""
+    if isinstance(want, dict) and "has_prefixes" in want:
+        items = got if isinstance(got, list) else []
+        return all(any(str(x).startswith(p) for x in items) for p in want["has_prefixes"])
+    if isinstance(want, dict):
+        if not isinstance(got, int | float):
             return False
-    return True
+        return want.get("min", got) <= got <= want.get("max", got)
+    if isinstance(want, list):
+        return got in want
+    return bool(got == want)
+
+
+def _matches(rec: dict[str, Any], where: dict[str, Any]) -> bool:
+    return all(_match_one(_dig(rec, path), want) for path, want in where.items())
 
 
 def check_mqtt(t: Table, obs: Observations) -> Outcome:

@@ -23,6 +23,8 @@ from rsu.v2x.names import PSIDS
 log = structlog.get_logger(__name__)
 KILL_GRACE_S = 1.0
 """Records accepted this long before a SIGKILL may still be in memory (not yet spooled)."""
+ENVIRONMENT = frozenset({"radio_unplug", "broker_outage", "daemon_kill", "bit_errors"})
+"""Faults done again on replay (the others are recorded input)."""
 RECONNECT_GRACE_S = 1.5
 """After a replug the daemon needs this long to find the radio again."""
 
@@ -36,10 +38,15 @@ class _Active:
 
 
 class FaultPlayer:
-    def __init__(self, rig: Any, faults: tuple[Fault, ...], rng: random.Random) -> None:
+    def __init__(
+        self, rig: Any, faults: tuple[Fault, ...], rng: random.Random, *, replaying: bool = False
+    ) -> None:
         self.rig = rig
         self.rng = rng
-        self.active = [_Active(f) for f in faults]
+        # A replay plays the recorded input (noise, floods, GNSS, CAN); only what happens to
+        # the environment (unplug, broker, daemon) is done again.
+        kept = [f for f in faults if not replaying or f.kind in ENVIRONMENT]
+        self.active = [_Active(f) for f in kept]
         self.windows: list[tuple[float, float]] = []
         self.fired: dict[str, int] = {}
         self.hear: Callable[[bytes, int], None] = rig.radio.hear

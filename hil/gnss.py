@@ -72,6 +72,11 @@ class GnssEmulator:
                 self.sentences_sent += 2
             self._discard_input()
 
+    def write(self, data: bytes) -> None:
+        """Raw bytes to the host (a replayed recording)."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._master, data)
+
     def _discard_input(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):
             os.read(self._master, 4096)

@@ -21,6 +21,7 @@ import structlog
 from hil.actors import frame_jer, message_key
 from hil.expect import Observations, Outcome, evaluate
 from hil.faults import FaultPlayer
+from hil.record import Recording, Replaying, ReplayPlayer, golden
 from hil.rig import ORIGIN, Bench, Rig
 from hil.scenario import Scenario
 from rsu.errors import RsuError
@@ -39,28 +40,18 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     workdir: str = ""
+    golden: dict[str, Any] | None = None
+    """What a replay of this run must reproduce (``hil.record.golden``)."""
 
     @property
     def passed(self) -> bool:
         return self.error is None and all(o.passed for _, o in self.outcomes)
 
 
-@dataclass(slots=True)
-class Recorder:
-    """Optional input capture for ``rsu-hil record`` (radio frames with their times)."""
-
-    lines: list[dict[str, Any]] = field(default_factory=list)
-
-    def radio(self, t: float, payload: bytes, psid: int, kind: str) -> None:
-        self.lines.append(
-            {"t": round(t, 4), "in": "radio", "psid": psid, "kind": kind, "hex": payload.hex()}
-        )
-
-
 class Player:
     """Sends the actors' broadcasts through the rig's radio on time."""
 
-    def __init__(self, rig: Rig, faults: FaultPlayer, recorder: Recorder | None) -> None:
+    def __init__(self, rig: Rig, faults: FaultPlayer, recorder: Recording | None) -> None:
         from rsu.v2x.codec import get_codec
 
         assert rig.traffic is not None
@@ -87,10 +78,12 @@ class Player:
             short = "BSM" if m.actor.kind == "vehicle" else "PSM"
             self.rig.radio.hear(payload, PSIDS[short])
             self.total += 1
+            key = message_key(short, m.ident, count, sec_mark)
+            counted = self.faults.counts(t)
             if self.recorder is not None:
-                self.recorder.radio(t, payload, PSIDS[short], short)
-            if self.faults.counts(t):
-                self.sent[message_key(short, m.ident, count, sec_mark)] = now
+                self.recorder.radio(t, payload, PSIDS[short], key if counted else None)
+            if counted:
+                self.sent[key] = now
 
 
 def run_scenario(
@@ -98,7 +91,8 @@ def run_scenario(
     *,
     bench: Bench | None = None,
     workdir: Path | None = None,
-    recorder: Recorder | None = None,
+    recorder: Recording | None = None,
+    replay: Replaying | None = None,
 ) -> Result:
     """Run ``scenario`` end to end; never raises for a failing run (the Result says why)."""
     result = Result(scenario.name, scenario.seed)
@@ -115,7 +109,8 @@ def run_scenario(
         result.timings["startup_s"] = time.monotonic() - t_start
         result.timings["daemon_ready_s"] = rig.ready_s
         _wait_link(rig)
-        obs = _play(rig, scenario, clock, recorder, result)
+        obs = _play(rig, scenario, clock, (recorder, replay), result)
+        result.golden = golden(obs.cloud, obs.transmissions, obs.rsu_id)
         result.outcomes = [
             (e.name, evaluate(e.kind, e.name, e.params, obs)) for e in scenario.expectations
         ]
@@ -145,21 +140,33 @@ def _play(
     rig: Rig,
     scenario: Scenario,
     clock: dict[str, float],
-    recorder: Recorder | None,
+    modes: tuple[Recording | None, Replaying | None],
     result: Result,
 ) -> Observations:
     assert rig.daemon is not None
     assert rig.cloud is not None
+    recorder, replay = modes
     rng = random.Random(scenario.seed)
-    faults = FaultPlayer(rig, scenario.faults, rng)
+    faults = FaultPlayer(rig, scenario.faults, rng, replaying=replay is not None)
     clock["t0"] = t0 = time.monotonic()
-    player = Player(rig, faults, recorder)
+    player: Player | ReplayPlayer
+    if replay is not None:
+        player = ReplayPlayer(rig, replay)
+    else:
+        player = Player(rig, faults, recorder)
+        if recorder is not None:
+            faults.hear = recorder.tap(faults.hear, t0)
+            recorder.garbage_tap(rig, t0)
     while (t := time.monotonic() - t0) < scenario.duration_s:
         faults.step(t)
         player.step(t, time.monotonic())
         time.sleep(TICK_S)
     faults.finish()
+    if isinstance(player, ReplayPlayer):
+        player.finish()
     result.timings["played_s"] = time.monotonic() - t0
+    if recorder is not None:
+        recorder.collect(rig, t0)
     _drain(rig, player.sent, scenario.drain_s)
     alive = rig.daemon.alive
     rig.daemon.stop()
