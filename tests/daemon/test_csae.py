@@ -17,7 +17,7 @@ from rsu.daemon import Daemon, build
 from rsu.daemon.commands import handlers
 from rsu.daemon.daemon import ControlRequest
 from rsu.errors import CommandError, ConfigError
-from rsu.radio.types import TxRequest
+from rsu.radio.types import RxFrame, TxRequest
 from rsu.uplink.config import read_uplink_config
 from rsu.uplink.dialects import CnRsuDialect
 from rsu.v2x.codec import get_codec
@@ -190,3 +190,18 @@ def test_bad_csae53_tables_name_the_key(table: dict[str, Any], where: str) -> No
     with pytest.raises(ConfigError) as err:
         config_from_dict(data, demo_config_path())
     assert where in str(err.value)
+
+
+def test_csae_frames_from_the_radio_are_decoded_fused_and_queued_for_the_cloud(
+    daemon: Daemon,
+) -> None:
+    core = daemon.core
+    real = [v for v in load("csae53_real.jsonl") if "bsmFrame" in v["value"]]
+    for v in real:
+        core.on_rx(RxFrame(bytes.fromhex(v["hex"]), 1.0, 1_764_085_283.0, 183, -70, 111), 1.0, 2.0)
+    bad = RxFrame(bytes.fromhex("00ff"), 1.0, 1.0, 183, -70, 111, "sim")
+    core.on_rx(bad, 1.0, 2.0)  # a truncated frame: counted, logged, skipped
+    assert core.n.decoded == len(real)
+    assert sum(core.n.decode_errors.values()) == 1
+    assert "v2x/BSM" in core.streams
+    assert daemon.parts.uplink.stats().queued >= 1  # (BSMs sampled 1 in 5 per sender)
