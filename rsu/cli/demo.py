@@ -39,14 +39,32 @@ class Session:
     broker: Any = None
     cloud: Any = None
     note: str = ""
+    left_out: list[str] = dataclasses.field(default_factory=list)
+
+
+def _load_what_is_installed(path: Path, s: Session) -> Any:
+    """The config without the optional tables whose dependencies are not installed (a fresh
+    ``pip install -e .`` has no numpy, cantools or pynmeagps): the demo runs with what there
+    is and says what was left out."""
+    from rsu.config.loader import EXTRAS, config_from_dict, missing_modules, read_toml
+
+    real = path.resolve()
+    data = read_toml(real)
+    for section, (extra, _) in EXTRAS.items():
+        if section in data and (missing := missing_modules(section)):
+            del data[section]
+            s.left_out.append(
+                f"[{section}] (needs {', '.join(missing)}: pip install 'rsu-edge[{extra}]')"
+            )
+    return config_from_dict(data, real)
 
 
 def _prepare(args: argparse.Namespace, s: Session) -> Any:
-    from rsu.config.loader import demo_config_path, load_config
+    from rsu.config.loader import demo_config_path
     from rsu.daemon.demo import CloudView, LocalBroker, find_mosquitto, free_port
     from rsu.uplink.config import BrokerUrl
 
-    cfg = load_config(args.config or demo_config_path())
+    cfg = _load_what_is_installed(Path(args.config or demo_config_path()), s)
     binary = None if args.no_broker else find_mosquitto()
     if binary is not None:
         s.broker = LocalBroker(binary, s.workdir)
@@ -102,6 +120,11 @@ def _rows(s: Session, st: dict[str, Any], last: dict[str, int] | None) -> list[l
     return rows
 
 
+def _fusion(st: dict[str, Any]) -> str:
+    fusion = st.get("fusion") or {}
+    return f"{fusion.get('objects', 0)} objects" if fusion else "off"
+
+
 def _render(s: Session, d: Any, last: dict[str, int] | None) -> str:
     st = d.snapshot_cached()
     up = st.get("uplink", {})
@@ -116,8 +139,8 @@ def _render(s: Session, d: Any, last: dict[str, int] | None) -> str:
             ),
             f"broker  {s.note}",
             _air(st),
-            f"fusion  {st.get('fusion', {}).get('objects', 0)} objects; "
-            f"mqtt {mqtt}; spool {up.get('pending', 0)} pending, acked {up.get('acked', 0)}",
+            f"fusion  {_fusion(st)}; mqtt {mqtt}; "
+            f"spool {up.get('pending', 0)} pending, acked {up.get('acked', 0)}",
             "",
             table(_rows(s, st, last), [title, "records", "per s", "last"]),
             "",
@@ -168,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
         daemon.install_signals()
         daemon.start()
         print(colour(s.note, "yellow" if s.cloud is None else "green"), file=sys.stderr)
+        for text in s.left_out:
+            print(colour(f"demo without {text}", "yellow"), file=sys.stderr)
         print(f"logs: {s.workdir / 'daemon.log'}", file=sys.stderr)
         if args.duration > 0:
             timer = threading.Timer(args.duration, daemon.request_stop)

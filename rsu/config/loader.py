@@ -59,7 +59,7 @@ def load_config(path: str | Path) -> Config:
 
 EXTRAS = {
     "gnss": ("gnss", ("pynmeagps",)),
-    "sensors": ("can", ("cantools", "numpy", "pymap3d")),
+    "sensors": ("can,vision", ("cantools", "numpy", "pymap3d")),
     "fusion": ("vision", ("numpy", "scipy", "pymap3d")),
     "events": ("vision", ("numpy", "pymap3d")),
     "perception": ("vision", ("numpy", "cv2", "onnxruntime", "pymap3d")),

@@ -32,14 +32,17 @@ def test_the_production_template_sets_every_section() -> None:
         "uplink", "sensors", "fusion", "perception", "events",
     )  # fmt: skip
     assert cfg.uplink.password_credential == "mqtt-password"
-    assert cfg.perception is not None and cfg.perception.cameras[0].name == "north"
+    assert cfg.perception is not None
+    assert cfg.perception.cameras[0].name == "north"
     assert cfg.daemon.metrics_listen == ("127.0.0.1", 9753)
 
 
 def test_configs_demo_is_the_embedded_demo() -> None:
     assert (ROOT / "configs" / "demo.toml").resolve() == demo_config_path().resolve()
     cfg = load_config(demo_config_path())
-    assert cfg.radio.backend == "sim" and cfg.gnss is not None and cfg.gnss.backend == "sim"
+    assert cfg.radio.backend == "sim"
+    assert cfg.gnss is not None
+    assert cfg.gnss.backend == "sim"
     assert cfg.perception is None  # the demo runs without a camera
     assert [m.name for m in cfg.broadcast.messages] == ["map-main", "spat-snapshot"]
     assert cfg.resolve("map.hex").is_file()  # relative to the config's own directory
@@ -93,7 +96,7 @@ def test_unknown_keys_deep_inside_a_package_table_name_the_full_path() -> None:
 def test_toml_syntax_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[rsu]\nid = \n")
-    with pytest.raises(ConfigError, match="bad.toml: TOML syntax"):
+    with pytest.raises(ConfigError, match=r"bad\.toml: TOML syntax"):
         load_config(bad)
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "missing.toml")
@@ -104,8 +107,22 @@ def test_the_mqtt_password_comes_from_a_systemd_credential(
 ) -> None:
     cfg = config_from_dict(_with("uplink", password_credential="mqtt-password"))
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
-    with pytest.raises(ConfigError, match="uplink.password_credential: CREDENTIALS_DIRECTORY"):
+    with pytest.raises(ConfigError, match=r"uplink\.password_credential: CREDENTIALS_DIRECTORY"):
         cfg.uplink.read_password()
     (tmp_path / "mqtt-password").write_text("s3cret\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     assert cfg.uplink.read_password() == "s3cret"
+
+
+def test_an_optional_table_without_its_dependencies_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rsu.config import loader
+
+    monkeypatch.setitem(loader.EXTRAS, "gnss", ("gnss", ("no_such_module_rsu",)))
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(dict(DEMO))
+    assert info.value.path == "gnss"
+    assert "needs no_such_module_rsu (pip install 'rsu-edge[gnss]')" in info.value.detail
+    without = {k: v for k, v in DEMO.items() if k != "gnss"}
+    assert config_from_dict(without).gnss is None
