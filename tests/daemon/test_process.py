@@ -39,7 +39,8 @@ def test_demo_daemon_notifies_ready_pings_watchdog_answers_status_and_stops_clea
     assert reply["status"]["watchdog"]["interval_s"] == pytest.approx(0.2)
     assert {e["key"] for e in reply["broadcast_entries"]} >= {"map-main", "spat-snapshot"}
     human = rsu("status", "--socket", str(d.socket))
-    assert "rsu demo-rsu" in human.stdout and "map-main" in human.stdout
+    assert "rsu demo-rsu" in human.stdout
+    assert "map-main" in human.stdout
 
     client = ControlClient(d.socket)
     assert wait_until(lambda: client.request("status")["status"]["decode"]["ok"] > 20)
