@@ -52,6 +52,8 @@ def _coord(value: Any, where: str, limit: float) -> int:
     units = round(value * 1e7) if isinstance(value, float) or abs(value) <= 180 else int(value)
     if abs(units) > limit * 1e7:
         raise _bad(f"{where}: {value} is out of range")
+    if units == -1_800_000_000:  # -180 degrees: Longitude takes it as +180
+        return 1_800_000_000
     return units
 
 

@@ -4,6 +4,8 @@ member names of the reference rsiFrames, lifecycle, units, and the real CSAE cod
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from rsu.clock import FakeClock
 from rsu.errors import CommandError
@@ -174,3 +176,40 @@ def test_priority_octet_uses_the_upper_three_bits() -> None:
     assert priority_octet(0) == "00"
     assert priority_octet(7) == "e0"
     assert priority_octet(12) == "e0"
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(-400, 400, allow_nan=False),
+    st.text(max_size=300),
+    st.lists(
+        st.dictionaries(st.sampled_from(["lat", "lon", "activePath"]), st.integers()), max_size=3
+    ),
+    st.fixed_dictionaries({"lat": st.floats(-91, 91), "lon": st.floats(-181, 181)}),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@example({"eventPosition": {"lat": -90.0, "lon": -180.0}, "eventRadius": 6553})
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["eventType", "eventSource", "eventPosition", "eventRadius", "eventDescription",
+             "eventPriority", "eventConfidence", "referencePaths", "rteId", "extra"]
+        ),
+        _VALUES,
+    )
+)  # fmt: skip
+def test_any_rsi_down_body_is_refused_or_encodes(body: dict[str, object]) -> None:
+    body.setdefault("eventType", 401)
+    body.setdefault("eventPosition", {"lat": 39.9, "lon": 116.4})
+    try:
+        value = cloud_rsi(body)
+    except CommandError as err:
+        code = err.code
+    else:
+        code = "ok"
+        get_codec("csae53").encode({"rsiFrame": fill_rsu_id(value, "0011223344556677")})
+    assert code in ("ok", "bad_value")

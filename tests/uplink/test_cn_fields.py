@@ -96,3 +96,20 @@ def test_odd_shapes_give_a_smaller_view_not_an_error(value: Any) -> None:
     msg = V2xMessage("csae53", "RoadsideSafetyMessage", None, value, b"", frame_choice="rsmFrame")
     fields = cn_fields(msg, rsu_id="x", at=0.0)
     assert fields["msgType"] == "RSM"
+
+
+def test_every_reference_frame_gets_a_view_with_resolved_positions() -> None:
+    codec = get_codec("csae53")
+    frames = CSAE + load("csae53_generated.jsonl")
+    assert len(frames) == 206
+    for v in frames:
+        msg = codec.decode(bytes.fromhex(v["hex"]))
+        view = content(msg)
+        assert view is not None, v["hex"]
+        if msg.short_name == "RSM":
+            for p in view["participants"]:
+                assert set(p["pos"]) == {"lat", "lon"}
+                assert isinstance(p["ptcType"], int)
+        if msg.short_name == "RSI":
+            for rte in view["rtes"]:
+                assert "eventPos" not in rte or set(rte["eventPos"]) == {"lat", "lon"}
