@@ -4,10 +4,12 @@ generated rsmFrame references, wire units, and the real CSAE codec."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rsu.errors import ConfigError
 from rsu.fusion.fuser import Fusion
-from rsu.fusion.model import FusionConfig
+from rsu.fusion.model import FusedObject, FusionConfig
 from rsu.fusion.rsm import (
     RsmBuilder,
     RsmSettings,
@@ -189,3 +191,37 @@ def test_a_csae_bsm_sender_is_fused_and_not_re_announced() -> None:
     s2 = Fusion(FusionConfig(), frame).update_v2x(m2, 0.0)
     assert s2 is not None
     assert s2.sigma_m == pytest.approx(1.0)  # CSAE posAccuracy.semiMajor in 0.05 m
+
+
+SOURCES = ["camera:c", "radar:r", "v2x:BSM", "lidar:x"]
+_OBJECT = st.builds(
+    FusedObject,
+    object_id=st.integers(0, 70000),
+    time=st.just(0.0),
+    x_m=st.floats(-200_000, 200_000),
+    y_m=st.floats(-200_000, 200_000),
+    vx_mps=st.just(0.0),
+    vy_mps=st.just(0.0),
+    speed_mps=st.floats(0, 500),
+    heading_deg=st.none() | st.floats(-1000, 1000),
+    label=st.sampled_from(["car", "bus", "person", "bicycle", "unknown", "truck"]),
+    kind=st.sampled_from(["vehicle", "vru", "unknown"]),
+    moving=st.booleans(),
+    confidence=st.floats(0, 1),
+    pos_sigma_m=st.floats(0, 2000),
+    sources=st.lists(st.sampled_from(SOURCES), max_size=3).map(tuple),
+    source_ids=st.just(()),
+    v2x_id=st.none() | st.sampled_from(["0a0b0c0d", "00112233aabbccdd"]),
+    length_m=st.none() | st.floats(0, 100),
+    width_m=st.none() | st.floats(0, 30),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_OBJECT, max_size=20))
+def test_any_object_list_gives_an_encodable_rsm(objects: list[FusedObject]) -> None:
+    value = RsmBuilder(RsmSettings(FRAME, max_participants=16)).build(objects, UTC)
+    if value is None:
+        assert not objects
+        return
+    get_codec("csae53").encode({"rsmFrame": value})
