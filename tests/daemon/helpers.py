@@ -97,7 +97,8 @@ class DaemonProcess:
         ok = wait_until(
             lambda: bool(self.notify.times("READY")) or self.proc.poll() is not None, timeout
         )
-        assert ok and self.proc.poll() is None, f"daemon not ready:\n{self.output()}"
+        assert ok, f"daemon not ready:\n{self.output()}"
+        assert self.proc.poll() is None, f"daemon exited:\n{self.output()}"
 
     def output(self) -> str:
         self.log.flush()
