@@ -136,7 +136,8 @@ def source_type(sources: Sequence[str]) -> str:
     if len(kinds) > 1:
         return "integrated"
     kind = next(iter(kinds), "")
-    return {"camera": "video", "radar": "microwaveRadar", "v2x": "v2x"}.get(kind, "unknown")
+    names = {"camera": "video", "radar": "microwaveRadar", "v2x": "v2x", "lidar": "lidar"}
+    return names.get(kind, "unknown")
 
 
 def participant(
