@@ -7,6 +7,7 @@ Cloud commands arrive on the uplink thread: they are checked there and queued to
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -27,71 +28,76 @@ TEST_HOOKS_ENV = "RSU_TEST_HOOKS"
 """Set to 1 to allow the ``hang`` control command (tests of the watchdog only)."""
 
 
+Handler = Callable[["Daemon", "ControlRequest"], dict[str, Any]]
+
+
 def handlers(d: Daemon) -> dict[str, Callable[[ControlRequest], dict[str, Any]]]:
-    def status(req: ControlRequest) -> dict[str, Any]:
-        snap = d.snapshot()
-        d._snapshot = snap
-        report = [
-            {
-                "key": e.key,
-                "type": e.message_type,
-                "psid": f"0x{e.psid:x}",
-                "interval_ms": e.interval_ms,
-                "sent": e.sent,
-                "state": e.state,
-                "source": e.source,
-            }
-            for e in d.core.scheduler.report(d.clock.time())
-        ]
-        return {
-            "ok": True,
-            "info": d.info,
-            "status": snap,
-            "broadcast_entries": report,
-            "last_reload": d.last_reload,
-        }
-
-    def mode(kind: str) -> Callable[[ControlRequest], dict[str, Any]]:
-        def apply(req: ControlRequest) -> dict[str, Any]:
-            before = d.core.mode
-            d.core.mode = kind
-            if before != kind:
-                log.info("mode_changed", before=before, after=kind, by="control")
-            d.notifier.status(d.status_line())
-            return {"ok": True, "mode": kind, "before": before}
-
-        return apply
-
-    def tx(req: ControlRequest) -> dict[str, Any]:
-        return _tx(d, req.args)
-
-    def reload(req: ControlRequest) -> dict[str, Any]:
-        d.reload()
-        return {"ok": True, "reload": d.last_reload}
-
-    def hang(req: ControlRequest) -> dict[str, Any]:
-        if os.environ.get(TEST_HOOKS_ENV) != "1":
-            return {"ok": False, "error": f"test hooks are off ({TEST_HOOKS_ENV}=1 enables)"}
-        seconds = float(req.args.get("seconds", 3600.0))
-        log.warning("core_hang_injected", seconds=seconds)
-        req.reply = {"ok": True, "hanging_s": seconds}
-        req.done.set()  # answer first, then block the core loop (and so the watchdog pings)
-        threading.Event().wait(seconds)
-        return req.reply
-
-    def apply_cloud(req: ControlRequest) -> dict[str, Any]:
-        _apply_cloud(d, req.args["command"])
-        return {"ok": True}
-
-    return {
-        "status": status,
-        "standby": mode("standby"),
-        "operate": mode("operate"),
-        "tx": tx,
-        "reload": reload,
-        "hang": hang,
-        "cloud": apply_cloud,
+    """The control commands, each bound to the daemon."""
+    table: dict[str, Handler] = {
+        "status": _status,
+        "standby": lambda d, r: _mode(d, "standby"),
+        "operate": lambda d, r: _mode(d, "operate"),
+        "tx": lambda d, r: _tx(d, r.args),
+        "reload": _reload,
+        "hang": _hang,
+        "cloud": _cloud,
     }
+    return {name: functools.partial(fn, d) for name, fn in table.items()}
+
+
+def _status(d: Daemon, req: ControlRequest) -> dict[str, Any]:
+    snap = d.snapshot()
+    d._snapshot = snap
+    report = [
+        {
+            "key": e.key,
+            "type": e.message_type,
+            "psid": f"0x{e.psid:x}",
+            "interval_ms": e.interval_ms,
+            "sent": e.sent,
+            "state": e.state,
+            "source": e.source,
+        }
+        for e in d.core.scheduler.report(d.clock.time())
+    ]
+    return {
+        "ok": True,
+        "info": d.info,
+        "status": snap,
+        "broadcast_entries": report,
+        "last_reload": d.last_reload,
+    }
+
+
+def _mode(d: Daemon, kind: str) -> dict[str, Any]:
+    before = d.core.mode
+    d.core.mode = kind
+    if before != kind:
+        log.info("mode_changed", before=before, after=kind, by="control")
+    d.notifier.status(d.status_line())
+    return {"ok": True, "mode": kind, "before": before}
+
+
+def _reload(d: Daemon, req: ControlRequest) -> dict[str, Any]:
+    d.reload()
+    return {"ok": True, "reload": d.last_reload}
+
+
+def _hang(d: Daemon, req: ControlRequest) -> dict[str, Any]:
+    """Test hook: block the core loop (and so the watchdog pings) for ``seconds``."""
+    if os.environ.get(TEST_HOOKS_ENV) != "1":
+        return {"ok": False, "error": f"test hooks are off ({TEST_HOOKS_ENV}=1 enables)"}
+    seconds = float(req.args.get("seconds", 3600.0))
+    log.warning("core_hang_injected", seconds=seconds)
+    req.reply = {"ok": True, "hanging_s": seconds}
+    req.done.set()  # answer first, then hang
+    threading.Event().wait(seconds)
+    return req.reply
+
+
+def _cloud(d: Daemon, req: ControlRequest) -> dict[str, Any]:
+    _apply_cloud(d, req.args["command"])
+    return {"ok": True}
 
 
 def _tx(d: Daemon, args: dict[str, Any]) -> dict[str, Any]:

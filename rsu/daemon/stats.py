@@ -37,6 +37,24 @@ def _gnss(d: Daemon) -> dict[str, Any] | None:
     return out
 
 
+def _queues(d: Daemon, up: dict[str, Any]) -> dict[str, dict[str, int]]:
+    cfg, core = d.config, d.core
+    return {
+        "inbound": _queue(d.parts.inbound, cfg.daemon.inbound_queue),
+        "control": _queue(d.parts.control, cfg.daemon.control_queue),
+        "uplink": {
+            "depth": up["queued"],
+            "capacity": cfg.uplink.queue_size,
+            "dropped": up["dropped"].get("queue_full", 0),
+        },
+        "tail": {
+            "depth": core.tail.depth(),
+            "capacity": cfg.daemon.tail_queue * len(core.tail),
+            "dropped": core.tail.dropped,
+        },
+    }
+
+
 def build_snapshot(d: Daemon) -> dict[str, Any]:
     core, parts, cfg = d.core, d.parts, d.config
     n = core.n
@@ -49,20 +67,7 @@ def build_snapshot(d: Daemon) -> dict[str, Any]:
         "uptime_s": round(d.uptime(), 1),
         "mode": core.mode,
         "watchdog": {"interval_s": d.watchdog_s, "pings": d.pings},
-        "queues": {
-            "inbound": _queue(parts.inbound, cfg.daemon.inbound_queue),
-            "control": _queue(parts.control, cfg.daemon.control_queue),
-            "uplink": {
-                "depth": up["queued"],
-                "capacity": cfg.uplink.queue_size,
-                "dropped": up["dropped"].get("queue_full", 0),
-            },
-            "tail": {
-                "depth": core.tail.depth(),
-                "capacity": cfg.daemon.tail_queue * len(core.tail),
-                "dropped": core.tail.dropped,
-            },
-        },
+        "queues": _queues(d, up),
         "radio": {
             "backend": parts.radio.name,
             "health": parts.radio.health(),
