@@ -120,8 +120,10 @@ def feed(up: Uplink, msgs: list[V2xMessage], n: int, rate: float = 0.0) -> float
     return time.monotonic() - start
 
 
-def bench_flood(tmp: Path, port: int, msgs: list[V2xMessage], n: int) -> dict[str, Any]:
-    up = make_uplink(tmp, port, "flood")
+def bench_flood(
+    tmp: Path, port: int, msgs: list[V2xMessage], n: int, **extra: Any
+) -> dict[str, Any]:
+    up = make_uplink(tmp, port, f"flood{len(extra)}", **extra)
     up.start()
     while not up.stats().connected:
         time.sleep(0.01)
@@ -238,6 +240,48 @@ def bench_outage_paced(
     }
 
 
+def bench_drain_with_live(
+    tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], backlog: int, rate: float
+) -> dict[str, Any]:
+    """A backlog drained while live records keep arriving at ``rate``."""
+    broker.stop()
+    up = make_uplink(tmp, broker.port, "live")
+    up.start()
+    feed(up, msgs, backlog)
+    while up.stats().accepted < backlog:
+        time.sleep(0.05)
+    broker.start()
+    stop = threading.Event()
+    fed = [0]
+
+    def live() -> None:
+        start = time.monotonic()
+        while not stop.is_set():
+            ahead = start + fed[0] / rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+            up.submit_message(msgs[fed[0] % len(msgs)])
+            fed[0] += 1
+
+    t0 = time.monotonic()
+    feeder = threading.Thread(target=live)
+    feeder.start()
+    while up.stats().acked < backlog and time.monotonic() - t0 < 300:
+        time.sleep(0.05)
+    caught_up = time.monotonic() - t0
+    stop.set()
+    feeder.join()
+    assert up.wait_drained(300)
+    up.stop()
+    return {
+        "backlog": backlog,
+        "live_per_s": rate,
+        "backlog_cleared_s": round(caught_up, 1),
+        "backlog_per_s": round(backlog / caught_up),
+        "live_fed": fed[0],
+    }
+
+
 def bench_backlog(tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], n: int) -> dict[str, Any]:
     broker.stop()
     up = make_uplink(tmp, broker.port, "backlog")
@@ -351,10 +395,18 @@ def main() -> int:
             print(json.dumps(results["flood"]), flush=True)
             results["paced"] = bench_paced(tmp, broker.port, msgs, args.rate, args.seconds)
             print(json.dumps(results["paced"]), flush=True)
+            results["flood_cn_rsu"] = bench_flood(
+                tmp, broker.port, msgs, args.records // 2, dialect="cn-rsu"
+            )
+            print(json.dumps(results["flood_cn_rsu"]), flush=True)
             results["decode_e2e"] = bench_decode_e2e(tmp, broker.port, args.records // 2)
             print(json.dumps(results["decode_e2e"]), flush=True)
             results["outage_paced"] = bench_outage_paced(tmp, broker, msgs, args.rate, 5.0)
             print(json.dumps(results["outage_paced"]), flush=True)
+            results["drain_with_live"] = bench_drain_with_live(
+                tmp, broker, msgs, args.backlog // 5 or 200_000, args.rate
+            )
+            print(json.dumps(results["drain_with_live"]), flush=True)
             if args.backlog:
                 results["backlog"] = bench_backlog(tmp, broker, msgs, args.backlog)
                 print(json.dumps(results["backlog"]), flush=True)

@@ -15,7 +15,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("file", help="hex frames, one per line (bare or wrapped); - for stdin")
     p.add_argument("--rate", type=float, default=0.0, help="frames per second (0: as fast)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the drain")
-    p.add_argument("--standard", default="j2735", help="message set (j2735, csae53)")
+    p.add_argument(
+        "--standard", default=None, help="message set (j2735, csae53; default: [rsu] standard)"
+    )
     p.set_defaults(func=run)
 
 
@@ -23,14 +25,17 @@ def run(args: argparse.Namespace) -> int:
     import structlog
 
     from rsu.errors import DecodeError, UsageError
-    from rsu.uplink.config import load_uplink_config
+    from rsu.uplink.config import load_toml, read_uplink_config
     from rsu.uplink.records import Origin
     from rsu.uplink.service import Uplink
     from rsu.v2x.codec import get_codec
 
     log = structlog.get_logger("rsu.cli.replay")
-    cfg = load_uplink_config(args.config)
-    codec = get_codec(args.standard)
+    data = load_toml(args.config)
+    cfg = read_uplink_config(data)
+    rsu_table = data.get("rsu")
+    standard = rsu_table.get("standard") if isinstance(rsu_table, dict) else None
+    codec = get_codec(args.standard or str(standard or "j2735"))
     try:
         src = sys.stdin if args.file == "-" else open(args.file, encoding="ascii")  # noqa: SIM115
     except OSError as err:

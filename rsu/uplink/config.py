@@ -237,15 +237,19 @@ def read_uplink_config(data: dict[str, Any]) -> UplinkConfig:
     return UplinkConfig.from_table(Table(data.get("uplink"), "uplink"), rsu_id)
 
 
-def load_uplink_config(path: str) -> UplinkConfig:
-    """Read a TOML file and return its uplink config."""
+def load_toml(path: str) -> dict[str, Any]:
+    """A whole config file as a dict (errors name the file)."""
     import tomllib
 
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except OSError as err:
         raise ConfigError("", f"cannot read config {path}: {err.strerror}") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("", f"{path}: {err}") from err
-    return read_uplink_config(data)
+
+
+def load_uplink_config(path: str) -> UplinkConfig:
+    """Read a TOML file and return its uplink config."""
+    return read_uplink_config(load_toml(path))

@@ -363,7 +363,13 @@ class Uplink:
             topic, payload = cmds.popleft()
             if self.dialect.is_own_ack(topic):
                 continue
-            reply, parsed = self.dialect.command(topic, payload)
+            try:
+                reply, parsed = self.dialect.command(topic, payload)
+            except Exception as err:  # a parser bug must not stop the uplink: log, no ACK
+                log.error(
+                    "command_parse_failed", topic=topic, error=repr(err), hex=payload[:512].hex()
+                )
+                continue
             error = parsed if isinstance(parsed, CommandError) else self._apply(parsed)
             self._ack(reply, error, payload)
 
@@ -376,6 +382,9 @@ class Uplink:
                 self.on_command(cmd)
             except CommandError as err:
                 return err
+            except Exception as err:  # the handler's bug: refuse, keep the uplink running
+                log.error("command_handler_failed", command=cmd.kind, error=repr(err))
+                return CommandError("rejected", f"{cmd.kind}: handler failed")
         if cmd.config is not None:
             for change in cmd.config.policies:
                 self.gate.update(change.message_type, **dict(change.changes))

@@ -14,6 +14,7 @@ from typing import Any
 from rsu.uplink.spool import Spool
 from tests.conftest import Broker, free_port
 from tests.uplink.conftest import Collector, config_dict, wait_until, write_toml
+from tests.v2x.vectors import load
 
 STATUS = "rsu/rsu-0042/status"
 
@@ -173,3 +174,26 @@ def test_sigkill_with_full_spool_then_restart_delivers_every_record(
     counters = sorted(int(i[20:], 16) for i in second)
     assert counters == list(range(len(counters)))
     assert len(counters) >= 100
+
+
+def test_replay_uses_the_configured_standard(
+    tmp_path: Path, mosquitto: Broker, collect: Callable[..., Collector]
+) -> None:
+    sub = collect(mosquitto.url, ["rsu/rsu-0042/v2x/#"])
+    data = config_dict(tmp_path, mosquitto.url)
+    data["rsu"]["standard"] = "csae53"
+    cfg = write_toml(tmp_path / "rsu.toml", data)
+    frames = load("csae53_real.jsonl")
+    src = tmp_path / "csae.hex"
+    src.write_text("\n".join(f["hex"] for f in frames) + "\n")
+    done = subprocess.run(
+        rsu("replay", "--config", str(cfg), str(src), "--timeout", "30"),
+        capture_output=True,
+        check=False,
+        timeout=90,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert wait_until(lambda: len(sub.records()) == len(frames))
+    assert {r["standard"] for r in sub.records()} == {"csae53"}
+    assert sorted(r["raw"] for r in sub.records()) == sorted(f["hex"] for f in frames)

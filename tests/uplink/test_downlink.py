@@ -28,6 +28,8 @@ class Daemon:
     def __call__(self, cmd: Command) -> None:
         if cmd.kind == "standby":
             raise CommandError("rejected", "standby not allowed while broadcasting")
+        if cmd.kind == "operate":
+            raise RuntimeError("a bug in the daemon's handler")
         self.got.append(cmd)
 
 
@@ -120,6 +122,15 @@ def test_bad_commands_get_an_error_ack_and_change_nothing(
     assert daemon.got == []
     assert up.stats().connected  # and still alive: a second command works
     assert send(sub, "reboot", {"id": "after"})["ok"] is True
+
+
+def test_a_failing_handler_gets_an_error_ack_and_the_uplink_carries_on(
+    running: tuple[Uplink, Daemon], mosquitto: Broker, collect: Callable[..., Collector]
+) -> None:
+    sub = collect(mosquitto.url, ["rsu/rsu-0042/cmd/#"])
+    ack = send(sub, "operate", {"id": "o1"})
+    assert (ack["ok"], ack["code"]) == (False, "rejected")
+    assert send(sub, "reboot", {"id": "r2"})["ok"] is True
 
 
 def test_partial_config_is_never_applied(
