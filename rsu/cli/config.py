@@ -19,6 +19,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check = sub.add_parser("check", help="check a config file (exit 1 on any error)")
     check.add_argument("path", help="the config file (TOML)")
     check.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    check.add_argument(
+        "--no-files", action="store_true", help="check keys and values only (not the files named)"
+    )
     check.set_defaults(func=run)
     demo = sub.add_parser("demo", help="print the embedded demo config")
     demo.set_defaults(func=print_demo)
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.path)
-        rows = _files(config)
+        rows = [] if args.no_files else _files(config)
     except ConfigError as err:
         if not args.json:
             raise

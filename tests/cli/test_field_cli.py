@@ -33,6 +33,13 @@ def test_config_check_accepts_the_demo_and_names_the_bad_key_of_a_broken_file(
     }
 
 
+def test_config_check_of_the_production_template_checks_keys_without_its_files() -> None:
+    out = rsu("config", "check", "configs/rsu.toml")
+    assert out.returncode == 1
+    assert "broadcast.messages[0].file: cannot read /etc/rsu/messages/map.hex" in out.stderr
+    assert rsu("config", "check", "--no-files", "configs/rsu.toml").returncode == 0
+
+
 def test_status_without_a_daemon_says_what_to_do(tmp_path: Path) -> None:
     out = rsu("status", "--socket", str(tmp_path / "none.sock"))
     assert out.returncode == 1
