@@ -16,6 +16,7 @@ from typing import Any
 from rsu.cli.inputs import input_lines, parse_hex
 from rsu.errors import DecodeError, UsageError
 from rsu.v2x.message import V2xMessage
+from rsu.v2x.standards import STANDARDS
 
 
 def add_parser(sub: Any) -> None:
@@ -29,7 +30,9 @@ def add_parser(sub: Any) -> None:
         default="auto",
         help="auto: strip WSMP / IEEE 1609.2 / trailing bytes; none: bare frames only",
     )
-    p.add_argument("--standard", default="j2735", help="message set: j2735 (default) or csae53")
+    p.add_argument(
+        "--standard", default="j2735", choices=sorted(STANDARDS), help="message set (default j2735)"
+    )
     p.set_defaults(func=run)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rsu.errors import EncodeError, UsageError
+from rsu.v2x.standards import STANDARDS
 
 
 def add_parser(sub: Any) -> None:
@@ -22,7 +23,9 @@ def add_parser(sub: Any) -> None:
         required=True,
         help="a JSON value, or JSON lines, one value each; - for stdin",
     )
-    p.add_argument("--standard", default="j2735", help="message set: j2735 (default) or csae53")
+    p.add_argument(
+        "--standard", default="j2735", choices=sorted(STANDARDS), help="message set (default j2735)"
+    )
     p.set_defaults(func=run)
 
 

@@ -76,7 +76,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert main(["decode"]) == 2
     assert main(["decode", "--format", "xml", SPAT["hex"]]) == 2
     assert main(["decode", "--file", str(tmp_path / "missing.txt")]) == 2
-    assert main(["decode", "--standard", "etsi", SPAT["hex"]]) == 1
+    assert main(["decode", "--standard", "etsi", SPAT["hex"]]) == 2
     assert "error:" in capsys.readouterr().err
 
 
