@@ -24,6 +24,7 @@ from rsu.uplink.commands import Command
 from rsu.uplink.config import UplinkConfig
 from rsu.uplink.dialects import Reply, make_dialect
 from rsu.uplink.mqtt import Inbox, MqttLink
+from rsu.uplink.packing import Row
 from rsu.uplink.policy import PolicyGate
 from rsu.uplink.records import (
     BULK,
@@ -101,6 +102,8 @@ class Uplink:
         self._outstanding: dict[int, int] = {}
         """Spool row seq -> publishes of that row not yet acknowledged."""
         self._cursor = 0
+        self._ready: deque[Row] = deque()
+        """Rows read from the spool, not yet published (at most PUMP_ROWS)."""
         self._n = _Counters()
         self._stopping = threading.Event()
         self._drained = threading.Event()
@@ -338,24 +341,25 @@ class Uplink:
 
     def _pump(self) -> None:
         """Publish rows after the cursor while the in-flight window (publishes) has room; a
-        row is deleted once every publish made from it is acknowledged."""
+        row is deleted once every publish made from it is acknowledged. Rows are read a few
+        at a time into ``_ready`` and each is read (and inflated) once."""
         link, spool = self._link, self._spool
         assert link is not None
         assert spool is not None
         while len(self._inflight) < self.config.inflight and link.connected.is_set():
-            rows = spool.fetch(self._cursor, PUMP_ROWS)
-            if not rows:
-                return
-            for row in rows:
-                topic = self.dialect.topic(row.stream)
-                payloads = row.payloads()
-                self._outstanding[row.seq] = len(payloads)
-                for payload in payloads:
-                    self._inflight[link.publish(topic, payload)] = row.seq
-                self._cursor = row.seq
-                self._n.published += row.n
-                if len(self._inflight) >= self.config.inflight:
+            if not self._ready:
+                rows = spool.fetch(self._cursor, PUMP_ROWS)
+                if not rows:
                     return
+                self._ready.extend(rows)
+                self._cursor = rows[-1].seq
+            row = self._ready.popleft()
+            topic = self.dialect.topic(row.stream)
+            payloads = row.payloads()
+            self._outstanding[row.seq] = len(payloads)
+            for payload in payloads:
+                self._inflight[link.publish(topic, payload)] = row.seq
+            self._n.published += row.n
 
     def _commands(self) -> None:
         cmds = self._inbox.commands
