@@ -261,6 +261,9 @@ class Uplink:
             except (SpoolError, sqlite3.Error) as err:
                 log.error("spool_failed", error=str(err))
                 self._stopping.wait(1.0)
+            except Exception as err:  # a bug must not silently end publishing: log, go on
+                log.exception("uplink_worker_error", error=repr(err))
+                self._stopping.wait(1.0)
             if self._heartbeat_s > 0 and now >= next_hb:
                 hb_seq += 1
                 self._send_all(self.dialect.heartbeat(hb_seq, self.clock.time(), self.health))
