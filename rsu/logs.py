@@ -45,7 +45,9 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        cache_logger_on_first_use=True,
+        # Not cached: a log level changed at run time (cloud command, SIGHUP) must reach the
+        # loggers modules already hold. Logging is rare on the hot paths, so this costs little.
+        cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
