@@ -4,6 +4,7 @@ everything the daemon publishes (with the harness's receive time, for latency)."
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import shutil
 import socket
@@ -42,7 +43,14 @@ class Mosquitto:
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.port = port or free_port()
         self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n")
+        # Persistent, like a cloud broker: the harness's subscriber keeps its session (and
+        # the messages queued for it) across a restart of the broker.
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence true\npersistence_location {workdir}/\n"
+            f"user {getpass.getuser()}\n"  # as root: do not drop to a user that cannot write
+            "max_queued_messages 1000000\nmax_inflight_messages 0\n"
+        )
         self.log = workdir / "mosquitto.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
@@ -99,7 +107,9 @@ class Received:
 
 
 class Cloud:
-    """A paho subscriber on ``topic`` that survives broker restarts (reconnects itself)."""
+    """A paho subscriber on ``topic`` that survives broker restarts: a persistent session
+    (QoS 1, clean_session false), so what the daemon publishes while the subscriber is still
+    reconnecting is queued for it by the broker, as a cloud's durable consumer would be."""
 
     def __init__(self, port: int, topic: str = "#") -> None:
         import paho.mqtt.client as mqtt
@@ -108,7 +118,9 @@ class Cloud:
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self.connected = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"hil-cloud-{port}")
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"hil-cloud-{port}", clean_session=False
+        )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = lambda *_: self.connected.clear()

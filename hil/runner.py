@@ -10,6 +10,7 @@ daemon killed) are not counted in ``sent``; everything else must arrive.
 from __future__ import annotations
 
 import random
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -96,10 +97,9 @@ def run_scenario(
 ) -> Result:
     """Run ``scenario`` end to end; never raises for a failing run (the Result says why)."""
     result = Result(scenario.name, scenario.seed)
-    tmp = None
+    made = workdir is None
     if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix=f"hil-{scenario.name}-")
-        workdir = Path(tmp.name)
+        workdir = Path(tempfile.mkdtemp(prefix=f"hil-{scenario.name}-"))
     result.workdir = str(workdir)
     t_start = time.monotonic()
     rig = Rig(scenario, workdir, bench or Bench())
@@ -121,8 +121,8 @@ def run_scenario(
     finally:
         rig.stop()
         result.timings["total_s"] = time.monotonic() - t_start
-        if tmp is not None and result.passed:
-            tmp.cleanup()
+        if made and result.passed:
+            shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
