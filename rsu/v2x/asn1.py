@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import asn1tools
-from asn1tools.codecs import uper
+from asn1tools.codecs import per, uper
 
 from rsu.errors import CodecError
 from rsu.v2x.standards import Standard
@@ -109,6 +109,13 @@ def _patch_node(node: Any, seen: set[int]) -> None:
         node.__class__ = _PositionedOpenType
     for child in children(node):
         _patch_node(child, seen)
+
+
+def resolve(node: Any) -> Any:
+    """The node a recursive reference stands for (the node itself otherwise)."""
+    while isinstance(node, per.Recursive):
+        node = node._inner
+    return node
 
 
 def children(node: Any) -> list[Any]:

@@ -21,7 +21,8 @@ from typing import Any
 
 from asn1tools.codecs import per, uper
 
-from rsu.v2x.asn1 import children
+from rsu.v2x.asn1 import children, resolve
+from rsu.v2x.fastpath_runtime import RUNTIME, Fallback
 from rsu.v2x.fastpath_seq import simple_width
 from rsu.v2x.jer import TYPE_OVERRIDES, JerBuilder, choice_members, members_of
 
@@ -31,97 +32,6 @@ FastDecode = Callable[[int, int, int, bytes], tuple[Any, int]]
 _BUILTIN_NAMES = {"SEQUENCE", "SEQUENCE OF", "SET", "SET OF", "CHOICE"}
 INLINE_WEIGHT = 24
 """Named types with at most this many nodes are inlined at each use instead of called."""
-
-
-class Fallback(Exception):
-    """The fast path met something it leaves to the general decoder."""
-
-
-# ---- runtime helpers used by the generated code ---------------------------------------------
-
-
-def _ld(n: int, t: int, p: int) -> tuple[int, int]:
-    """Unconstrained length determinant (no fragments)."""
-    first = (n >> (t - p - 8)) & 0xFF
-    if first < 0x80:
-        return first, p + 8
-    if first < 0xC0:
-        return ((first & 0x3F) << 8) | ((n >> (t - p - 16)) & 0xFF), p + 16
-    raise Fallback("fragmented length")
-
-
-def _nsn(n: int, t: int, p: int) -> tuple[int, int]:
-    """Normally small non-negative whole number."""
-    if not (n >> (t - p - 1)) & 1:
-        return (n >> (t - p - 7)) & 0x3F, p + 7
-    length, p = _ld(n, t, p + 1)
-    return (n >> (t - p - 8 * length)) & ((1 << (8 * length)) - 1) if length else 0, p + 8 * length
-
-
-def _nsl(n: int, t: int, p: int) -> tuple[int, int]:
-    """Normally small length (extension addition count)."""
-    if not (n >> (t - p - 1)) & 1:
-        return ((n >> (t - p - 7)) & 0x3F) + 1, p + 7
-    raise Fallback("long extension bitmap")
-
-
-def _uwn(n: int, t: int, p: int) -> tuple[int, int]:
-    """Unconstrained whole number (two's complement octets)."""
-    length, p = _ld(n, t, p)
-    if length == 0:
-        return 0, p
-    bits = 8 * length
-    value = (n >> (t - p - bits)) & ((1 << bits) - 1)
-    if value >> (bits - 1):
-        value -= 1 << bits
-    return value, p + bits
-
-
-def _raw(n: int, t: int, p: int, bits: int) -> bytes:
-    """``bits`` bits at ``p``, left-aligned in whole octets."""
-    if bits == 0:
-        return b""
-    value = (n >> (t - p - bits)) & ((1 << bits) - 1)
-    pad = -bits % 8
-    return (value << pad).to_bytes((bits + pad) // 8, "big")
-
-
-def _octets_hex(n: int, t: int, p: int, count: int) -> str:
-    if p + 8 * count > t:
-        raise Fallback("past the end")
-    return _raw(n, t, p, 8 * count).hex().upper()
-
-
-def _bits_jer(n: int, t: int, p: int, bits: int, size: int | None) -> Any:
-    if p + bits > t:
-        raise Fallback("past the end")
-    text = _raw(n, t, p, bits).hex().upper()
-    if size is not None and bits == size:
-        return text
-    return {"value": text, "length": bits}
-
-
-def _slow(node: Any, conv: Any, t: int, p: int, data: bytes) -> tuple[Any, int]:
-    """Decode one node with asn1tools itself, from bit ``p``."""
-    decoder = uper.Decoder(bytearray(data))
-    decoder.number_of_bits = t - p
-    value = node.decode(decoder)
-    if conv is not None:
-        value = conv(value)
-    return value, t - decoder.number_of_bits
-
-
-_RUNTIME = {
-    "_ld": _ld,
-    "_nsn": _nsn,
-    "_nsl": _nsl,
-    "_uwn": _uwn,
-    "_raw": _raw,
-    "_octets_hex": _octets_hex,
-    "_bits_jer": _bits_jer,
-    "_slow": _slow,
-    "Fallback": Fallback,
-}
 
 
 def _ascii_alphabet(node: Any) -> dict[int, str] | None:
@@ -134,12 +44,6 @@ def _ascii_alphabet(node: Any) -> dict[int, str] | None:
     return {index: chr(code) for index, code in decode_map.items()}
 
 
-def _inner(node: Any) -> Any:
-    while isinstance(node, per.Recursive):
-        node = node._inner
-    return node
-
-
 # ---- the generator ----------------------------------------------------------------------------
 
 
@@ -149,7 +53,7 @@ class _Emitter:
     def __init__(self, builder: JerBuilder, lookup: Callable[[str], Any]) -> None:
         self.builder = builder
         self.lookup = lookup
-        self.namespace: dict[str, Any] = dict(_RUNTIME)
+        self.namespace: dict[str, Any] = dict(RUNTIME)
         self.functions: dict[tuple[int, str | None], str] = {}
         self.by_ref: dict[str, str] = {}
         self.sources: list[str] = []
@@ -172,7 +76,7 @@ class _Emitter:
 
     def function(self, node: Any, context: str | None) -> str:
         """The name of the function decoding ``node`` (generated on demand)."""
-        node = _inner(node)
+        node = resolve(node)
         key = (id(node), context)
         if key not in self.functions:
             name = self.fresh("f")
@@ -200,7 +104,7 @@ class _Emitter:
     ) -> str:
         """Append code decoding ``node`` at ``p``; return the variable holding its JER."""
         recursive = isinstance(node, per.Recursive)
-        node = _inner(node)
+        node = resolve(node)
         named = getattr(node, "type_name", "") not in _BUILTIN_NAMES
         big = recursive or depth > 6 or (named and self.weight(node) > INLINE_WEIGHT)
         if not top and big and isinstance(node, per.MembersType | per.Choice | per.ArrayType):

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from asn1tools.codecs import per, uper
 
-from rsu.v2x.jer import TYPE_OVERRIDES
+from rsu.v2x.asn1 import resolve
+from rsu.v2x.jer import TYPE_OVERRIDES, open_type_id
 
 if TYPE_CHECKING:
     from rsu.v2x.fastpath import _Emitter
@@ -55,7 +56,7 @@ def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], 
 
 def simple_width(node: Any) -> int | None:  # noqa: PLR0911 (one return per node kind)
     """Bits of a member that always has the same width and no choices inside (or None)."""
-    node = _inner(node)
+    node = resolve(node)
     if getattr(node, "type_name", "") in TYPE_OVERRIDES:
         return None
     if isinstance(node, uper.Integer):
@@ -81,7 +82,7 @@ def simple_width(node: Any) -> int | None:  # noqa: PLR0911 (one return per node
 
 def _value_of(em: _Emitter, node: Any, bits: str, width: int) -> str:
     """The JER expression of a simple member whose ``width`` bits are in ``bits``."""
-    node = _inner(node)
+    node = resolve(node)
     if isinstance(node, uper.Integer):
         return f"({bits} + {node.minimum})" if node.minimum else bits
     if isinstance(node, per.Boolean):
@@ -241,10 +242,7 @@ def _emit_open_types(
     for member in members:
         if not _is_open(member):
             continue
-        id_name = next(
-            (x.name for x in members if x is not member and isinstance(_inner(x), uper.Integer)),
-            None,
-        )
+        id_name = open_type_id(members, member)
         name = member.name
         start, length, fn, end = em.fresh("q"), em.fresh("L"), em.fresh("g"), em.fresh("z")
         out.append(f"{pad}if {name!r} in {var}:")
@@ -263,9 +261,3 @@ def _emit_open_types(
         out.append(f"{pad}        {var}[{name!r}], {end} = {fn}(n, T, {start}, b)")
         out.append(f"{pad}        if {end} > {start} + 8 * {length}:")
         out.append(f"{pad}            raise Fallback('open type overrun')")
-
-
-def _inner(node: Any) -> Any:
-    while isinstance(node, per.Recursive):
-        node = node._inner
-    return node

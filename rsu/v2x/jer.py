@@ -14,16 +14,26 @@ string.
 
 from __future__ import annotations
 
-import binascii
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from asn1tools.codecs import per, uper
 
 from rsu.errors import DecodeError, EncodeError
-from rsu.v2x.asn1 import OpenTypeTables, children
-
-Conv = Callable[[Any], Any]
+from rsu.v2x.asn1 import OpenTypeTables, children, resolve
+from rsu.v2x.jer_leaves import (
+    TYPE_OVERRIDES,
+    Conv,
+    bits_from_jer,
+    bits_to_jer,
+    choice_from_jer,
+    choice_to_jer,
+    eprefixed,
+    hex,
+    list_from_jer,
+    prefixed,
+    same,
+    unhex,
+)
 
 # Which information object class an open type member belongs to, by the member's name in the
 # standards' parameterised types (MessageFrame.value, PartIIcontent.partII-Value,
@@ -47,44 +57,6 @@ _IDENTITY_NODES = (
 )
 
 
-def _relative_oid_to_jer(value: bytes) -> str:
-    """Contents octets of a RELATIVE-OID -> ``"a.b.c"`` (X.690 8.20: base 128, high bit = more)."""
-    arcs: list[int] = []
-    arc = 0
-    for octet in value:
-        arc = (arc << 7) | (octet & 0x7F)
-        if not octet & 0x80:
-            arcs.append(arc)
-            arc = 0
-    if not value or value[-1] & 0x80:
-        raise DecodeError("RELATIVE-OID: truncated arc", data=bytes(value))
-    return ".".join(str(a) for a in arcs)
-
-
-def _relative_oid_from_jer(value: Any) -> bytes:
-    if not isinstance(value, str) or not all(p.isdigit() for p in value.split(".")):
-        raise EncodeError(f'RELATIVE-OID must be a string like "1.2.3", got {value!r}')
-    out = bytearray()
-    for part in value.split("."):
-        arc = int(part)
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out.extend(reversed(chunk))
-    return bytes(out)
-
-
-# Types our modules must write differently from the standard because asn1tools lacks the
-# ASN.1 type: the name of the stand-in type -> (to JER, from JER) of the real type.
-# RELATIVE-OID (J2735-2024 RelativeRoadAuthorityID) is written as OCTET STRING, which carries
-# the same bits in UPER; its JER is the dotted arc list.
-TYPE_OVERRIDES: dict[str, tuple[Conv, Conv]] = {
-    "RelativeRoadAuthorityID": (_relative_oid_to_jer, _relative_oid_from_jer),
-}
-
-
 class InnerCodec(Protocol):
     """What the converters need to decode/encode the content of an open type."""
 
@@ -104,17 +76,19 @@ def members_of(node: Any) -> list[Any]:
     return out
 
 
+def open_type_id(members: list[Any], open_member: Any) -> str | None:
+    """The member holding the id that selects ``open_member``'s type (the INTEGER sibling)."""
+    return next(
+        (m.name for m in members if m is not open_member and isinstance(resolve(m), uper.Integer)),
+        None,
+    )
+
+
 def choice_members(node: Any) -> list[Any]:
     out = list(node.root_index_to_member.values())
     if node.additions_index_to_member:
         out.extend(node.additions_index_to_member.values())
     return out
-
-
-def _inner(node: Any) -> Any:
-    while isinstance(node, per.Recursive):
-        node = node._inner
-    return node
 
 
 def _fixed_bits(node: Any) -> int | None:
@@ -152,7 +126,7 @@ class JerBuilder:
     # ---- to JER ---------------------------------------------------------------------------
 
     def to_jer(self, node: Any, context: str | None = None) -> Conv | None:
-        node = _inner(node)
+        node = resolve(node)
         key = (id(node), context)
         if key in self._to:
             return self._to[key]
@@ -170,9 +144,9 @@ class JerBuilder:
         if isinstance(node, _IDENTITY_NODES):
             return None
         if isinstance(node, per.BitString):
-            return _bits_to_jer(_fixed_bits(node))
+            return bits_to_jer(_fixed_bits(node))
         if isinstance(node, (per.OctetString, *_OPEN)):
-            return _hex
+            return hex
         if isinstance(node, per.ArrayType):
             element = self.to_jer(node.element_type, context)
             if element is None:
@@ -180,7 +154,7 @@ class JerBuilder:
             return lambda v: [element(x) for x in v]
         if isinstance(node, per.Choice):
             alts = {m.name: self.to_jer(m, self._context(node, m)) for m in choice_members(node)}
-            return _choice_to_jer(alts)
+            return choice_to_jer(alts)
         if isinstance(node, per.MembersType):
             return self._sequence_to_jer(node, context)
         return None
@@ -197,10 +171,7 @@ class JerBuilder:
                 convs.append((m.name, conv))
         open_handlers = []
         for m in opens:
-            id_member = next(
-                (x.name for x in members if x is not m and isinstance(_inner(x), uper.Integer)),
-                None,
-            )
+            id_member = open_type_id(members, m)
             if id_member is not None:
                 open_handlers.append((m.name, id_member, self.open_table(m.name, context)))
         if not convs and not open_handlers:
@@ -214,18 +185,18 @@ class JerBuilder:
                     if name in value:
                         value[name] = conv(value[name])
             except DecodeError as err:
-                raise _prefixed(err, name) from None
+                raise prefixed(err, name) from None
             for name, id_name, table in open_handlers:
                 if name in value:
                     type_ref = table.get(value.get(id_name, -1))
                     raw = value[name]
                     if not type_ref:
-                        value[name] = _hex(raw)
+                        value[name] = hex(raw)
                         continue
                     try:
                         value[name] = inner.decode_inner(type_ref, raw)
                     except DecodeError as err:
-                        raise _prefixed(err, name, getattr(raw, "bit_pos", 0)) from None
+                        raise prefixed(err, name, getattr(raw, "bit_pos", 0)) from None
             return value
 
         return convert
@@ -233,7 +204,7 @@ class JerBuilder:
     # ---- from JER -------------------------------------------------------------------------
 
     def from_jer(self, node: Any, context: str | None = None) -> Conv:
-        node = _inner(node)
+        node = resolve(node)
         key = (id(node), context)
         if key in self._from:
             return self._from[key]
@@ -253,18 +224,18 @@ class JerBuilder:
         if override is not None:
             return override[1]
         if isinstance(node, per.BitString):
-            return _bits_from_jer(_fixed_bits(node))
+            return bits_from_jer(_fixed_bits(node))
         if isinstance(node, (per.OctetString, *_OPEN)):
-            return _unhex
+            return unhex
         if isinstance(node, per.ArrayType):
             element = self.from_jer(node.element_type, context)
-            return _list_from_jer(element)
+            return list_from_jer(element)
         if isinstance(node, per.Choice):
             alts = {m.name: self.from_jer(m, self._context(node, m)) for m in choice_members(node)}
-            return _choice_from_jer(alts)
+            return choice_from_jer(alts)
         if isinstance(node, per.MembersType):
             return self._sequence_from_jer(node, context)
-        return _same
+        return same
 
     def _sequence_from_jer(self, node: Any, context: str | None) -> Conv:
         members = members_of(node)
@@ -272,10 +243,7 @@ class JerBuilder:
         opens: dict[str, tuple[str, dict[int, str]]] = {}
         for m in members:
             if isinstance(m, _OPEN):
-                id_member = next(
-                    (x.name for x in members if x is not m and isinstance(_inner(x), uper.Integer)),
-                    "",
-                )
+                id_member = open_type_id(members, m) or ""
                 opens[m.name] = (id_member, self.open_table(m.name, context))
             else:
                 convs[m.name] = self.from_jer(m, self._context(node, m))
@@ -296,127 +264,17 @@ class JerBuilder:
                         id_name, table = opens[name]
                         type_ref = table.get(value.get(id_name, -1))
                         out[name] = (
-                            _unhex(item)
+                            unhex(item)
                             if isinstance(item, str) or not type_ref
                             else inner.encode_inner(type_ref, item)
                         )
                     else:
                         out[name] = convs[name](item)
                 except EncodeError as err:
-                    raise _eprefixed(err, name) from None
+                    raise eprefixed(err, name) from None
             return out
 
         return convert
 
 
-# ---- leaf converters --------------------------------------------------------------------------
-
-
-def _hex(value: bytes) -> str:
-    return value.hex().upper()
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _bits_to_jer(size: int | None) -> Conv:
-    def convert(value: tuple[bytes, int]) -> Any:
-        data, length = value
-        text = data[: (length + 7) // 8].hex().upper()
-        if size is not None and length == size:
-            return text
-        return {"value": text, "length": length}
-
-    return convert
-
-
-def _bits_from_jer(size: int | None) -> Conv:
-    def convert(value: Any) -> tuple[bytes, int]:
-        if isinstance(value, str) and size is not None:
-            data, length = _unhex(value), size
-        elif isinstance(value, dict) and set(value) == {"value", "length"}:
-            data, length = _unhex(value["value"]), value["length"]
-            if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-                raise EncodeError(f"BIT STRING length must be a non-negative integer: {length!r}")
-        else:
-            form = "a hex string or " if size is not None else ""
-            raise EncodeError(f'BIT STRING must be {form}{{"value": hex, "length": n}}')
-        if len(data) * 8 < length:
-            raise EncodeError(f"BIT STRING has {len(data) * 8} bits of data for length {length}")
-        return (data, length)
-
-    return convert
-
-
-def _unhex(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise EncodeError(f"expected a hex string, got {type(value).__name__}")
-    try:
-        return binascii.unhexlify(value)
-    except (binascii.Error, ValueError) as err:
-        raise EncodeError(f"not a hex string: {value[:40]!r}") from err
-
-
-def _list_from_jer(element: Conv) -> Conv:
-    def convert(value: Any) -> list[Any]:
-        if not isinstance(value, list):
-            raise EncodeError(f"expected an array, got {type(value).__name__}")
-        out = []
-        for i, item in enumerate(value):
-            try:
-                out.append(element(item))
-            except EncodeError as err:
-                raise _eprefixed(err, f"[{i}]") from None
-        return out
-
-    return convert
-
-
-def _choice_to_jer(alts: dict[str, Conv | None]) -> Conv:
-    def convert(value: tuple[str, Any]) -> dict[str, Any]:
-        name, inner = value
-        conv = alts.get(name)
-        try:
-            return {name: conv(inner) if conv else inner}
-        except DecodeError as err:
-            raise _prefixed(err, name) from None
-
-    return convert
-
-
-def _choice_from_jer(alts: dict[str, Conv]) -> Conv:
-    def convert(value: Any) -> tuple[str, Any]:
-        if not isinstance(value, dict) or len(value) != 1:
-            raise EncodeError(f"a CHOICE must be an object with one of {sorted(alts)}")
-        ((name, inner),) = value.items()
-        if name not in alts:
-            raise EncodeError(f"unknown alternative (expected one of {sorted(alts)})", path=name)
-        try:
-            return (name, alts[name](inner))
-        except EncodeError as err:
-            raise _eprefixed(err, name) from None
-
-    return convert
-
-
-def _join(head: str, tail: str) -> str:
-    if not tail:
-        return head
-    return f"{head}{tail}" if tail.startswith("[") else f"{head}.{tail}"
-
-
-def _prefixed(err: DecodeError, name: str, shift: int = 0) -> DecodeError:
-    """The error seen one level up: ``name`` before its path, its offset shifted by where the
-    open type content started in the enclosing buffer."""
-    offset = err.bit_offset + shift if err.bit_offset is not None else None
-    return type(err)(
-        err.reason, message=err.message_type, path=_join(name, err.path), bit_offset=offset
-    )
-
-
-def _eprefixed(err: EncodeError, name: str) -> EncodeError:
-    return EncodeError(err.reason, message=err.message_type, path=_join(name, err.path))
-
-
-__all__ = ["Conv", "InnerCodec", "JerBuilder", "children", "members_of"]
+__all__ = ["TYPE_OVERRIDES", "Conv", "InnerCodec", "JerBuilder", "children", "members_of"]

@@ -13,18 +13,14 @@ from typing import Any
 from asn1tools.codecs import per, uper
 from hypothesis import strategies as st
 
+from rsu.v2x.asn1 import resolve
 from rsu.v2x.codec import Codec
-from rsu.v2x.jer import _relative_oid_from_jer, choice_members
+from rsu.v2x.jer import choice_members
+from rsu.v2x.jer_leaves import relative_oid_from_jer
 
 MAX_ITEMS = 3
 MAX_DEPTH = 12
 _OPEN = (uper.OpenType, per.OpenType)
-
-
-def _inner(node: Any) -> Any:
-    while isinstance(node, per.Recursive):
-        node = node._inner
-    return node
 
 
 class Strategies:
@@ -41,10 +37,10 @@ class Strategies:
         return self.for_type(type_ref).map(lambda v: bytes(compiled.encode(v)))
 
     def node(self, node: Any, context: str | None, depth: int) -> st.SearchStrategy[Any]:
-        node = _inner(node)
+        node = resolve(node)
         if getattr(node, "type_name", "") == "RelativeRoadAuthorityID":  # RELATIVE-OID stand-in
             arcs = st.lists(st.integers(0, 2**20), min_size=1, max_size=4)
-            return arcs.map(lambda a: _relative_oid_from_jer(".".join(map(str, a))))
+            return arcs.map(lambda a: relative_oid_from_jer(".".join(map(str, a))))
         if isinstance(node, per.ObjectIdentifier):
             arcs = st.lists(st.integers(0, 2**20), min_size=0, max_size=4)
             return arcs.map(lambda a: ".".join(map(str, [1, 3, *a])))
@@ -127,7 +123,7 @@ class Strategies:
     ) -> st.SearchStrategy[dict[str, Any]]:
         members = list(node.root_members)
         id_name = next(
-            x.name for x in members if x is not member and isinstance(_inner(x), uper.Integer)
+            x.name for x in members if x is not member and isinstance(resolve(x), uper.Integer)
         )
         table = self.codec._jer.open_table(member.name, context)
         if not table or depth > MAX_DEPTH:
