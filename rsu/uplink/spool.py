@@ -34,7 +34,7 @@ from rsu.uplink.packing import (
 )
 from rsu.uplink.records import CRITICAL, Record
 
-RECENT_BYTES = 16 * 1024 * 1024
+RECENT_BYTES = 8 * 1024 * 1024
 """Uncompressed payloads kept for rows just written (published right after, when online)."""
 
 ROW_OVERHEAD = 48
@@ -136,8 +136,6 @@ class Spool:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={self.limits.sync.upper()}")
             self._db.execute("PRAGMA busy_timeout=5000")
-            # checkpoint the WAL every ~32 MB instead of every 4 MB: fewer fsyncs of the db
-            self._db.execute("PRAGMA wal_autocheckpoint=8000")
             self._db.executescript(_SCHEMA)
             self._usage = self._load_usage()
         except (sqlite3.Error, OSError) as err:

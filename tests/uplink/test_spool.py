@@ -180,7 +180,7 @@ def test_disk_full_is_a_spool_error_and_nothing_half_written(tmp_path: Path) -> 
 
 def test_rows_read_the_same_from_the_write_cache_and_from_the_file(tmp_path: Path) -> None:
     writer = Spool(tmp_path / "s.db", batch_max=10)
-    # ~20 MB of rows: more than the 16 MB write cache, so the oldest come from the file
+    # ~20 MB of rows: more than the 8 MB write cache, so the oldest come from the file
     writer.append([rec(i, pad=3000) for i in range(6800)], now=0.0)
     reader = Spool(tmp_path / "s.db")  # another process: nothing cached
     from_writer = writer.fetch(0, 2000)
