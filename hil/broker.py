@@ -113,18 +113,19 @@ class Cloud:
 
     def __init__(self, port: int, topic: str = "#") -> None:
         import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
 
         self.topic = topic
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"hil-cloud-{port}", clean_session=False
+            CallbackAPIVersion.VERSION2, client_id=f"hil-cloud-{port}", clean_session=False
         )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = lambda *_: self.connected.clear()
-        self.client.reconnect_delay_set(0.1, 0.5)
+        self.client.reconnect_delay_set(0.1, 0.5)  # type: ignore[arg-type]  # floats work
         self.port = port
 
     def start(self) -> None:

@@ -43,7 +43,7 @@ class CanRoute:
             return
         if route != "remote":
             raise RsuError(f"unknown CAN route {route!r} (remote or vcan:NAME)")
-        from can_remote.server import RemoteServer
+        from can_remote.server import RemoteServer  # type: ignore[import-untyped]
 
         channel = f"hil-{uuid.uuid4().hex[:8]}"
         self._server = RemoteServer("127.0.0.1", 0, interface="virtual", channel=channel)

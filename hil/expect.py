@@ -72,8 +72,13 @@ def check_delivered(t: Table, obs: Observations) -> Outcome:
     lost = [k for k in sent if k not in got]
     dups = sum(len(v) - 1 for k, v in got.items() if k in sent)
     ratio = 1.0 if not sent else (len(sent) - len(lost)) / len(sent)
-    m = {"sent": len(sent), "delivered": len(sent) - len(lost), "lost": len(lost), "dup": dups}
-    detail = f"{m['delivered']}/{len(sent)} delivered, {len(lost)} lost, {dups} duplicates"
+    m = {
+        "sent": float(len(sent)),
+        "delivered": float(len(sent) - len(lost)),
+        "lost": float(len(lost)),
+        "dup": float(dups),
+    }
+    detail = f"{len(sent) - len(lost)}/{len(sent)} delivered, {len(lost)} lost, {dups} duplicates"
     if lost:
         detail += f" (first lost: {sorted(lost)[0]})"
     return Outcome(bool(sent) and ratio >= min_ratio, detail, m)
@@ -111,7 +116,7 @@ def _match_one(got: Any, want: Any) -> bool:
     if isinstance(want, dict):
         if not isinstance(got, int | float):
             return False
-        return want.get("min", got) <= got <= want.get("max", got)
+        return bool(want.get("min", got) <= got <= want.get("max", got))
     if isinstance(want, list):
         return got in want
     return bool(got == want)

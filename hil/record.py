@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,9 @@ STABLE_TX = ("MAP", "SPAT", "TIM", "RSA")
 @dataclass(slots=True)
 class Recording:
     lines: list[dict[str, Any]] = field(default_factory=list)
+    t: float = 0.0
+    """The timeline's current tick (set by the runner): radio input of one tick keeps the
+    order it was sent in (faults first, then the actors), whatever the sort does."""
 
     def radio(self, t: float, payload: bytes, psid: int, key: str | None) -> None:
         line = {"t": round(t, 4), "in": "radio", "psid": psid, "hex": payload.hex()}
@@ -42,22 +44,20 @@ class Recording:
             line["key"] = key  # a counted broadcast ("nothing lost" applies on replay too)
         self.lines.append(line)
 
-    def tap(self, hear: Callable[[bytes, int], None], t0: float) -> Callable[[bytes, int], None]:
+    def tap(self, hear: Callable[[bytes, int], None]) -> Callable[[bytes, int], None]:
         """Wrap the fault player's radio input so floods and malformed frames are recorded."""
 
         def recorded(payload: bytes, psid: int) -> None:
-            self.radio(time.monotonic() - t0, payload, psid, None)
+            self.radio(self.t, payload, psid, None)
             hear(payload, psid)
 
         return recorded
 
-    def garbage_tap(self, rig: Any, t0: float) -> None:
+    def garbage_tap(self, rig: Any) -> None:
         garbage = rig.radio.garbage
 
         def recorded(data: bytes) -> None:
-            self.lines.append(
-                {"t": round(time.monotonic() - t0, 4), "in": "radio_raw", "hex": data.hex()}
-            )
+            self.lines.append({"t": round(self.t, 4), "in": "radio_raw", "hex": data.hex()})
             garbage(data)
 
         rig.radio.garbage = recorded
@@ -73,7 +73,7 @@ class Recording:
                 if error:
                     line["error"] = True
                 self.lines.append(line)
-        self.lines.sort(key=lambda x: float(x["t"]))
+        self.lines.sort(key=lambda x: float(x["t"]))  # stable: a tick keeps its order
         end = rig.scenario.duration_s
         self.lines = [x for x in self.lines if x["t"] < end]
 

@@ -4,6 +4,7 @@ daemon config that points the daemon at it. Started and stopped as one unit."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class Rig:
     config: dict[str, Any] = field(default_factory=dict)
     ready_s: float = 0.0
 
-    def start(self, now: Any) -> None:
+    def start(self, now: Callable[[], float]) -> None:
         """Start every emulator, write the config, start the daemon and wait for it."""
         s = self.scenario
         self.traffic = Traffic(s.actors, s.seed)
@@ -64,7 +65,7 @@ class Rig:
         if s.radars:
             self.can = CanRoute(self.bench.can)
             for spec in s.radars:
-                emu = RadarEmulator(spec, self.can, lambda spec=spec: self._seen(spec.sees, now()))
+                emu = RadarEmulator(spec, self.can, self._sight(spec.sees, now))
                 self.radars.append(emu.start())
         self.config = self._config(radio_cfg)
         path = self.workdir / "daemon.toml"
@@ -88,6 +89,11 @@ class Rig:
         self.radio = Rsu41Peer(ifm, listen).start()
         rsu41 = {"listen": f"127.0.0.1:{listen}", "ifm_target": f"127.0.0.1:{ifm}"}
         return {"backend": "rsu41", "queue_size": 20000, "rsu41": rsu41}
+
+    def _sight(
+        self, names: tuple[str, ...], now: Callable[[], float]
+    ) -> Callable[[], list[tuple[str, str, Any]]]:
+        return lambda: self._seen(names, now())
 
     def _seen(self, names: tuple[str, ...], t: float) -> list[tuple[str, str, Any]]:
         assert self.traffic is not None
@@ -159,14 +165,10 @@ class Rig:
 
     def stop(self) -> None:
         """Stop everything that was started, the daemon first (it drains to the broker)."""
-        for step in (
-            lambda: self.daemon and self.daemon.stop(),
-            *[r.stop for r in self.radars],
-            lambda: self.can and self.can.close(),
-            lambda: self.gnss and self.gnss.stop(),
-            lambda: self.radio and self.radio.stop(),
-            lambda: self.cloud and self.cloud.stop(),
-            lambda: self.broker and self.broker.stop(),
-        ):
-            with contextlib.suppress(Exception):
-                step()
+        parts: list[Any] = [self.daemon, *self.radars, self.can, self.gnss, self.radio]
+        for part in [*parts, self.cloud, self.broker]:
+            if part is None:
+                continue
+            stop = part.close if isinstance(part, CanRoute) else part.stop
+            with contextlib.suppress(Exception):  # tear down the rest whatever one does
+                stop()

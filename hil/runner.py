@@ -155,9 +155,11 @@ def _play(
     else:
         player = Player(rig, faults, recorder)
         if recorder is not None:
-            faults.hear = recorder.tap(faults.hear, t0)
-            recorder.garbage_tap(rig, t0)
+            faults.hear = recorder.tap(faults.hear)
+            recorder.garbage_tap(rig)
     while (t := time.monotonic() - t0) < scenario.duration_s:
+        if recorder is not None:
+            recorder.t = t
         faults.step(t)
         player.step(t, time.monotonic())
         time.sleep(TICK_S)
@@ -214,7 +216,7 @@ def _drain(rig: Rig, sent: dict[str, float], drain_s: float) -> None:
         time.sleep(0.2)
         if time.monotonic() - start < 1.0:
             continue
-        got = set()
+        got: set[str | None] = set()
         for m in rig.cloud.snapshot():
             if "/v2x/" in m.topic:
                 short = m.topic.rsplit("/", 1)[-1]

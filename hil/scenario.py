@@ -227,7 +227,8 @@ def _expectation(t: Table, index: int) -> Expectation:
 
 
 def _check_sees(s: Scenario, names: set[str]) -> None:
-    for spec in (*s.radars, *s.cameras):
+    specs: list[RadarSpec | CameraSpec] = [*s.radars, *s.cameras]
+    for spec in specs:
         for who in spec.sees:
             if who not in names:
                 raise ConfigError(f"{spec.name}.sees", f"no actor named {who!r}")
