@@ -168,9 +168,14 @@ def check_radio_tx(t: Table, obs: Observations) -> Outcome:
     min_count = t.integer("min_count", 1, lo=0)
     max_gap = t.number("max_gap_ms", None, lo=0.0)
     after_s = t.number("after_s", 0.0)
+    each = t.string("each", None)
+    where = t.raw("where", {}) or {}
     t.done()
     since = obs.t0 + after_s
-    times = sorted(x.at for x in obs.transmissions if x.message_type == mtype and x.at >= since)
+    chosen = [x for x in obs.transmissions if x.message_type == mtype and x.at >= since]
+    if where:
+        chosen = [x for x in chosen if _payload_matches(x.payload, each, where)]
+    times = sorted(x.at for x in chosen)
     gaps = [(b - a) * 1000 for a, b in itertools.pairwise(times)]
     mean = sum(gaps) / len(gaps) if gaps else float("nan")
     ok = len(times) >= min_count
@@ -182,6 +187,23 @@ def check_radio_tx(t: Table, obs: Observations) -> Outcome:
     if gaps:
         detail += f", interval median {_percentile(gaps, 50):.0f} ms, max {max(gaps):.0f} ms"
     return Outcome(ok, detail, {"count": len(times), "interval_mean_ms": mean})
+
+
+def _payload_matches(payload: bytes, each: str | None, where: dict[str, Any]) -> bool:
+    """Decode what went on the air (J2735) and match its JER like an MQTT record."""
+    from rsu.errors import DecodeError
+    from rsu.v2x.codec import get_codec
+
+    try:
+        jer = get_codec("j2735").decode(payload).jer()
+    except DecodeError:
+        return False
+    if each is None:
+        return _matches(jer, where)
+    items = _dig(jer, each)
+    return isinstance(items, list) and any(
+        isinstance(i, dict) and _matches(i, where) for i in items
+    )
 
 
 def check_counter(t: Table, obs: Observations) -> Outcome:

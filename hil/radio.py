@@ -144,3 +144,33 @@ class Rsu41Peer:
 
     def transmissions(self) -> list[Transmission]:
         return list(self.sent)
+
+
+class BenchRadio:
+    """A real radio on the bench (``--radio-port``): the harness cannot put frames on the air
+    through it nor see what it sends, so actors are silent and radio checks see nothing (use
+    real OBUs or a second radio as the road, and ``counter`` checks on the daemon's stats)."""
+
+    backend = "bench"
+    unplugged = False
+
+    def hear(self, payload: bytes, psid: int, channel: int = 172, rssi: int = -60) -> None:
+        return None
+
+    def garbage(self, data: bytes) -> None:
+        return None
+
+    def corrupt(self, frames: int) -> None:
+        return None
+
+    def unplug(self) -> None:
+        return None
+
+    def replug(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def transmissions(self) -> list[Transmission]:
+        return []

@@ -15,7 +15,7 @@ from hil.camera import camera_table
 from hil.can import CanRoute, RadarEmulator
 from hil.daemon import DaemonProcess, merge, resolve_files, to_toml
 from hil.gnss import GnssEmulator
-from hil.radio import Rsu41Peer, SerialRadio
+from hil.radio import BenchRadio, Rsu41Peer, SerialRadio
 from hil.scenario import Scenario
 
 RSU_ID = "hil-rsu"
@@ -60,7 +60,7 @@ class Rig:
         self.cloud = Cloud(self.broker.port, f"rsu/{RSU_ID}/#")
         self.cloud.start()
         radio_cfg = self._start_radio()
-        if s.gnss:
+        if s.gnss and self.bench.gnss_port is None:
             self.gnss = GnssEmulator(self.workdir / "gnss0", *ORIGIN).start()
         if s.radars:
             self.can = CanRoute(self.bench.can)
@@ -76,8 +76,9 @@ class Rig:
     def _start_radio(self) -> dict[str, Any]:
         if self.scenario.radio == "serial":
             link = Path(self.bench.radio_port or self.workdir / "radio0")
-            if self.bench.radio_port is None:
-                self.radio = SerialRadio(link).start()
+            self.radio = (
+                SerialRadio(link).start() if self.bench.radio_port is None else BenchRadio()
+            )
             serial = {
                 "port": str(link),
                 "hello_timeout_s": 0.5,
