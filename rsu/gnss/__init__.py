@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Protocol
 
 from rsu.clock import Clock, SystemClock
-from rsu.errors import BackendError
 from rsu.gnss.config import GnssConfig
 from rsu.gnss.nmea import GnssAlarm, GnssEvent, GnssFix, NmeaTracker, Survey
 from rsu.radio.types import BoundedQueue
+from rsu.registry import load
 
 BACKENDS: dict[str, tuple[str, str]] = {
     "serial": ("rsu.gnss.readers", "SerialGnss"),
@@ -60,15 +59,8 @@ def open_gnss(
     config: GnssConfig, clock: Clock | None = None, queue: BoundedQueue[GnssEvent] | None = None
 ) -> Gnss:
     """Build (not start) the backend ``config.backend``; unknown -> ``BackendError``."""
-    try:
-        module_name, class_name = BACKENDS[config.backend]
-    except KeyError:
-        raise BackendError(f"unknown gnss backend {config.backend!r}") from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise BackendError(f"gnss backend {config.backend!r} cannot load: {err}") from err
-    gnss: Gnss = getattr(module, class_name)(
+    cls = load(BACKENDS, config.backend, "gnss", extra="gnss")
+    gnss: Gnss = cls(
         config,
         clock or SystemClock(),
         queue if queue is not None else BoundedQueue(config.queue_size),  # empty is falsy

@@ -19,7 +19,6 @@ camera was closed). ``CameraReader`` runs a camera in a thread behind a bounded 
 
 from __future__ import annotations
 
-import importlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -32,8 +31,9 @@ import structlog
 
 from rsu.clock import Clock, SystemClock
 from rsu.config.fields import Table
-from rsu.errors import BackendError, CameraError
+from rsu.errors import CameraError
 from rsu.perception.types import Frame, Image
+from rsu.registry import load
 
 log = structlog.get_logger(__name__)
 
@@ -124,14 +124,7 @@ CAMERA_BACKENDS: dict[str, tuple[str, str]] = {
 
 
 def create_backend(config: CameraConfig) -> VideoBackend:
-    try:
-        module_name, class_name = CAMERA_BACKENDS[config.backend]
-    except KeyError:
-        raise BackendError(f"unknown camera backend {config.backend!r}") from None
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except ImportError as err:
-        raise BackendError(f"camera backend {config.backend!r} unavailable: {err}") from err
+    cls = load(CAMERA_BACKENDS, config.backend, "camera", extra="vision")
     backend: VideoBackend = cls(config.source, timeout_s=config.stall_timeout_s)
     return backend
 

@@ -8,7 +8,6 @@ naming the model and the mismatch at start-up, not on the first frame.
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,12 @@ import numpy.typing as npt
 import structlog
 
 from rsu.config.fields import Table
-from rsu.errors import BackendError, ModelError
+from rsu.errors import ModelError
 from rsu.perception.classes import COCO80, ROAD_USERS, class_map
 from rsu.perception.decoders import DECODERS, make_decoder, nms
 from rsu.perception.preprocess import InputSpec, prepare
 from rsu.perception.types import Box, Detection, Image
+from rsu.registry import load
 
 log = structlog.get_logger(__name__)
 
@@ -259,13 +259,6 @@ DETECTOR_BACKENDS: dict[str, tuple[str, str]] = {
 
 def create_detector(config: DetectorConfig) -> Detector:
     """The detector backend named by ``config.backend``, imported only when chosen."""
-    try:
-        module_name, class_name = DETECTOR_BACKENDS[config.backend]
-    except KeyError:
-        raise BackendError(f"unknown detector backend {config.backend!r}") from None
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except ImportError as err:
-        raise BackendError(f"detector backend {config.backend!r} unavailable: {err}") from err
+    cls = load(DETECTOR_BACKENDS, config.backend, "detector", extra="vision")
     detector: Detector = cls(config)
     return detector

@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from rsu.clock import Clock, SystemClock
-from rsu.errors import BackendError
 from rsu.radio.config import RadioConfig, Rsu41Config, SerialConfig, SimConfig
 from rsu.radio.types import BoundedQueue, Radio, RadioCounters, RxFrame, TxRequest
+from rsu.registry import load
 
 BACKENDS: dict[str, tuple[str, str]] = {
     "serial": ("rsu.radio.serial", "SerialRadio"),
@@ -46,16 +45,7 @@ def open_radio(
     its own of ``config.queue_size``. Unknown names and missing optional dependencies raise
     ``BackendError``.
     """
-    try:
-        module_name, class_name = BACKENDS[config.backend]
-    except KeyError:
-        known = ", ".join(sorted(BACKENDS))
-        raise BackendError(f"unknown radio backend {config.backend!r} (known: {known})") from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise BackendError(f"radio backend {config.backend!r} cannot load: {err}") from err
-    cls = getattr(module, class_name)
+    cls = load(BACKENDS, config.backend, "radio", extra="serial")
     rx = queue if queue is not None else BoundedQueue(config.queue_size)  # empty is falsy
     radio: Radio = cls(config, clock or SystemClock(), rx)
     return radio

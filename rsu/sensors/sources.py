@@ -7,12 +7,11 @@ for simulated targets. Pick one by name with :func:`open_source`.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Protocol
 
 from rsu.clock import Clock
-from rsu.errors import BackendError
+from rsu.registry import load
 from rsu.sensors.config import RadarConfig
 from rsu.sensors.radar import CanFrame, RadarDecoder, RadarScan
 
@@ -35,19 +34,9 @@ BACKENDS: dict[str, tuple[str, str]] = {
 
 def open_source(config: RadarConfig, clock: Clock) -> CanSource:
     """Build the backend named by ``config.backend`` (imported only when chosen)."""
-    try:
-        module_name, class_name = BACKENDS[config.backend]
-    except KeyError:
-        known = ", ".join(sorted(BACKENDS))
-        raise BackendError(f"unknown radar backend {config.backend!r} (known: {known})") from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise BackendError(
-            f"radar backend {config.backend!r} needs an optional dependency: {err} "
-            "(pip install 'rsu-edge[can]')"
-        ) from err
-    factory: Callable[[RadarConfig, Clock], CanSource] = getattr(module, class_name)
+    factory: Callable[[RadarConfig, Clock], CanSource] = load(
+        BACKENDS, config.backend, "radar", extra="can"
+    )
     return factory(config, clock)
 
 
