@@ -182,7 +182,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         sent_per_s=sent / elapsed,
         decoded=decoded,
         decoded_per_s=decoded / elapsed,
-        inbound_dropped=after["queues"]["inbound"]["dropped"],
+        inbound_dropped=after["queues"]["radio"]["dropped"],
         radio_bad=after["radio"]["counters"]["bad_input"],
         load_cpu_pct=100 * (cpu1 - cpu0) / (elapsed + 1.0),
         load_rss_max_mb=rss_max[0] / 2**20,

@@ -61,10 +61,10 @@ def _radio(st: dict[str, Any]) -> str:
 
 def _queues(st: dict[str, Any]) -> str:
     rows = [
-        [k, q.get("depth"), q.get("capacity"), q.get("dropped")]
+        [k, q.get("depth"), q.get("capacity"), q.get("dropped"), q.get("policy", "")]
         for k, q in st.get("queues", {}).items()
     ]
-    return table(rows, ["queue", "depth", "bound", "dropped"])
+    return table(rows, ["queue", "depth", "bound", "dropped", "when full"])
 
 
 def _cloud(st: dict[str, Any]) -> str:

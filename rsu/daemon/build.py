@@ -1,14 +1,15 @@
 """``build(config, clock) -> Daemon``: the one composition root, read top to bottom.
 
-Receive path: radio -> inbound queue -> core (framing + codec) -> fusion / uplink.
+Receive path: radio -> its inbox queue -> core (framing + codec) -> fusion / uplink.
 Transmit path: broadcast scheduler (+ SDSMs from fusion) -> core -> radio.
-Side inputs: GNSS, CAN radars and cameras, each on its own thread, onto the same queue.
+Side inputs: GNSS, CAN radars and cameras, each on its own thread and its own bounded queue;
+cloud commands and control requests too. One ``Inbox`` wakes the core for all of them.
 Nothing is started here: ``Daemon.start()`` does that, so a failed build leaves no threads.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -16,10 +17,11 @@ from rsu.broadcast import Scheduler, Upsert, load_message
 from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
 from rsu.daemon.core import Core, TailHub
-from rsu.daemon.daemon import ControlRequest, Daemon, Parts
+from rsu.daemon.daemon import Daemon, Parts
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
+from rsu.daemon.inbox import Inbox
 from rsu.radio import open_radio
-from rsu.radio.types import BoundedQueue
+from rsu.radio.types import DROP_NEWEST, DROP_OLDEST
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import get_codec
 
@@ -30,13 +32,17 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+CAMERA_QUEUE = 32
+"""Detection results waiting for the core, per camera (oldest dropped: fresh ones matter)."""
+
 
 def build(config: Config, clock: Clock) -> Daemon:
     codec = get_codec(config.rsu.standard)  # compiled once (disk cache) before anything runs
-    inbound: BoundedQueue[object] = BoundedQueue(config.daemon.inbound_queue)
-    control: BoundedQueue[ControlRequest] = BoundedQueue(config.daemon.control_queue)
-    radio = open_radio(config.radio, clock, cast(Any, inbound))
-    gnss = _gnss(config, clock, inbound)
+    inbox = Inbox()  # one bounded queue per edge; served in this order, in turn
+    control = inbox.add("control", config.daemon.control_queue, DROP_NEWEST)  # caller told
+    inbox.add("commands", config.daemon.control_queue, DROP_NEWEST)  # error ACK when full
+    gnss = _gnss(config, clock, inbox)
+    radio = open_radio(config.radio, clock, inbox.add("radio", config.daemon.inbound_queue))
     uplink = Uplink(config.uplink, clock=clock)
     encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
     scheduler = Scheduler(encoder, config.broadcast.max_entries)
@@ -45,12 +51,12 @@ def build(config: Config, clock: Clock) -> Daemon:
         scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
     frame = _local_frame(config) if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
-    edges: list[Edge] = [*_radars(config, clock, frame, inbound), *_cameras(config, inbound)]
+    edges: list[Edge] = [*_radars(config, clock, frame, inbox), *_cameras(config, inbox)]
     tail = TailHub(config.daemon.tail_queue)
     core = Core(
         codec=codec, radio=radio, uplink=uplink, scheduler=scheduler, tail=tail, perception=picture
     )
-    parts = Parts(radio, uplink, core, inbound, control, tail, gnss, edges, picture)
+    parts = Parts(radio, uplink, core, inbox, control, tail, gnss, edges, picture)
     daemon = Daemon(config, clock, parts)
     from rsu.daemon.commands import cloud_handler
 
@@ -58,12 +64,12 @@ def build(config: Config, clock: Clock) -> Daemon:
     return daemon
 
 
-def _gnss(config: Config, clock: Clock, inbound: BoundedQueue[object]) -> Any:
+def _gnss(config: Config, clock: Clock, inbox: Inbox) -> Any:
     if config.gnss is None:
         return None
     from rsu.gnss import open_gnss
 
-    return open_gnss(config.gnss, clock, cast(Any, inbound))
+    return open_gnss(config.gnss, clock, inbox.add("gnss", config.gnss.queue_size, DROP_OLDEST))
 
 
 def _local_frame(config: Config) -> LocalFrame | None:
@@ -97,21 +103,25 @@ def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
     return picture
 
 
-def _radars(
-    config: Config, clock: Clock, frame: LocalFrame | None, inbound: BoundedQueue[object]
-) -> list[Edge]:
+def _radars(config: Config, clock: Clock, frame: LocalFrame | None, inbox: Inbox) -> list[Edge]:
     if not config.radars:
         return []
     from rsu.sensors.radar import RadarDecoder
     from rsu.sensors.sources import open_source
 
     return [
-        RadarEdge(rc.name, open_source(rc, clock), RadarDecoder(rc, frame), clock, inbound)
+        RadarEdge(
+            rc.name,
+            open_source(rc, clock),
+            RadarDecoder(rc, frame),
+            clock,
+            inbox.add(f"radar-{rc.name}", rc.queue_size),
+        )
         for rc in config.radars
     ]
 
 
-def _cameras(config: Config, inbound: BoundedQueue[object]) -> list[Edge]:
+def _cameras(config: Config, inbox: Inbox) -> list[Edge]:
     pc = config.perception
     if pc is None or not pc.cameras:
         return []
@@ -128,5 +138,6 @@ def _cameras(config: Config, inbound: BoundedQueue[object]) -> list[Edge]:
         tracker = Tracker(pc.tracker) if calibration is not None else None
         pipeline = CameraPipeline(create_detector(pc.detector), calibration, tracker)
         camera = Camera(cam, clock=SystemClock())
-        edges.append(CameraEdge(CameraReader(camera), pipeline, inbound))
+        queue = inbox.add(f"camera-{cam.name}", CAMERA_QUEUE)
+        edges.append(CameraEdge(CameraReader(camera), pipeline, queue))
     return edges

@@ -2,7 +2,8 @@
 
 Control handlers run on the core thread (they are called from the core loop), so they may
 touch the core freely. ``tail`` streams on the control thread from a bounded per-client queue.
-Cloud commands arrive on the uplink thread: they are checked there and queued to the core.
+Cloud commands arrive on the uplink thread: they are checked there and put on the core's
+``commands`` queue (bounded; when it is full the command is refused with an error ACK).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ def handlers(d: Daemon) -> dict[str, Callable[[ControlRequest], dict[str, Any]]]
         "tx": lambda d, r: _tx(d, r.args),
         "reload": _reload,
         "hang": _hang,
-        "cloud": _cloud,
     }
     return {name: functools.partial(fn, d) for name, fn in table.items()}
 
@@ -95,11 +95,6 @@ def _hang(d: Daemon, req: ControlRequest) -> dict[str, Any]:
     return req.reply
 
 
-def _cloud(d: Daemon, req: ControlRequest) -> dict[str, Any]:
-    _apply_cloud(d, req.args["command"])
-    return {"ok": True}
-
-
 def _tx(d: Daemon, args: dict[str, Any]) -> dict[str, Any]:
     if d.core.mode != "operate":
         return {"ok": False, "error": "the RSU is in standby: `rsu operate` first"}
@@ -148,14 +143,14 @@ def tail_stream(d: Daemon, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def cloud_handler(d: Daemon) -> Callable[[Command], None]:
     """The uplink's ``on_command``: check on the uplink thread, apply on the core thread."""
-    from rsu.daemon.daemon import ControlRequest
 
     def on_command(cmd: Command) -> None:
         if cmd.kind == "reboot":
             raise CommandError("rejected", "reboot is not done remotely; systemd restarts rsu")
         if cmd.kind == "broadcast" and cmd.broadcast is not None:
             _broadcast_message(cmd, d.clock.time(), d.config)  # CommandError when it cannot be
-        d.parts.control.put(ControlRequest("cloud", {"command": cmd}))
+        if not d.parts.inbox["commands"].put(cmd):
+            raise CommandError("rejected", "busy: too many cloud commands pending, try again")
 
     return on_command
 
@@ -188,7 +183,8 @@ def _broadcast_message(cmd: Command, utc: float, config: Any = None) -> Broadcas
     )
 
 
-def _apply_cloud(d: Daemon, cmd: Command) -> None:
+def apply_cloud(d: Daemon, cmd: Command) -> None:
+    """Apply a checked cloud command (on the core thread)."""
     if cmd.kind in ("standby", "operate"):
         before, d.core.mode = d.core.mode, cmd.kind
         log.info("mode_changed", before=before, after=cmd.kind, by="cloud", ref=cmd.ref)

@@ -1,8 +1,9 @@
 """The running daemon: lifecycle, the core loop, signals, watchdog, control requests.
 
 ``Daemon.start()`` starts the uplink, the edges and the servers; ``run()`` is the core loop
-(the calling thread, normally the main one): it waits on the bounded inbound queue until the
-next deadline, hands each event to the ``Core``, answers control requests, pings the systemd
+(the calling thread, normally the main one): it waits on the ``Inbox`` (one bounded queue per
+edge, one shared wake-up) until the next deadline, hands each event to the ``Core`` (queues
+served in turn), answers control requests, applies cloud commands, pings the systemd
 watchdog and publishes stats. SIGTERM/SIGINT end the loop: the edges stop, what is queued is
 handled and handed to the uplink, the uplink drains to the broker or the spool, exit 0.
 """
@@ -25,10 +26,12 @@ from rsu.config.model import Config
 from rsu.daemon.control import ControlServer
 from rsu.daemon.core import Core, TailHub
 from rsu.daemon.edges import Edge
+from rsu.daemon.inbox import Inbox
 from rsu.daemon.metrics import MetricsServer
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import RsuError
 from rsu.radio.types import BoundedQueue, Radio, RxFrame
+from rsu.uplink.commands import Command
 from rsu.uplink.service import Uplink
 
 log = structlog.get_logger(__name__)
@@ -54,7 +57,8 @@ class Parts:
     radio: Radio
     uplink: Uplink
     core: Core
-    inbound: BoundedQueue[object]
+    inbox: Inbox
+    """One bounded queue per edge (radio, gnss, radar-*, camera-*, commands, control)."""
     control: BoundedQueue[ControlRequest]
     tail: TailHub
     gnss: Any = None
@@ -140,7 +144,6 @@ class Daemon:
             self._wait_and_handle(now)
             now, utc = self.clock.monotonic(), self.clock.time()
             self.core.tick(now, utc)
-            self._serve_control()
             if self._reload.is_set():
                 self._reload.clear()
                 self.reload()
@@ -164,12 +167,8 @@ class Daemon:
         wait = MAX_WAIT_S if deadline is None else min(MAX_WAIT_S, max(0.0, deadline - now))
         if self.watchdog_s:
             wait = min(wait, self.watchdog_s / 4)
-        first = self.parts.inbound.get(timeout=wait)
-        if first is None:
-            return
-        self._handle(first)
-        for item in self.parts.inbound.drain(BATCH):
-            self._handle(item)
+        self.parts.inbox.wait(wait)
+        self.parts.inbox.serve(self._handle, BATCH)
 
     def _handle(self, item: object) -> None:
         now, utc = self.clock.monotonic(), self.clock.time()
@@ -186,6 +185,12 @@ class Daemon:
             core.n.camera_frames += 1
             if self.parts.picture is not None:
                 self.parts.picture.on_camera(item)
+        elif isinstance(item, ControlRequest):
+            self._answer(item)
+        elif isinstance(item, Command):
+            from rsu.daemon.commands import apply_cloud
+
+            apply_cloud(self, item)
         else:
             log.warning("inbound_unknown", kind=type(item).__name__)
 
@@ -203,7 +208,7 @@ class Daemon:
         if self.parts.gnss is not None:
             self.parts.gnss.stop()
         self.parts.radio.stop()
-        leftover = self.parts.inbound.drain()
+        leftover = self.parts.inbox.drain_all()
         for item in leftover:
             self._handle(item)
         self._snapshot = self.snapshot()
@@ -254,22 +259,22 @@ class Daemon:
         if cmd == "metrics":
             return {"ok": True, "snapshot": self._snapshot}
         req = ControlRequest(cmd, request)
-        self.parts.control.put(req)
+        if not self.parts.control.put(req):  # DROP_NEWEST: full means busy, say so now
+            return {"ok": False, "error": "busy: too many control requests pending"}
         if not req.done.wait(CONTROL_TIMEOUT_S):
             return {"ok": False, "error": "the core loop did not answer (stuck?)"}
         return req.reply
 
-    def _serve_control(self) -> None:
-        for req in self.parts.control.drain():
-            handler = self._handlers.get(req.cmd)
-            try:
-                if handler is None:
-                    req.reply = {"ok": False, "error": f"unknown command {req.cmd!r}"}
-                else:
-                    req.reply = handler(req)
-            except RsuError as err:
-                req.reply = {"ok": False, "error": str(err)}
-            req.done.set()
+    def _answer(self, req: ControlRequest) -> None:
+        handler = self._handlers.get(req.cmd)
+        try:
+            if handler is None:
+                req.reply = {"ok": False, "error": f"unknown command {req.cmd!r}"}
+            else:
+                req.reply = handler(req)
+        except RsuError as err:
+            req.reply = {"ok": False, "error": str(err)}
+        req.done.set()
 
     # --- reporting ------------------------------------------------------------------------
 

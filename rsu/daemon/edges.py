@@ -1,7 +1,8 @@
 """Reader threads for the edges that have no thread of their own: CAN radars and cameras.
 
-Each runs one blocking device and puts what it produces on the core's bounded inbound queue
-(the radio and GNSS backends already run their own reader threads onto the same queue).
+Each runs one blocking device and puts what it produces on its own bounded queue of the
+core's ``Inbox`` (the radio and GNSS backends already run their own reader threads, each onto
+its own queue of the same inbox).
 """
 
 from __future__ import annotations

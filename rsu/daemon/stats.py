@@ -15,10 +15,6 @@ if TYPE_CHECKING:
     from rsu.daemon.daemon import Daemon
 
 
-def _queue(q: Any, capacity: int) -> dict[str, int]:
-    return {"depth": len(q), "capacity": capacity, "dropped": q.dropped}
-
-
 def _gnss(d: Daemon) -> dict[str, Any] | None:
     gnss = d.parts.gnss
     if gnss is None:
@@ -37,11 +33,12 @@ def _gnss(d: Daemon) -> dict[str, Any] | None:
     return out
 
 
-def _queues(d: Daemon, up: dict[str, Any]) -> dict[str, dict[str, int]]:
+def _queues(d: Daemon, up: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every bounded queue: one per edge (radio, gnss, radar-*, camera-*, commands, control),
+    then the uplink's and the tail clients'."""
     cfg, core = d.config, d.core
     return {
-        "inbound": _queue(d.parts.inbound, cfg.daemon.inbound_queue),
-        "control": _queue(d.parts.control, cfg.daemon.control_queue),
+        **d.parts.inbox.stats(),
         "uplink": {
             "depth": up["queued"],
             "capacity": cfg.uplink.queue_size,

@@ -59,32 +59,59 @@ class TxRequest:
     encrypt: bool = False
 
 
-class BoundedQueue(Generic[T]):
-    """Thread-safe FIFO with a bound; when full the *oldest* item is dropped and counted.
+DROP_OLDEST = "drop_oldest"
+"""When full, the oldest item makes room for the new one (fresh V2X data wins)."""
+DROP_NEWEST = "drop_newest"
+"""When full, the new item is refused (``put`` returns False: the sender can say "busy")."""
 
-    Dropping the oldest keeps the freshest V2X data (a BSM is stale after 100 ms).
+
+class BoundedQueue(Generic[T]):
+    """Thread-safe FIFO with a bound, a drop policy and a drop counter.
+
+    By default (``DROP_OLDEST``) the oldest item is dropped when full: a BSM is stale after
+    100 ms, so the freshest data is kept. ``DROP_NEWEST`` refuses the new item instead, for
+    requests whose sender is waiting for an answer. ``wake``, when given, is set on every put:
+    one event shared by several queues lets one consumer wait on all of them at once.
     """
 
-    def __init__(self, maxsize: int = 1024) -> None:
+    def __init__(
+        self,
+        maxsize: int = 1024,
+        *,
+        policy: str = DROP_OLDEST,
+        wake: threading.Event | None = None,
+    ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be >= 1")
+        if policy not in (DROP_OLDEST, DROP_NEWEST):
+            raise ValueError(f"unknown drop policy {policy!r}")
         self._items: deque[T] = deque()
         self._maxsize = maxsize
         self._cond = threading.Condition()
+        self._wake = wake
+        self.policy = policy
         self.dropped = 0
         self.put_count = 0
 
+    @property
+    def maxsize(self) -> int:
+        return self._maxsize
+
     def put(self, item: T) -> bool:
-        """Add ``item``; returns False when an older item had to be dropped for it."""
+        """Add ``item``; False when an item was dropped for it (or, ``DROP_NEWEST``, it was)."""
         with self._cond:
-            dropped = len(self._items) >= self._maxsize
-            if dropped:
-                self._items.popleft()
+            full = len(self._items) >= self._maxsize
+            if full:
                 self.dropped += 1
+                if self.policy == DROP_NEWEST:
+                    return False
+                self._items.popleft()
             self._items.append(item)
             self.put_count += 1
             self._cond.notify()
-        return not dropped
+        if self._wake is not None:
+            self._wake.set()
+        return not full
 
     def get(self, timeout: float | None = None) -> T | None:
         """The oldest item, waiting up to ``timeout`` seconds; ``None`` if nothing came."""

@@ -14,8 +14,7 @@ from rsu.broadcast.standards import CSAE_AIDS
 from rsu.clock import FakeClock
 from rsu.config.loader import config_from_dict, demo_config_path, read_toml
 from rsu.daemon import Daemon, build
-from rsu.daemon.commands import handlers
-from rsu.daemon.daemon import ControlRequest
+from rsu.daemon.commands import apply_cloud
 from rsu.errors import CommandError, ConfigError
 from rsu.radio.types import RxFrame, TxRequest
 from rsu.uplink.config import read_uplink_config
@@ -119,8 +118,8 @@ def test_rsi_down_from_the_cloud_is_broadcast_as_a_csae_rsi(daemon: Daemon) -> N
     assert not isinstance(cmd, CommandError)
     assert daemon.parts.uplink.on_command is not None
     daemon.parts.uplink.on_command(cmd)  # the uplink thread's check: encodable
-    reply = handlers(daemon)["cloud"](ControlRequest("cloud", {"command": cmd}))
-    assert reply["ok"] is True
+    (queued,) = daemon.parts.inbox["commands"].drain()  # handed to the core's queue
+    apply_cloud(daemon, queued)  # what the core loop does with it
     clock = daemon.clock
     sent = decoded(daemon.core.scheduler.poll(clock.monotonic(), clock.time()))
     (rsi,) = sent["csae53:RSI"]

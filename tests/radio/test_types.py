@@ -10,6 +10,7 @@ from rsu.config.fields import Table
 from rsu.errors import BackendError, ConfigError
 from rsu.radio import BACKENDS, BoundedQueue, RadioConfig, RadioCounters, open_radio
 from rsu.radio.sniff import read_psid, sniff
+from rsu.radio.types import DROP_NEWEST
 
 
 def test_issue_config_contract_reads() -> None:
@@ -65,6 +66,18 @@ def test_bounded_queue_drops_oldest_and_counts_under_concurrency() -> None:
     assert len(q.drain(10)) == 10
     assert len(q.drain()) == 89
     assert q.get(timeout=0.01) is None
+
+
+def test_a_drop_newest_queue_refuses_when_full_and_wakes_a_shared_event_on_put() -> None:
+    wake = threading.Event()
+    q: BoundedQueue[str] = BoundedQueue(2, policy=DROP_NEWEST, wake=wake)
+    assert q.put("a")
+    assert q.put("b")
+    assert wake.is_set()
+    assert not q.put("c")  # refused, counted; what was accepted stays
+    assert (q.drain(), q.dropped, q.put_count) == (["a", "b"], 1, 2)
+    with pytest.raises(ValueError, match="policy"):
+        BoundedQueue(2, policy="drop_random")
 
 
 def test_counters_by_direction_psid_and_type() -> None:
