@@ -95,11 +95,14 @@ class DaemonProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.exit_codes: list[int] = []
+        self.ready = False
+        """Said ``daemon_ready`` and not killed or stopped since."""
         self._log_offset = 0
 
     def start(self, timeout: float = 30.0) -> float:
         """Start and wait for ``daemon_ready``; returns how long that took."""
         t0 = time.monotonic()
+        self.ready = False
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("NOTIFY_SOCKET", None)
@@ -115,6 +118,7 @@ class DaemonProcess:
         self.starts += 1
         while time.monotonic() - t0 < timeout:
             if self._seen("daemon_ready"):
+                self.ready = True
                 return time.monotonic() - t0
             if self.proc.poll() is not None:
                 raise RsuError(f"the daemon exited with {self.proc.returncode}: {self.tail()}")
@@ -133,6 +137,7 @@ class DaemonProcess:
 
     def kill(self) -> None:
         """SIGKILL: no drain, no goodbye (the spool must carry what was accepted)."""
+        self.ready = False
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.exit_codes.append(self.proc.wait(timeout=5.0))
@@ -140,6 +145,7 @@ class DaemonProcess:
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM and wait for the drain; SIGKILL after ``timeout``."""
+        self.ready = False
         if self.proc is None:
             return None
         if self.proc.poll() is None:

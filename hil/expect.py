@@ -16,6 +16,7 @@ from typing import Any
 
 from hil.actors import key_of_decoded
 from hil.broker import Received
+from hil.probe import ProbeLog
 from hil.radio import Transmission
 from rsu.config.fields import Table
 
@@ -34,6 +35,8 @@ class Observations:
     log: list[dict[str, Any]] = field(default_factory=list)
     daemon_alive: bool = True
     exit_codes: list[int] = field(default_factory=list)
+    probe: ProbeLog = field(default_factory=ProbeLog)
+    """Control-socket answers and memory samples taken while the timeline played."""
 
     def records(self, stream: str) -> list[tuple[Received, dict[str, Any]]]:
         topic = f"rsu/{self.rsu_id}/{stream}"
@@ -246,6 +249,28 @@ def check_alive(t: Table, obs: Observations) -> Outcome:
     return Outcome(ok, detail, {"stats": len(times), "worst_gap_s": worst})
 
 
+def check_responsive(t: Table, obs: Observations) -> Outcome:
+    max_ms = t.number("max_ms", 1000.0, lo=0.0)
+    max_failures = t.integer("max_failures", 0, lo=0)
+    max_rss_mb = t.number("max_rss_mb", None, lo=1.0)
+    t.done()
+    p = obs.probe
+    worst = max(p.answers_ms, default=float("nan"))
+    p99 = _percentile(p.answers_ms, 99)
+    peak = max(p.rss_mb, default=float("nan"))
+    ok = bool(p.answers_ms) and worst <= max_ms and len(p.failures) <= max_failures
+    if max_rss_mb is not None:
+        ok = ok and bool(p.rss_mb) and peak <= max_rss_mb
+    detail = (
+        f"{len(p.answers_ms)} status answers, p99 {p99:.1f} ms, max {worst:.1f} ms, "
+        f"{len(p.failures)} failures, peak RSS {peak:.0f} MB"
+    )
+    if p.failures:
+        detail += f" (first failure: {p.failures[0]})"
+    m = {"answers": float(len(p.answers_ms)), "p99_ms": p99, "max_ms": worst, "rss_mb": peak}
+    return Outcome(ok, detail, m)
+
+
 CHECKS: dict[str, Callable[[Table, Observations], Outcome]] = {
     "delivered": check_delivered,
     "latency": check_latency,
@@ -254,6 +279,7 @@ CHECKS: dict[str, Callable[[Table, Observations], Outcome]] = {
     "counter": check_counter,
     "log": check_log,
     "alive": check_alive,
+    "responsive": check_responsive,
 }
 
 

@@ -22,6 +22,7 @@ import structlog
 from hil.actors import frame_jer, message_key
 from hil.expect import Observations, Outcome, evaluate
 from hil.faults import FaultPlayer
+from hil.probe import Probe
 from hil.record import Recording, Replaying, ReplayPlayer, golden
 from hil.rig import ORIGIN, Bench, Rig
 from hil.scenario import Scenario
@@ -148,6 +149,7 @@ def _play(
     recorder, replay = modes
     rng = random.Random(scenario.seed)
     faults = FaultPlayer(rig, scenario.faults, rng, replaying=replay is not None)
+    probe = Probe(rig.daemon, rig.workdir / "control.sock").start()
     clock["t0"] = t0 = time.monotonic()
     player: Player | ReplayPlayer
     if replay is not None:
@@ -170,6 +172,7 @@ def _play(
     if recorder is not None:
         recorder.collect(rig, t0)
     _drain(rig, player.sent, scenario.drain_s)
+    probed = probe.stop()
     alive = rig.daemon.alive
     rig.daemon.stop()
     time.sleep(0.3)  # the final stats record
@@ -192,6 +195,7 @@ def _play(
         log=rig.daemon.log_events(),
         daemon_alive=alive,
         exit_codes=list(rig.daemon.exit_codes),
+        probe=probed,
     )
 
 
