@@ -218,3 +218,19 @@ def test_camera_calibration_puts_the_sim_walker_on_the_actors_path() -> None:
     assert later is not None
     assert math.dist(start, later) == pytest.approx(1.4, abs=0.05)
     assert later[0] > start[0]
+
+
+def test_responsive_check_fails_on_a_slow_answer_a_failure_or_too_much_memory() -> None:
+    from hil.probe import ProbeLog
+
+    good = ProbeLog(answers_ms=[5.0, 8.0, 90.0], rss_mb=[80.0, 84.0])
+    params = {"max_ms": 500.0, "max_rss_mb": 200.0}
+    out = evaluate("responsive", "r", params, _obs(probe=good))
+    assert out.passed
+    assert out.metrics["max_ms"] == pytest.approx(90.0)
+    slow = ProbeLog(answers_ms=[5.0, 900.0], rss_mb=[80.0])
+    assert not evaluate("responsive", "r", params, _obs(probe=slow)).passed
+    failed = ProbeLog(answers_ms=[5.0], failures=["TimeoutError: timed out"], rss_mb=[80.0])
+    assert not evaluate("responsive", "r", params, _obs(probe=failed)).passed
+    fat = ProbeLog(answers_ms=[5.0], rss_mb=[80.0, 450.0])
+    assert not evaluate("responsive", "r", params, _obs(probe=fat)).passed
