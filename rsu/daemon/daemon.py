@@ -120,11 +120,19 @@ class Daemon:
         host, port = self.metrics.address
         return f"http://{host}:{port}/metrics"
 
-    def install_signals(self) -> None:
-        """SIGTERM/SIGINT: stop gracefully; SIGHUP: reload the config (main thread only)."""
+    def install_signals(self, pending: Any = None) -> None:
+        """SIGTERM/SIGINT: stop gracefully; SIGHUP: reload the config (main thread only).
+
+        ``pending`` (``rsu.cli.run.StartupSignals``) holds what arrived during start-up: a
+        stop or a reload that came before these handlers is acted on, not lost.
+        """
         signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
         signal.signal(signal.SIGINT, lambda *_: self.request_stop())
         signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
+        if pending is not None and pending.stop:
+            self.request_stop()
+        if pending is not None and pending.reload:
+            self._reload.set()
 
     def request_stop(self) -> None:
         self._stop.set()
