@@ -96,7 +96,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         rsu=rsu,
         daemon=DaemonConfig.from_table(root.table("daemon")),
         log=LogConfig.from_table(root.table("log")),
-        radio=_radio(root.table("radio")),
+        radio=_radio(root.table("radio"), rsu.standard),
         uplink=_uplink(root.table("uplink"), rsu.id),
         broadcast=_broadcast(root.table("broadcast")),
         gnss=_gnss(root.table("gnss")) if root.has("gnss") else None,
@@ -124,10 +124,12 @@ def _local_frame(rsu: RsuSection) -> Any:
     return LocalFrame(rsu.latitude, rsu.longitude, rsu.elevation_m)
 
 
-def _radio(t: Table) -> Any:
+def _radio(t: Table, standard: str) -> Any:
+    import dataclasses
+
     from rsu.radio.config import RadioConfig
 
-    return RadioConfig.from_table(t)
+    return dataclasses.replace(RadioConfig.from_table(t), standard=standard)
 
 
 def _uplink(t: Table, rsu_id: str) -> Any:

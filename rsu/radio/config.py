@@ -106,6 +106,9 @@ class RadioConfig:
     rsu41: Rsu41Config = field(default_factory=Rsu41Config)
     serial: SerialConfig = field(default_factory=SerialConfig)
     sim: SimConfig = field(default_factory=SimConfig)
+    standard: str = "j2735"
+    """The message set on the air (``j2735`` / ``csae53``): not a ``[radio]`` key, the loader
+    copies ``[rsu] standard`` here. The ``sim`` backend sends frames of this standard."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:

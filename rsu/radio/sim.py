@@ -2,8 +2,10 @@
 
 ``Traffic`` is pure and deterministic: the same seed and the same time give the same messages
 (JER of whole MessageFrames). ``SimRadio`` is the ``sim`` backend: one thread that encodes the
-traffic with the J2735 codec at ``rate_hz`` and hands ``RxFrame`` values to ``rx``; what the
-daemon transmits is kept in ``tx_log`` (bounded) and counted, as a real radio would.
+traffic with the codec of ``RadioConfig.standard`` at ``rate_hz`` and hands ``RxFrame`` values
+to ``rx``; what the daemon transmits is kept in ``tx_log`` (bounded) and counted, as a real
+radio would. With ``csae53`` the vehicles send CSAE 53 BSMs (``bsmFrame``, AID 111); the
+CSAE 53 day-1 set has no PSM, so pedestrians stay silent (an RSU sees them with its sensors).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ log = structlog.get_logger(__name__)
 EARTH_RADIUS_M = 6_371_008.8
 APPROACH_M = 150.0  # vehicles appear this far out and leave as far beyond the stop line
 CROSSWALK_M = 12.0  # pedestrians walk the square of crosswalks this far from the centre
+CSAE_BSM_AID = 111  # the AID commonly configured for the CSAE 53 BSM (as [csae53.aids] BSM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +51,13 @@ class Position:
 
 
 class Traffic:
-    """Deterministic road users around (``latitude``, ``longitude``)."""
+    """Deterministic road users around (``latitude``, ``longitude``), in ``standard``'s frames."""
 
-    def __init__(self, config: SimConfig) -> None:
+    def __init__(self, config: SimConfig, standard: str = "j2735") -> None:
+        if standard not in ("j2735", "csae53"):
+            raise ValueError(f"unknown standard {standard!r}")
         self.cfg = config
+        self.standard = standard
         rng = random.Random(config.seed)
         users = []
         for _ in range(config.vehicles):
@@ -115,9 +121,14 @@ class Traffic:
         sec_mark = round(utc * 1000) % 60000
         out = []
         for user in self.users:
+            if self.standard == "csae53" and user.kind != "vehicle":
+                continue  # no PSM in the CSAE 53 day-1 set
             pos = self.position(user, t)
             lat, lon = self.latlon(pos)
-            build = _bsm if user.kind == "vehicle" else _psm
+            if self.standard == "csae53":
+                build = _csae_bsm
+            else:
+                build = _bsm if user.kind == "vehicle" else _psm
             out.append((user, build(user, pos, lat, lon, tick % 128, sec_mark)))
         return out
 
@@ -161,6 +172,28 @@ def _bsm(
     return {"messageId": 20, "value": {"coreData": core}}
 
 
+def _csae_bsm(
+    user: RoadUser, pos: Position, lat: float, lon: float, count: int, sec_mark: int
+) -> dict[str, Any]:
+    """A CSAE 53 BSM (``bsmFrame``) with the members real RSUs and OBUs send."""
+    u = _units(user, pos, lat, lon)
+    value = {
+        "msgCnt": count,
+        "id": user.ident.rjust(16, "0"),  # OCTET STRING (SIZE(8))
+        "secMark": sec_mark,
+        "pos": {"lat": u["lat"], "long": u["long"], "elevation": 2500},
+        "posAccuracy": {"semiMajor": 40, "semiMinor": 40, "orientation": 0},
+        "transmission": "forwardGears",
+        "speed": u["speed"],
+        "heading": u["heading"],
+        "accelSet": {"long": 0, "lat": 0, "vert": 0, "yaw": 0},
+        "brakes": {"brakePadel": "off"},
+        "size": {"width": 190, "length": 480},
+        "vehicleClass": {"classification": 10},  # passenger vehicle
+    }
+    return {"bsmFrame": value}
+
+
 def _psm(
     user: RoadUser, pos: Position, lat: float, lon: float, count: int, sec_mark: int
 ) -> dict[str, Any]:
@@ -188,8 +221,9 @@ class SimRadio:
 
         self._cfg = config.sim
         self._clock = clock
-        self._codec = get_codec("j2735")
-        self.traffic = Traffic(config.sim)
+        self._codec = get_codec(config.standard)
+        self.traffic = Traffic(config.sim, config.standard)
+        self._psids = dict(PSIDS) if config.standard == "j2735" else {"BSM": CSAE_BSM_AID}
         self.rx = queue
         self.counters = RadioCounters()
         self.tx_log: deque[TxRequest] = deque(maxlen=1000)
@@ -203,7 +237,7 @@ class SimRadio:
         out = []
         for user, frame in self.traffic.frames(self.tick, utc):
             payload = self._codec.encode(frame)
-            psid = PSIDS["BSM" if user.kind == "vehicle" else "PSM"]
+            psid = self._psids["BSM" if user.kind == "vehicle" else "PSM"]
             pos = self.traffic.position(user, self.tick / self._cfg.rate_hz)
             rssi = -45 - int(math.hypot(pos.east_m, pos.north_m) / 5)
             out.append(RxFrame(payload, now, utc, self._cfg.channel, rssi, psid, self.name))
