@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import structlog
+
 from rsu.errors import SpoolError
 from rsu.uplink.config import SpoolLimits
 from rsu.uplink.packing import (
@@ -34,6 +36,9 @@ from rsu.uplink.packing import (
 )
 from rsu.uplink.records import CRITICAL, Record
 
+log = structlog.get_logger(__name__)
+
+DROP_LOG_EVERY_S = 10.0
 RECENT_BYTES = 8 * 1024 * 1024
 """Uncompressed payloads kept for rows just written (published right after, when online)."""
 
@@ -127,6 +132,8 @@ class Spool:
         self.batch_max_bytes = batch_max_bytes
         self.path = Path(path)
         self._recent = _Recent()
+        self._unlogged: dict[str, int] = {}
+        self._last_drop_log = float("-inf")
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,10 +174,12 @@ class Spool:
         groups = chunk(records, self.batch_max, self.batch_max_bytes, [len(p) for p in parts])
         drops: dict[str, int] = {}
         try:
-            return self._insert(records, parts, groups, now, drops)
+            accepted = self._insert(records, parts, groups, now, drops)
         except SpoolError:
             self._usage = self._load_usage()  # the transaction was rolled back
             raise
+        self._log_drops(drops, now)
+        return accepted
 
     def _insert(
         self,
@@ -280,7 +289,17 @@ class Spool:
         with self._txn():
             self._delete([r[0] for r in rows])
             self._count(drops)
+        self._log_drops(drops, now)
         return sum(drops.values())
+
+    def _log_drops(self, drops: dict[str, int], now: float) -> None:
+        """One warning per DROP_LOG_EVERY_S with the counts since the last one."""
+        for key, n in drops.items():
+            self._unlogged[key] = self._unlogged.get(key, 0) + n
+        if self._unlogged and now - self._last_drop_log >= DROP_LOG_EVERY_S:
+            log.warning("spool_dropped", counts=dict(self._unlogged), spool=str(self.path))
+            self._unlogged.clear()
+            self._last_drop_log = now
 
     def stats(self) -> SpoolStats:
         streams: dict[str, int] = {}

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from rsu.errors import SpoolError
 from rsu.uplink.config import SpoolLimits
@@ -187,3 +188,15 @@ def test_rows_read_the_same_from_the_write_cache_and_from_the_file(tmp_path: Pat
     assert len(from_writer) == 680
     assert from_writer == reader.fetch(0, 2000)
     assert writer.fetch(from_writer[-1].seq, 10) == []
+
+
+def test_drops_are_logged_at_most_every_ten_seconds_with_counts(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", SpoolLimits(max_age_s=1.0), batch_max=1)
+    with capture_logs() as logs:
+        for t in range(0, 30, 2):
+            spool.append([rec(t)], now=float(t))
+            spool.expire(now=float(t) + 1.5)
+    warned = [e for e in logs if e["event"] == "spool_dropped"]
+    assert len(warned) == 3  # at t = 1.5, 11.5, 21.5
+    assert sum(sum(e["counts"].values()) for e in warned) <= 15
+    assert all(set(e["counts"]) == {"age:v2x/BSM"} for e in warned)
