@@ -79,8 +79,11 @@ class Daemon:
         self.started_utc = clock.time()
         self.watchdog_s = watchdog_interval() or config.daemon.watchdog_fallback_s or None
         self.pings = 0
-        self._stop = threading.Event()
-        self._reload = threading.Event()
+        # Plain flags, not threading.Events: signal handlers set them, and a handler must not
+        # take a lock (a second signal arriving inside Event.set() deadlocks the main thread).
+        # The core loop wakes at least every MAX_WAIT_S and looks at them.
+        self._stop = False
+        self._reload = False
         self._snapshot: dict[str, Any] = {}
         self._handlers: dict[str, Callable[[ControlRequest], dict[str, Any]]] = {}
         self._stats_interval = config.daemon.stats_interval_s
@@ -128,32 +131,34 @@ class Daemon:
         """
         signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
         signal.signal(signal.SIGINT, lambda *_: self.request_stop())
-        signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
         if pending is not None and pending.stop:
             self.request_stop()
         if pending is not None and pending.reload:
-            self._reload.set()
+            self.request_reload()
 
     def request_stop(self) -> None:
-        self._stop.set()
+        """Safe from a signal handler and from any thread (sets a flag, takes no lock)."""
+        self._stop = True
 
     def request_reload(self) -> None:
-        self._reload.set()
+        """Safe from a signal handler and from any thread (sets a flag, takes no lock)."""
+        self._reload = True
 
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self._stop
 
     def run(self) -> int:
         """The core loop; returns the exit code once stopped and drained."""
         next_ping = next_stats = next_snap = next_status = self.clock.monotonic()
-        while not self._stop.is_set():
+        while not self._stop:
             now = self.clock.monotonic()
             self._wait_and_handle(now)
             now, utc = self.clock.monotonic(), self.clock.time()
             self.core.tick(now, utc)
-            if self._reload.is_set():
-                self._reload.clear()
+            if self._reload:
+                self._reload = False  # a HUP from here on sets it again: reloaded next time
                 self.reload()
             if self.watchdog_s and now >= next_ping:
                 if self.notifier.watchdog():

@@ -7,7 +7,9 @@ the daemon is ready. Each test sends its signal as soon as the daemon logs ``dae
 
 from __future__ import annotations
 
+import os
 import signal
+import time
 from pathlib import Path
 
 from tests.daemon.helpers import DEMO, DaemonProcess, rsu, wait_until
@@ -38,5 +40,22 @@ def test_a_sigterm_during_start_up_exits_cleanly_with_code_0(tmp_path: Path) -> 
         assert d.proc.wait(30.0) == 0, d.output()
         assert "daemon_stopped" in d.output()
         assert "Traceback" not in d.output()
+    finally:
+        d.close()
+
+
+def test_a_burst_of_signals_never_deadlocks_the_core_loop(tmp_path: Path) -> None:
+    """Signal handlers take no lock: a signal landing inside another one's handler is safe."""
+    d = DaemonProcess(DEMO, tmp_path)
+    try:
+        d.wait_ready()
+        end = time.monotonic() + 1.5  # a storm, not a speed check: thousands of HUPs
+        while time.monotonic() < end:
+            os.kill(d.proc.pid, signal.SIGHUP)
+        status = rsu("status", "--socket", str(d.socket), "--json", cwd=tmp_path)
+        assert status.returncode == 0, status.stderr + d.output()
+        for _ in range(100):
+            os.kill(d.proc.pid, signal.SIGTERM)
+        assert d.proc.wait(30.0) == 0, d.output()
     finally:
         d.close()
