@@ -61,12 +61,12 @@ class Edge:
 
 class RadarEdge(Edge):
     def __init__(
-        self, name: str, source: CanSource, decoder: RadarDecoder, clock: Any, inbound: Any
+        self, name: str, source: CanSource, decoder: RadarDecoder, clock: Any, queue: Any
     ) -> None:
         super().__init__()
         self.name = f"radar-{name}"
         self.source, self.decoder, self.clock = source, decoder, clock
-        self.inbound: BoundedQueue[object] = inbound
+        self.queue: BoundedQueue[object] = queue
         self.scans = 0
 
     def run(self) -> None:
@@ -75,7 +75,7 @@ class RadarEdge(Edge):
         while not self._stop.is_set():
             for scan in pump(self.source, self.decoder, self.clock, max_frames=64, timeout=0.2):
                 self.scans += 1
-                self.inbound.put(scan)
+                self.queue.put(scan)
 
     def stop(self) -> None:
         super().stop()
@@ -88,11 +88,11 @@ class RadarEdge(Edge):
 class CameraEdge(Edge):
     """Grabs (its own reader thread), detects and tracks here, hands results to the core."""
 
-    def __init__(self, reader: CameraReader, pipeline: CameraPipeline, inbound: Any) -> None:
+    def __init__(self, reader: CameraReader, pipeline: CameraPipeline, queue: Any) -> None:
         super().__init__()
         self.name = f"camera-{reader.camera.config.name}"
         self.reader, self.pipeline = reader, pipeline
-        self.inbound: BoundedQueue[object] = inbound
+        self.queue: BoundedQueue[object] = queue
         self.frames = 0
         self._ms = 0.0
         self._fps = 0.0
@@ -115,7 +115,7 @@ class CameraEdge(Edge):
                 result.detect_ms if self.frames == 1 else 0.9 * self._ms + 0.1 * (result.detect_ms)
             )
             self._rate()
-            self.inbound.put(result)
+            self.queue.put(result)
 
     def _rate(self) -> None:
         start, n = self._window
