@@ -57,8 +57,19 @@ def test_failed_expectations_fail_the_run_and_the_junit(tmp_path: Path) -> None:
     scenario = tmp_path / "lawful_only.toml"
     scenario.write_text(LAWFUL_ONLY)
     junit = tmp_path / "out.xml"
+    work = tmp_path / "work"  # the failed run's files stay in tmp_path, not in /tmp
     proc = subprocess.run(
-        [sys.executable, "-m", "hil", "run", str(scenario), "--junit", str(junit)],
+        [
+            sys.executable,
+            "-m",
+            "hil",
+            "run",
+            str(scenario),
+            "--junit",
+            str(junit),
+            "--workdir",
+            str(work),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
