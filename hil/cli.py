@@ -18,7 +18,11 @@ SUITE = Path(__file__).resolve().parent / "scenarios"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rsu-hil", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="rsu-hil",
+        description="Hardware-in-the-loop: run scenarios against the real daemon through "
+        "emulated hardware and check what comes out; record and replay sessions.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run scenario files (or directories of them)")
     run.add_argument("paths", nargs="*", help=f"scenario files or directories (default {SUITE})")
