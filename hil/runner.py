@@ -24,7 +24,7 @@ from hil.expect import Observations, Outcome, evaluate
 from hil.faults import FaultPlayer
 from hil.probe import Probe
 from hil.record import Recording, Replaying, ReplayPlayer, golden
-from hil.rig import ORIGIN, Bench, Rig
+from hil.rig import ORIGIN, RSU_ID, Bench, Rig
 from hil.scenario import Scenario
 from rsu.errors import RsuError
 from rsu.v2x.names import PSIDS
@@ -144,21 +144,15 @@ def _play(
     modes: tuple[Recording | None, Replaying | None],
     result: Result,
 ) -> Observations:
+    """The timeline: faults and inputs on time, then the drain, then stop and observe."""
     assert rig.daemon is not None
-    assert rig.cloud is not None
     recorder, replay = modes
-    rng = random.Random(scenario.seed)
-    faults = FaultPlayer(rig, scenario.faults, rng, replaying=replay is not None)
+    faults = FaultPlayer(
+        rig, scenario.faults, random.Random(scenario.seed), replaying=replay is not None
+    )
     probe = Probe(rig.daemon, rig.workdir / "control.sock").start()
     clock["t0"] = t0 = time.monotonic()
-    player: Player | ReplayPlayer
-    if replay is not None:
-        player = ReplayPlayer(rig, replay)
-    else:
-        player = Player(rig, faults, recorder)
-        if recorder is not None:
-            faults.hear = recorder.tap(faults.hear)
-            recorder.garbage_tap(rig)
+    player = _player(rig, faults, recorder, replay)
     while (t := time.monotonic() - t0) < scenario.duration_s:
         if recorder is not None:
             recorder.t = t
@@ -176,20 +170,39 @@ def _play(
     alive = rig.daemon.alive
     rig.daemon.stop()
     time.sleep(0.3)  # the final stats record
-    end = time.monotonic()
-    result.timings["scenario_s"] = end - t0
-    cloud = rig.cloud.snapshot()
-    _save_cloud(rig.workdir / "cloud.jsonl", cloud, t0)
     result.stats = {
         "frames_sent": player.total,
         "frames_counted": len(player.sent),
         **faults.stats(),
     }
+    return _observe(rig, t0, player.sent, alive, probed, result)
+
+
+def _player(
+    rig: Rig, faults: FaultPlayer, recorder: Recording | None, replay: Replaying | None
+) -> Player | ReplayPlayer:
+    if replay is not None:
+        return ReplayPlayer(rig, replay)
+    if recorder is not None:
+        faults.hear = recorder.tap(faults.hear)
+        recorder.garbage_tap(rig)
+    return Player(rig, faults, recorder)
+
+
+def _observe(
+    rig: Rig, t0: float, sent: dict[str, float], alive: bool, probed: Any, result: Result
+) -> Observations:
+    assert rig.daemon is not None
+    assert rig.cloud is not None
+    end = time.monotonic()
+    result.timings["scenario_s"] = end - t0
+    cloud = rig.cloud.snapshot()
+    _save_cloud(rig.workdir / "cloud.jsonl", cloud, t0)
     return Observations(
-        rsu_id="hil-rsu",
+        rsu_id=RSU_ID,
         t0=t0,
         end=end,
-        sent=player.sent,
+        sent=sent,
         cloud=cloud,
         transmissions=rig.radio.transmissions() if rig.radio is not None else [],
         log=rig.daemon.log_events(),
