@@ -32,6 +32,10 @@ log = structlog.get_logger(__name__)
 COMMAND_QUEUE = 256
 
 
+def _no_op(client: paho.Client, userdata: Any, sock: Any) -> None:
+    return None
+
+
 class Backoff:
     """Exponential backoff with "equal jitter": the n-th delay is uniform in
     [d/2, d] with d = min(max_s, min_s * 2**n). Pure: the random draw is passed in."""
@@ -99,6 +103,11 @@ class MqttLink:
             client.username_pw_set(cfg.username, cfg.read_password())
         will = self.dialect.will()
         client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
+        # Only the network thread may touch the socket (an SSL socket is not safe for a write
+        # from one thread while another reads). With a register-write callback set, paho's
+        # publish() queues the packet and wakes the network thread instead of writing itself.
+        client.on_socket_register_write = _no_op
+        client.on_socket_unregister_write = _no_op
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish

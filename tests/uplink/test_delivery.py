@@ -3,6 +3,7 @@ and password auth. Every record accepted arrives, ids checked."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import threading
 import time
@@ -223,9 +224,14 @@ def test_tls_with_password_delivers_and_bad_password_keeps_spool(
     up = Uplink(cfg)
     up.start()
     try:
-        assert all(up.submit(r) for r in records_of(messages, 50, "tls"))
-        assert up.wait_drained(15.0)
-        assert wait_until(lambda: len(sub.ids()) == 50)
+        # enough traffic that a write racing a read on the SSL socket would corrupt a record
+        # (it did, before only the network thread was allowed to write)
+        for r in records_of(messages, 3000, "tls"):  # one publish each: many writes
+            while not up.submit(dataclasses.replace(r, batch=False)):
+                time.sleep(0.001)
+        assert up.wait_drained(30.0)
+        assert wait_until(lambda: len(set(sub.ids())) == 3000)
+        assert up.stats().connects == 1
     finally:
         up.stop()
 
