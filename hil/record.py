@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,8 +99,10 @@ class ReplayPlayer:
             radar.silent_until = float("inf")
 
     def finish(self) -> None:
-        """The recording ends with the timeline; the emulators then go on as they did while
+        """The recording ends with the timeline: what is left of it goes out now (the last
+        tick may fall just short of a last input), then the emulators go on as they did while
         the recorded run drained (a receiver with a fix, a radar seeing the actors)."""
+        self.step(float("inf"), time.monotonic())
         if self.rig.gnss is not None:
             self.rig.gnss.mode = "fix"
         for radar in self.rig.radars:
