@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -22,15 +23,11 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import structlog
-
-    from rsu.errors import DecodeError, UsageError
+    from rsu.errors import UsageError
     from rsu.uplink.config import load_toml, read_uplink_config
-    from rsu.uplink.records import Origin
     from rsu.uplink.service import Uplink
     from rsu.v2x.codec import get_codec
 
-    log = structlog.get_logger("rsu.cli.replay")
     data = load_toml(args.config)
     cfg = read_uplink_config(data)
     rsu_table = data.get("rsu")
@@ -42,30 +39,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.file}: {err.strerror}") from err
     uplink = Uplink(cfg)
     uplink.start()
-    origin = Origin(backend="replay")
-    counts = {"lines": 0, "decoded": 0, "bad": 0, "submitted": 0}
-    started = time.monotonic()
-    with src:
-        for line in src:
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            counts["lines"] += 1
-            _pace(args.rate, counts["lines"], started)
-            try:
-                msg = codec.decode(bytes.fromhex(text))
-            except (ValueError, DecodeError) as err:
-                counts["bad"] += 1
-                log.warning(
-                    "replay_bad_frame", line=counts["lines"], error=str(err), hex=text[:512]
-                )
-                continue
-            counts["decoded"] += 1
-            while not uplink.has_room():
-                time.sleep(0.005)
-            if uplink.submit_message(msg, origin=origin):
-                counts["submitted"] += 1
-    drained = uplink.stop(drain_timeout=args.timeout)
+    try:
+        with src:
+            counts = _feed(src, codec, uplink, args.rate)
+    finally:
+        drained = uplink.stop(drain_timeout=args.timeout)
     st = uplink.stats()
     summary = {
         **counts,
@@ -79,6 +57,38 @@ def run(args: argparse.Namespace) -> int:
     if not drained:
         print(f"error: spool not drained within {args.timeout} s", file=sys.stderr)
     return 0 if drained else 1
+
+
+def _feed(src: Iterable[str], codec: Any, uplink: Any, rate: float) -> dict[str, int]:
+    """Decode each hex line like a received frame and hand it to the uplink (waiting for
+    room: replay is a producer that can wait). Bad lines are counted and logged with hex."""
+    import structlog
+
+    from rsu.errors import DecodeError
+    from rsu.uplink.records import Origin
+
+    log = structlog.get_logger("rsu.cli.replay")
+    origin = Origin(backend="replay")
+    counts = {"lines": 0, "decoded": 0, "bad": 0, "submitted": 0}
+    started = time.monotonic()
+    for line in src:
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        counts["lines"] += 1
+        _pace(rate, counts["lines"], started)
+        try:
+            msg = codec.decode(bytes.fromhex(text))
+        except (ValueError, DecodeError) as err:
+            counts["bad"] += 1
+            log.warning("replay_bad_frame", line=counts["lines"], error=str(err), hex=text[:512])
+            continue
+        counts["decoded"] += 1
+        while not uplink.has_room():
+            time.sleep(0.005)
+        if uplink.submit_message(msg, origin=origin):
+            counts["submitted"] += 1
+    return counts
 
 
 def _pace(rate: float, n: int, started: float) -> None:

@@ -13,7 +13,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import structlog
@@ -38,6 +37,7 @@ from rsu.uplink.records import (
     sender_id,
 )
 from rsu.uplink.spool import Spool, lock_spool
+from rsu.uplink.stats import Counters, UplinkStats
 from rsu.uplink.sysinfo import running_info
 from rsu.v2x.message import V2xMessage
 
@@ -51,33 +51,6 @@ DATA_PRIORITY = {"objects": BULK, "stats": NORMAL, "events": CRITICAL, "alarms":
 INGEST_CHUNK = 5000
 EXPIRE_EVERY_S = 60.0
 PUMP_ROWS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class UplinkStats:
-    connected: bool
-    pending: int
-    inflight: int
-    queued: int
-    accepted: int
-    published: int
-    acked: int
-    held: dict[str, int]
-    dropped: dict[str, int]
-    commands: dict[str, int]
-    connects: int
-    spool_bytes: int
-
-
-@dataclass(slots=True)
-class _Counters:
-    accepted: int = 0
-    published: int = 0
-    acked: int = 0
-    queue_full: int = 0
-    broker_rejected: int = 0
-    spool_failed: int = 0
-    commands: dict[str, int] = field(default_factory=dict)
 
 
 class Uplink:
@@ -104,7 +77,7 @@ class Uplink:
         self._cursor = 0
         self._ready: deque[Row] = deque()
         """Rows read from the spool, not yet published (at most PUMP_ROWS)."""
-        self._n = _Counters()
+        self._n = Counters()
         self._stopping = threading.Event()
         self._drained = threading.Event()
         self._thread: threading.Thread | None = None
