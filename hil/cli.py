@@ -55,6 +55,14 @@ def _bench(args: argparse.Namespace) -> object:
     return Bench(args.can, args.radio_port, args.gnss_port, args.camera)
 
 
+def _workdir(args: argparse.Namespace) -> Path | None:
+    if not args.workdir:
+        return None
+    path = Path(args.workdir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from rsu import logs
@@ -67,10 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "record":
             from hil.record import record
 
-            return record(args.path, args.out, args.seed, _bench(args))
+            return record(args.path, args.out, args.seed, _bench(args), _workdir(args))
         from hil.record import replay
 
-        return replay(args.session, _bench(args))
+        return replay(args.session, _bench(args), _workdir(args))
     except RsuError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -176,7 +176,7 @@ def compare(want: dict[str, Any], got: dict[str, Any]) -> list[str]:
     return out
 
 
-def record(path: str, out: str, seed: int | None, bench: Any) -> int:
+def record(path: str, out: str, seed: int | None, bench: Any, workdir: Path | None = None) -> int:
     from hil.report import summary
     from hil.runner import run_scenario
 
@@ -184,7 +184,7 @@ def record(path: str, out: str, seed: int | None, bench: Any) -> int:
     if seed is not None:
         scenario = scenario.with_seed(seed)
     rec = Recording()
-    result = run_scenario(scenario, bench=bench, recorder=rec)
+    result = run_scenario(scenario, bench=bench, workdir=workdir, recorder=rec)
     print(summary([result]))
     if result.golden is None:
         print("error: the run did not complete; nothing recorded", file=sys.stderr)
@@ -223,12 +223,12 @@ def load_session(path: str) -> tuple[Scenario, Replaying, dict[str, Any]]:
     return scenario.with_seed(header["seed"]), Replaying(body[:-1]), body[-1]["golden"]
 
 
-def replay(path: str, bench: Any) -> int:
+def replay(path: str, bench: Any, workdir: Path | None = None) -> int:
     from hil.report import summary
     from hil.runner import run_scenario
 
     scenario, session, want = load_session(path)
-    result = run_scenario(scenario, bench=bench, replay=session)
+    result = run_scenario(scenario, bench=bench, workdir=workdir, replay=session)
     print(summary([result]))
     if result.golden is None:
         return 1
