@@ -117,3 +117,24 @@ def broker_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
 def mosquitto(broker_factory: Callable[..., Broker]) -> Broker:
     """A started plain-MQTT broker, anonymous access."""
     return broker_factory().start()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """Each test starts with structlog's defaults and leaves logging as it found it.
+
+    In-process CLI tests call ``rsu.cli.main.main``, which configures structlog (level
+    ``warning`` by default); without this, a later test's ``capture_logs()`` would not see the
+    info events it looks for.
+    """
+    import logging
+
+    import structlog
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)

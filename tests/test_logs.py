@@ -6,20 +6,9 @@ import io
 import json
 import logging
 
-import pytest
 import structlog
 
 from rsu import logs
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> object:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield None
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_events_are_json_lines_with_stable_names() -> None:
