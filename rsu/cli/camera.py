@@ -92,6 +92,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
         cam = replace(cam, source=args.source, backend=_backend_for(args.source))
     if not cam.source:
         raise UsageError("give --source (or --config with --camera)")
+    cam = replace(cam, realtime=False)  # a batch run reads files as fast as it can
     if args.target_fps is not None:
         cam = replace(cam, target_fps=args.target_fps)
     det = perception.detector

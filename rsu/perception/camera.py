@@ -50,6 +50,9 @@ class CameraConfig:
     """Frames per second to deliver; 0 delivers every frame."""
     loop: bool = False
     """Files only: start again at the end (demos, HIL)."""
+    realtime: bool = True
+    """Files only: deliver frames at the video's own pace, as the camera that recorded it
+    would (the daemon); false reads as fast as the pipeline goes (``rsu camera detect``)."""
     stall_timeout_s: float = 5.0
     reconnect_initial_s: float = 0.5
     reconnect_max_s: float = 10.0
@@ -70,6 +73,7 @@ class CameraConfig:
             ),
             target_fps=t.number("target_fps", d.target_fps, lo=0.0),
             loop=t.boolean("loop", d.loop),
+            realtime=t.boolean("realtime", d.realtime),
             stall_timeout_s=t.number("stall_timeout_s", d.stall_timeout_s, lo=0.1),
             reconnect_initial_s=t.number("reconnect_initial_s", d.reconnect_initial_s, lo=0.0),
             reconnect_max_s=t.number("reconnect_max_s", d.reconnect_max_s, lo=0.0),
@@ -181,6 +185,7 @@ class Camera:
 
     def _on_connected(self) -> None:
         self._connected = True
+        self._pace_anchor: tuple[float, float] | None = None
         self._logged.clear()
         self._t0_wall = self._clock.time()
         self._t0_mono = self._clock.monotonic()
@@ -215,6 +220,7 @@ class Camera:
         if self._backend.live or not self._backend.seek(index):
             raise CameraError(f"camera {self.config.name}: cannot seek to frame {index}")
         self._index = index - 1
+        self._pace_anchor = None
 
     def read(self) -> Frame | None:
         """The next frame due under ``target_fps``; ``None`` at the end of a file or when closed."""
@@ -233,6 +239,8 @@ class Camera:
             if mono < self._next_due - 0.1 * period:
                 self._counts["skipped"] += 1
                 continue
+            if not self._backend.live and self.config.realtime:
+                self._wait_until(mono)
             image = self._backend.retrieve()
             if self._check(image, mono) and image is not None:
                 # Keep the cadence; after a gap longer than a period, restart it from now.
@@ -242,6 +250,21 @@ class Camera:
                 self._last_time = wall
                 return Frame(self.config.name, self._index, wall, mono, image)
         return None
+
+    def _wait_until(self, mono: float) -> None:
+        """Hold a file's frame until its media time comes, as a live camera would deliver it.
+
+        The pace is anchored at the first frame after opening, seeking or looping, so a file
+        read from frame 100 does not first wait ten seconds.
+        """
+        now = self._clock.monotonic()
+        if self._pace_anchor is None:
+            self._pace_anchor = (mono, now)
+            return
+        media0, clock0 = self._pace_anchor
+        delay = clock0 + (mono - media0) - now
+        if delay > 0:
+            self._sleep(delay)
 
     def _stamp(self) -> tuple[float, float]:
         if self._backend.live:

@@ -22,7 +22,7 @@ def _sim(url: str, clock: FakeClock, **kw: float) -> Camera:
 
 def test_file_frames_carry_media_time_from_the_requested_range(vtest_avi: Path) -> None:
     clock = FakeClock()
-    cam = Camera(CameraConfig(source=str(vtest_avi)), clock=clock)
+    cam = Camera(CameraConfig(source=str(vtest_avi), realtime=False), clock=clock)
     frames = list(cam.frames(100, 105))
     assert [f.index for f in frames] == [100, 101, 102, 103, 104]
     assert frames[0].time == pytest.approx(clock.time() + 10.0)
@@ -32,9 +32,19 @@ def test_file_frames_carry_media_time_from_the_requested_range(vtest_avi: Path) 
 
 
 def test_target_fps_skips_frames_of_a_file_at_an_even_cadence(vtest_avi: Path) -> None:
-    cam = Camera(CameraConfig(source=str(vtest_avi), target_fps=2.5), clock=FakeClock())
+    config = CameraConfig(source=str(vtest_avi), target_fps=2.5, realtime=False)
+    cam = Camera(config, clock=FakeClock())
     assert [f.index for f in cam.frames(0, 13)] == [0, 4, 8, 12]
     assert cam.health().skipped == 9
+
+
+def test_a_file_camera_delivers_frames_at_the_videos_own_pace(vtest_avi: Path) -> None:
+    clock = FakeClock()
+    cam = Camera(CameraConfig(source=str(vtest_avi)), clock=clock, sleep=clock.advance)
+    start = clock.monotonic()
+    frames = list(cam.frames(50, 60))  # 10 frames of a 10 fps video, read from the middle
+    assert len(frames) == 10
+    assert clock.monotonic() - start == pytest.approx(0.9, abs=1e-6)  # no wait for frame 50
 
 
 def test_missing_and_unreadable_files_are_camera_errors(tmp_path: Path) -> None:
@@ -52,9 +62,9 @@ def test_a_truncated_file_ends_cleanly_and_loops_when_asked(
     cut = tmp_path / "cut.avi"
     with vtest_avi.open("rb") as src, cut.open("wb") as dst:
         dst.write(src.read(600_000))
-    frames = list(Camera(CameraConfig(source=str(cut)), clock=FakeClock()).frames())
+    frames = list(Camera(CameraConfig(source=str(cut), realtime=False), clock=FakeClock()).frames())
     assert 20 < len(frames) < 795
-    looped = Camera(CameraConfig(source=str(cut), loop=True), clock=FakeClock())
+    looped = Camera(CameraConfig(source=str(cut), loop=True, realtime=False), clock=FakeClock())
     indices = [looped.read().index for _ in range(len(frames) + 3)]  # type: ignore[union-attr]
     assert indices[-3:] == [0, 1, 2]
 
