@@ -136,5 +136,14 @@ class CameraEdge(Edge):
             "inference_ms": round(self._ms, 2),
             "frames": self.frames,
             "dropped": self.reader.dropped,
-            "connected": getattr(cam, "connected", None),
+            "connected": cam.connected,
+            # what the camera itself saw: bad frames skipped, stalls and reconnects
+            "skipped": cam.skipped,
+            "black": cam.black,
+            "corrupt": cam.corrupt,
+            "duplicates": cam.duplicates,
+            "stalls": cam.stalls,
+            "disconnects": cam.disconnects,
+            "reconnects": cam.reconnects,
+            "last_error": cam.last_error,
         }

@@ -59,6 +59,9 @@ def test_a_camera_with_the_bundled_model_and_a_video_file_feeds_fusion(
         assert wait_until(lambda: status()["cameras"]["vtest"]["frames"] >= 8, timeout=60)
         cam = status()["cameras"]["vtest"]
         assert cam["inference_ms"] > 0
+        assert cam["connected"] is True
+        assert cam["stalls"] == 0
+        assert cam["fps"] <= 12  # a 10 fps file plays at its own pace, like the camera it was
         assert status()["inputs"]["camera_frames"] >= 8
         assert wait_until(lambda: status()["fusion"]["objects"] > 0, timeout=30)  # pedestrians
         assert d.terminate() == 0
