@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hil.scenario import Actor, Point
+from rsu.v2x import builders
+from rsu.v2x.builders import Sender
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -106,45 +108,8 @@ def frame_jer(
 ) -> dict[str, Any]:
     """The MessageFrame JER that ``m`` sends: a BSM for vehicles, a PSM for pedestrians."""
     lat, lon = latlon(origin, pose.east_m, pose.north_m)
-    speed = min(8190, round(pose.speed_mps / 0.02))
-    heading = round(pose.heading_deg / 0.0125) % 28800
-    accuracy = {"semiMajor": 40, "semiMinor": 40, "orientation": 0}
-    if m.actor.kind == "pedestrian":
-        psm = {
-            "basicType": "aPEDESTRIAN",
-            "secMark": sec_mark,
-            "msgCnt": count,
-            "id": m.ident,
-            "position": {"lat": round(lat * 1e7), "long": round(lon * 1e7)},
-            "accuracy": accuracy,
-            "speed": speed,
-            "heading": heading,
-        }
-        return {"messageId": 32, "value": psm}
-    core = {
-        "msgCnt": count,
-        "id": m.ident,
-        "secMark": sec_mark,
-        "lat": round(lat * 1e7),
-        "long": round(lon * 1e7),
-        "elev": 2500,
-        "accuracy": accuracy,
-        "transmission": "forwardGears",
-        "speed": speed,
-        "heading": heading,
-        "angle": 0,
-        "accelSet": {"long": 0, "lat": 0, "vert": 0, "yaw": 0},
-        "brakes": {
-            "wheelBrakes": "00",
-            "traction": "unavailable",
-            "abs": "unavailable",
-            "scs": "unavailable",
-            "brakeBoost": "unavailable",
-            "auxBrakes": "unavailable",
-        },
-        "size": {"width": 190, "length": 480},
-    }
-    return {"messageId": 20, "value": {"coreData": core}}
+    sender = Sender(m.ident, count, sec_mark, lat, lon, pose.speed_mps, pose.heading_deg)
+    return builders.psm(sender) if m.actor.kind == "pedestrian" else builders.bsm(sender)
 
 
 def message_key(short_name: str, ident: str, count: int, sec_mark: int) -> str:

@@ -22,6 +22,8 @@ import structlog
 from rsu.clock import Clock
 from rsu.radio.config import RadioConfig, SimConfig
 from rsu.radio.types import BoundedQueue, RadioCounters, RxFrame, TxRequest
+from rsu.v2x import builders
+from rsu.v2x.builders import Sender
 from rsu.v2x.names import PSIDS
 
 log = structlog.get_logger(__name__)
@@ -126,89 +128,15 @@ class Traffic:
             pos = self.position(user, t)
             lat, lon = self.latlon(pos)
             if self.standard == "csae53":
-                build = _csae_bsm
+                build = builders.csae_bsm
             else:
-                build = _bsm if user.kind == "vehicle" else _psm
-            out.append((user, build(user, pos, lat, lon, tick % 128, sec_mark)))
+                build = builders.bsm if user.kind == "vehicle" else builders.psm
+            out.append((user, build(_sender(user, pos, lat, lon, tick % 128, sec_mark))))
         return out
 
 
-def _units(user: RoadUser, pos: Position, lat: float, lon: float) -> dict[str, int]:
-    return {
-        "lat": round(lat * 1e7),
-        "long": round(lon * 1e7),
-        "speed": min(8190, round(user.speed_mps / 0.02)),
-        "heading": round(pos.heading_deg / 0.0125) % 28800,
-    }
-
-
-def _bsm(
-    user: RoadUser, pos: Position, lat: float, lon: float, count: int, sec_mark: int
-) -> dict[str, Any]:
-    u = _units(user, pos, lat, lon)
-    core = {
-        "msgCnt": count,
-        "id": user.ident,
-        "secMark": sec_mark,
-        "lat": u["lat"],
-        "long": u["long"],
-        "elev": 2500,
-        "accuracy": {"semiMajor": 40, "semiMinor": 40, "orientation": 0},
-        "transmission": "forwardGears",
-        "speed": u["speed"],
-        "heading": u["heading"],
-        "angle": 0,
-        "accelSet": {"long": 0, "lat": 0, "vert": 0, "yaw": 0},
-        "brakes": {
-            "wheelBrakes": "00",
-            "traction": "unavailable",
-            "abs": "unavailable",
-            "scs": "unavailable",
-            "brakeBoost": "unavailable",
-            "auxBrakes": "unavailable",
-        },
-        "size": {"width": 190, "length": 480},
-    }
-    return {"messageId": 20, "value": {"coreData": core}}
-
-
-def _csae_bsm(
-    user: RoadUser, pos: Position, lat: float, lon: float, count: int, sec_mark: int
-) -> dict[str, Any]:
-    """A CSAE 53 BSM (``bsmFrame``) with the members real RSUs and OBUs send."""
-    u = _units(user, pos, lat, lon)
-    value = {
-        "msgCnt": count,
-        "id": user.ident.rjust(16, "0"),  # OCTET STRING (SIZE(8))
-        "secMark": sec_mark,
-        "pos": {"lat": u["lat"], "long": u["long"], "elevation": 2500},
-        "posAccuracy": {"semiMajor": 40, "semiMinor": 40, "orientation": 0},
-        "transmission": "forwardGears",
-        "speed": u["speed"],
-        "heading": u["heading"],
-        "accelSet": {"long": 0, "lat": 0, "vert": 0, "yaw": 0},
-        "brakes": {"brakePadel": "off"},
-        "size": {"width": 190, "length": 480},
-        "vehicleClass": {"classification": 10},  # passenger vehicle
-    }
-    return {"bsmFrame": value}
-
-
-def _psm(
-    user: RoadUser, pos: Position, lat: float, lon: float, count: int, sec_mark: int
-) -> dict[str, Any]:
-    u = _units(user, pos, lat, lon)
-    value = {
-        "basicType": "aPEDESTRIAN",
-        "secMark": sec_mark,
-        "msgCnt": count,
-        "id": user.ident,
-        "position": {"lat": u["lat"], "long": u["long"]},
-        "accuracy": {"semiMajor": 40, "semiMinor": 40, "orientation": 0},
-        "speed": u["speed"],
-        "heading": u["heading"],
-    }
-    return {"messageId": 32, "value": value}
+def _sender(user: RoadUser, pos: Position, lat: float, lon: float, count: int, sec: int) -> Sender:
+    return Sender(user.ident, count, sec, lat, lon, user.speed_mps, pos.heading_deg)
 
 
 class SimRadio:
