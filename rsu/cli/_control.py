@@ -58,3 +58,21 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def add_mode_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], mode: str, summary: str
+) -> None:
+    """``rsu standby`` / ``rsu operate``: ask the running daemon to change its mode."""
+
+    def run(args: argparse.Namespace) -> int:
+        reply = client(args).request(mode)
+        if args.json:
+            print_json(reply)
+        else:
+            print(f"mode: {reply['before']} -> {reply['mode']}")
+        return 0
+
+    p = subparsers.add_parser(mode, help=summary, description=f"rsu {mode}: {summary}.")
+    add_socket_args(p)
+    p.set_defaults(func=run)
