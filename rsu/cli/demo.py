@@ -125,10 +125,15 @@ def _fusion(st: dict[str, Any]) -> str:
     return f"{fusion.get('objects', 0)} objects" if fusion else "off"
 
 
-def _render(s: Session, d: Any, last: dict[str, int] | None) -> str:
+def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = False) -> str:
     st = d.snapshot_cached()
     up = st.get("uplink", {})
-    mqtt = colour("connected", "green") if up.get("connected") else colour("not connected", "red")
+    if stopped:  # the summary after the daemon stopped: the uplink is closed on purpose
+        mqtt = colour("closed", "yellow")
+    elif up.get("connected"):
+        mqtt = colour("connected", "green")
+    else:
+        mqtt = colour("not connected", "red")
     title = "received by the cloud" if s.cloud is not None else "spooled for the cloud"
     return "\n".join(
         [
@@ -144,7 +149,12 @@ def _render(s: Session, d: Any, last: dict[str, int] | None) -> str:
             "",
             table(_rows(s, st, last), [title, "records", "per s", "last"]),
             "",
-            colour(f"rsu status --socket {d.control_server.path}   (Ctrl-C to stop)", "dim"),
+            colour(
+                "stopped"
+                if stopped
+                else f"rsu status --socket {d.control_server.path}   (Ctrl-C to stop)",
+                "dim",
+            ),
         ]
     )
 
@@ -175,7 +185,7 @@ def _view(s: Session, d: Any, done: threading.Event, as_json: bool) -> None:
         elif tty:
             print("\033[H\033[2J" + _render(s, d, last), flush=True)
     if not as_json:
-        print(_render(s, d, None), flush=True)
+        print(_render(s, d, None, stopped=True), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
