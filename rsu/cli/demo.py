@@ -128,7 +128,7 @@ def _fusion(st: dict[str, Any]) -> str:
 def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = False) -> str:
     st = d.snapshot_cached()
     up = st.get("uplink", {})
-    if stopped:  # the summary after the daemon stopped: the uplink is closed on purpose
+    if stopped and s.cloud is not None:  # the summary after stopping: closed on purpose
         mqtt = colour("closed", "yellow")
     elif up.get("connected"):
         mqtt = colour("connected", "green")
