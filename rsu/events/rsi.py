@@ -26,7 +26,7 @@ from typing import Any
 from rsu.events.engine import Event
 from rsu.events.rsi_cloud import PLACEHOLDER_ID
 from rsu.events.zones import Zone
-from rsu.fusion.rsm import position_offset
+from rsu.fusion.rsm import position_offset, reference_position
 from rsu.perception.geo import LocalFrame
 
 EVENT_TYPES: dict[str, int] = {
@@ -87,13 +87,8 @@ class RsiBuilder:
 
     def __init__(self, settings: RsiSettings) -> None:
         self.settings = settings
-        f = settings.frame
-        self.ref_lat, self.ref_lon = round(f.lat0 * 1e7), round(f.lon0 * 1e7)
-        self._ref = {
-            "lat": self.ref_lat,
-            "long": self.ref_lon,
-            "elevation": max(-4095, min(61439, round(f.alt0 * 10))),
-        }
+        self._ref = reference_position(settings.frame)
+        self.ref_lat, self.ref_lon = self._ref["lat"], self._ref["long"]
         self._zones = {z.name: z for z in settings.zones}
         self._live: dict[str, _Rte] = {}
         self.left_out = 0

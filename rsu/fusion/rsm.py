@@ -80,18 +80,22 @@ class RsmSettings:
     max_participants: int = MAX_PARTICIPANTS
 
 
+def reference_position(frame: LocalFrame) -> dict[str, int]:
+    """CSAE ``Position3D`` of the RSU's local frame origin (1e-7 degree, 0.1 m)."""
+    return {
+        "lat": round(frame.lat0 * 1e7),
+        "long": round(frame.lon0 * 1e7),
+        "elevation": max(-4095, min(61439, round(frame.alt0 * 10))),
+    }
+
+
 class RsmBuilder:
     """Builds successive RSM values from the fused picture."""
 
     def __init__(self, settings: RsmSettings) -> None:
         self.settings = settings
-        f = settings.frame
-        self.ref_lat, self.ref_lon = round(f.lat0 * 1e7), round(f.lon0 * 1e7)
-        self._ref = {
-            "lat": self.ref_lat,
-            "long": self.ref_lon,
-            "elevation": max(-4095, min(61439, round(f.alt0 * 10))),
-        }
+        self._ref = reference_position(settings.frame)
+        self.ref_lat, self.ref_lon = self._ref["lat"], self._ref["long"]
         self.left_out = 0
         """Objects beyond ``max_participants`` in the RSMs built so far (most confident kept)."""
 
