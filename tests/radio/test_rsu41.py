@@ -19,7 +19,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from rsu.broadcast import BroadcastMessage, Scheduler, Upsert
-from rsu.clock import SystemClock
+from rsu.clock import FakeClock
 from rsu.radio import RadioConfig, Rsu41Config, TxRequest, open_radio
 from rsu.radio.rsu41 import IFM_FIELDS, Rsu41Radio, format_ifm, parse_ifm
 
@@ -151,28 +151,28 @@ def test_ifm_delivery_window_and_flags_are_formatted() -> None:
 def test_scheduler_through_ifm_keeps_the_interval(
     radio: Rsu41Radio, rsu_ifm: socket.socket
 ) -> None:
-    clock = SystemClock()
+    # The daemon's core loop in miniature, on a FakeClock: the interval is checked on the
+    # scheduler's own time line, never on how fast this machine delivers UDP.
+    clock = FakeClock()
     sched = Scheduler()
     entry = BroadcastMessage("map", 0xE0000017, 183, 100, payload=bytes.fromhex(MAP_HEX))
     sched.on_event(Upsert(entry), clock.monotonic(), clock.time())
-    end = clock.monotonic() + 1.0
-    while clock.monotonic() < end:  # the daemon's core loop, in miniature
+    start, sent_at = clock.monotonic(), []
+    while clock.monotonic() - start < 1.0:
         for req in sched.poll(clock.monotonic(), clock.time()):
-            radio.send(req)
+            assert radio.send(req)
+            sent_at.append(clock.monotonic() - start)
         deadline = sched.next_deadline()
         assert deadline is not None
-        time.sleep(max(0.0, min(deadline, end) - clock.monotonic()))
-    arrivals = []
-    rsu_ifm.settimeout(0.5)
-    while True:
-        try:
-            data, _ = rsu_ifm.recvfrom(65535)
-        except TimeoutError:
-            break
-        arrivals.append(time.monotonic())
-        assert parse_ifm(data)["Payload"] == MAP_HEX.upper()
-    assert 5 <= len(arrivals) <= 11
-    assert sched.report(clock.time())[0].sent == len(arrivals)
+        clock.advance(max(0.0, deadline - clock.monotonic()))
+    assert sent_at == pytest.approx([i * 0.1 for i in range(10)])
+    payloads = []
+    rsu_ifm.settimeout(2.0)
+    while len(payloads) < len(sent_at):
+        data, _ = rsu_ifm.recvfrom(65535)
+        payloads.append(parse_ifm(data)["Payload"])
+    assert payloads == [MAP_HEX.upper()] * len(sent_at)
+    assert sched.report(clock.time())[0].sent == len(sent_at)
 
 
 def test_ifm_target_down_is_counted_not_raised() -> None:
