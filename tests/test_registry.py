@@ -50,4 +50,5 @@ def test_a_missing_dependency_names_the_module_and_the_extra_to_install() -> Non
 def test_every_registered_backend_loads_to_a_class(module: str, name: str, kind: str) -> None:
     registry = getattr(__import__(module, fromlist=[name]), name)
     for backend in registry:
-        assert isinstance(load(registry, backend, kind), type)
+        cls = load(registry, backend, kind)
+        assert (cls.__module__, cls.__name__) == registry[backend]

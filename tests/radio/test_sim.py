@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
@@ -65,10 +66,16 @@ def test_thread_delivers_frames_until_stopped() -> None:
     radio = open_radio(RadioConfig(backend="sim", sim=SimConfig(rate_hz=50.0)))
     radio.start()
     try:
-        assert radio.rx.get(timeout=5.0) is not None
+        frame = radio.rx.get(timeout=5.0)
+        assert frame is not None
+        assert get_codec("j2735").decode(frame.payload).short_name in {"BSM", "PSM"}
     finally:
         radio.stop()
-    assert radio.health()["tick"] >= 1  # type: ignore[operator]
+    ticks = radio.health()["tick"]
+    assert isinstance(ticks, int)
+    assert ticks >= 1
+    time.sleep(0.1)  # five periods at 50 Hz: a running thread would have ticked again
+    assert radio.health()["tick"] == ticks
 
 
 def _vector_bsm_members() -> set[str]:
