@@ -1,13 +1,15 @@
-"""GNSS edges on real transports: a receiver on a pty, gpsd on loopback TCP, and the sim."""
+"""GNSS edges on real transports: a receiver on a pty, a real gpsd on loopback, and the sim."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import socket
-import threading
+import subprocess
+import time
 import tty
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,14 +22,6 @@ from rsu.radio.types import BoundedQueue
 
 UTC0 = 1_795_621_860.0
 GOOD = sentences(GnssFix(0.0, UTC0, 42.2808, -83.743, 250.0, 1, 9, 0.9))
-
-
-def next_fix(gnss: object, timeout: float = 5.0) -> GnssFix:
-    events = gnss.events  # type: ignore[attr-defined]
-    while (event := events.get(timeout=timeout)) is not None:
-        if isinstance(event, GnssFix):
-            return event
-    raise AssertionError("no fix")
 
 
 @pytest.fixture
@@ -62,45 +56,51 @@ def test_serial_receiver_on_a_pty_gives_fixes_and_counts_bad_checksums(
         gnss.stop()
 
 
-class FakeGpsd:
-    """Plays gpsd: expects the WATCH command, then sends its JSON banner and NMEA."""
-
-    def __init__(self, payload: bytes) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.payload = payload
-        self.watch = b""
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self.server.getsockname()
-        return str(host), int(port)
-
-    def _serve(self) -> None:
-        conn, _ = self.server.accept()
-        with conn:
-            self.watch = conn.recv(200)
-            conn.sendall(b'{"class":"VERSION","release":"3.25"}\r\n' + self.payload)
-            with contextlib.suppress(OSError):
-                conn.recv(10)  # hold the connection until the client goes
-
-    def close(self) -> None:
-        self.server.close()
+GPSD = "/usr/sbin/gpsd"  # Debian's gpsd (.ci/run installs it)
 
 
-def test_gpsd_watch_is_sent_and_nmea_is_tracked_while_json_is_ignored() -> None:
-    gpsd = FakeGpsd(GOOD)
-    gnss = open_gnss(GnssConfig(backend="gpsd", gpsd=gpsd.address))
+@pytest.fixture
+def gpsd(pty_pair: tuple[int, str], tmp_path: Path) -> Iterator[tuple[int, tuple[str, int]]]:
+    """A real gpsd reading a receiver on a pty; yields (pty master, gpsd's TCP address)."""
+    master, path = pty_pair
+    assert Path(GPSD).exists(), "gpsd is not installed: apt-get install gpsd"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    cmd = [GPSD, "-N", "-n", "-b", "-S", str(port), "-F", str(tmp_path / "gpsd.sock"), path]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):  # wait until it listens
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.05)
+        yield master, ("127.0.0.1", port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def test_gpsd_watch_is_sent_and_nmea_is_tracked_while_json_is_ignored(
+    gpsd: tuple[int, tuple[str, int]],
+) -> None:
+    master, address = gpsd
+    gnss = open_gnss(GnssConfig(backend="gpsd", gpsd=address))
     gnss.start()
     try:
-        fix = next_fix(gnss)
+        fix = None
+        for _ in range(100):  # gpsd relays NMEA only to a client whose WATCH asked for it
+            os.write(master, GOOD)
+            event = gnss.events.get(timeout=0.1)
+            if isinstance(event, GnssFix):
+                fix = event
+                break
+        assert fix is not None
         assert fix.utc == UTC0
-        assert b'"nmea":true' in gpsd.watch
-        assert gnss.tracker.stats.bad == {}
+        assert (fix.quality, fix.satellites) == (1, 9)
+        assert gnss.tracker.stats.bad == {}  # gpsd's VERSION/DEVICES/WATCH JSON is skipped
     finally:
         gnss.stop()
-        gpsd.close()
 
 
 def test_sim_is_deterministic_for_a_seed_and_can_lose_its_fix() -> None:
