@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -56,7 +56,15 @@ def test_serial_receiver_on_a_pty_gives_fixes_and_counts_bad_checksums(
         gnss.stop()
 
 
-GPSD = "/usr/sbin/gpsd"  # Debian's gpsd (.ci/run installs it)
+GPSD = shutil.which("gpsd") or "/usr/sbin/gpsd"  # Debian's gpsd (.ci/run installs it)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -67,14 +75,18 @@ def gpsd(pty_pair: tuple[int, str], tmp_path: Path) -> Iterator[tuple[int, tuple
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
+    log = tmp_path / "gpsd.log"
     cmd = [GPSD, "-N", "-n", "-b", "-S", str(port), "-F", str(tmp_path / "gpsd.sock"), path]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
     try:
-        for _ in range(100):  # wait until it listens
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+        for _ in range(100):
+            assert proc.poll() is None, log.read_text()
+            if _listening(port):
                 break
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             time.sleep(0.05)
+        else:
+            raise AssertionError(f"gpsd did not listen: {log.read_text()}")
         yield master, ("127.0.0.1", port)
     finally:
         proc.terminate()
