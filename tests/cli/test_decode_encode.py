@@ -49,7 +49,8 @@ def test_a_failed_line_is_an_error_object_and_exit_1(
     assert "not hex" in lines[1]["error"]["reason"]
     error = lines[2]["error"]
     assert error["hex"] == truncated
-    assert "truncated" in error["reason"] or error["bit_offset"] is not None
+    assert error["reason"].startswith("truncated J2735 MessageFrame (messageId 20)")
+    assert error["bit_offset"] == 16  # right after the messageId and the length octet
     assert lines[3]["error"]["reason"] == "empty input"
 
 
