@@ -95,7 +95,9 @@ def test_a_point_above_the_horizon_has_no_ground_position() -> None:
     cal = Calibration.from_points(points, FRAME)  # type: ignore[arg-type]
     horizon_v = CY - F * math.tan(PITCH)
     assert cal.pixel_to_enu(CX, horizon_v - 20) is None
-    assert cal.pixel_to_enu(CX, horizon_v + 20) is not None
+    below = horizon_v + 20  # far down the road: where that ray meets the ground
+    far_north = POLE[1] + HEIGHT / math.tan(PITCH + math.atan((below - CY) / F))
+    assert cal.pixel_to_enu(CX, below) == pytest.approx((POLE[0], far_north), rel=1e-6)
 
 
 def test_a_detection_stands_on_the_bottom_centre_of_its_box() -> None:
