@@ -47,12 +47,18 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gnss-port", help="a real GNSS receiver instead of the emulator")
     p.add_argument("--camera", help="a real camera source instead of the generated one")
     p.add_argument("--workdir", help="keep the run's files here (config, logs, spool)")
+    p.add_argument(
+        "--timing",
+        choices=("enforce", "report"),
+        default="enforce",
+        help="enforce (default) or only report latency, interval and answer-time bounds",
+    )
 
 
 def _bench(args: argparse.Namespace) -> object:
     from hil.rig import Bench
 
-    return Bench(args.can, args.radio_port, args.gnss_port, args.camera)
+    return Bench(args.can, args.radio_port, args.gnss_port, args.camera, args.timing == "enforce")
 
 
 def _workdir(args: argparse.Namespace) -> Path | None:

@@ -209,6 +209,7 @@ def _observe(
         daemon_alive=alive,
         exit_codes=list(rig.daemon.exit_codes),
         probe=probed,
+        enforce_timing=rig.bench.enforce_timing,
     )
 
 

@@ -235,3 +235,23 @@ def test_responsive_check_fails_on_a_slow_answer_a_failure_or_too_much_memory() 
     assert not evaluate("responsive", "r", params, _obs(probe=failed)).passed
     fat = ProbeLog(answers_ms=[5.0], rss_mb=[80.0, 450.0])
     assert not evaluate("responsive", "r", params, _obs(probe=fat)).passed
+
+
+def test_time_bounds_fail_when_enforced_and_are_only_reported_otherwise() -> None:
+    # SPaT every 100 ms wanted; the daemon sent every 250 ms
+    tx = [Transmission(0.25 * i, "SPAT", 0x82, 183, b"") for i in range(8)]
+    params = {"message_type": "SPAT", "interval_ms": 100, "tolerance_ms": 30, "min_count": 5}
+    enforced = evaluate("radio_tx", "spat", dict(params), _obs(transmissions=tx))
+    assert not enforced.passed
+    reported = evaluate(
+        "radio_tx", "spat", dict(params), _obs(transmissions=tx, enforce_timing=False)
+    )
+    assert reported.passed
+    assert "reported, not enforced" in reported.detail
+    too_few = evaluate(
+        "radio_tx",
+        "spat",
+        {**params, "min_count": 20},
+        _obs(transmissions=tx, enforce_timing=False),
+    )
+    assert not too_few.passed  # what happened (the count) is still enforced

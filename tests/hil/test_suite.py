@@ -33,7 +33,19 @@ REQUIRED = {
 def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[ET.Element, str]:
     out = tmp_path_factory.mktemp("hil") / "junit.xml"
     proc = subprocess.run(
-        [sys.executable, "-m", "hil", "run", str(ROOT / "hil" / "scenarios"), "--junit", str(out)],
+        # --timing report: tests never assert on wall-clock time; the bounds are still measured
+        # and shown (bench runs and bench/hil_latency.py enforce and report them)
+        [
+            sys.executable,
+            "-m",
+            "hil",
+            "run",
+            str(ROOT / "hil" / "scenarios"),
+            "--junit",
+            str(out),
+            "--timing",
+            "report",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
