@@ -154,8 +154,10 @@ class Core:
         if self.perception is not None:
             self.perception.on_v2x(msg, now)
         origin = Origin(frame.backend or self.radio.name, frame.channel, frame.rssi)
+        text = ""  # the summary line, made at most once per message
         if self.uplink.submit_message(msg, origin=origin, received_at=frame.rx_utc):
-            self.tap(f"v2x/{msg.short_name}", summary(msg), utc)
+            text = summary(msg)
+            self.tap(f"v2x/{msg.short_name}", text, utc)
         if self.tail.active:
             self.tail.publish(
                 {
@@ -163,7 +165,7 @@ class Core:
                     "type": msg.short_name,
                     "psid": frame.psid,
                     "rssi": frame.rssi,
-                    "summary": summary(msg),
+                    "summary": text or summary(msg),
                     "jer": msg.jer(),
                 }
             )

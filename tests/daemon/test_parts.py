@@ -120,6 +120,24 @@ def test_received_frames_are_decoded_counted_and_queued_for_the_cloud(daemon: Da
     assert core.streams["v2x/PSM"].count == 2
 
 
+def test_a_tail_client_sees_every_decoded_frame_with_the_same_summary_the_cloud_view_shows(
+    daemon: Daemon,
+) -> None:
+    frames = daemon.parts.radio.step()  # type: ignore[attr-defined]  # the sim backend's tick
+    core = daemon.core
+    lines, _ = core.tail.subscribe()
+    for f in frames:
+        core.on_rx(f, 1.0, 1_700_000_000.0)
+    assert [line["type"] for line in lines] == [
+        core.codec.decode(f.payload).short_name for f in frames
+    ]
+    psm = [line for line in lines if line["type"] == "PSM"]
+    assert psm[-1]["summary"] == core.streams["v2x/PSM"].last
+    assert psm[-1]["summary"].startswith("PSM id=")
+    assert all(line["summary"].split()[0] == line["type"] for line in lines)  # sampled-out too
+    assert lines[0]["jer"] == core.codec.decode(frames[0].payload).jer()
+
+
 def test_an_undecodable_frame_is_counted_and_logged_with_its_hex_then_skipped(
     daemon: Daemon,
 ) -> None:
