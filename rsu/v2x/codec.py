@@ -224,12 +224,15 @@ class Codec:
             return V2xMessage(
                 self.name, _short(choice_ref), None, value, raw, frame_choice=alternative
             )
-        message_id = jer["messageId"]
+        return self._id_value_message(jer["messageId"], jer["value"], raw)
+
+    def _id_value_message(self, message_id: int, value: JerValue, raw: bytes) -> V2xMessage:
+        """A J2735 message; an id with no type in our modules keeps its value as hex."""
         type_ref = self.message_ids.get(message_id)
-        if type_ref is None:
-            name = J2735_MESSAGES.get(message_id, f"Unknown{message_id}")
-            return V2xMessage(self.name, name, message_id, jer["value"], raw)
-        return V2xMessage(self.name, _short(type_ref), message_id, jer["value"], raw)
+        name = (
+            _short(type_ref) if type_ref else J2735_MESSAGES.get(message_id, f"Unknown{message_id}")
+        )
+        return V2xMessage(self.name, name, message_id, value, raw)
 
     def _decode_id_value(self, frame: bytes) -> V2xMessage:
         top, bits = self._run_decode(self._frame, frame)
@@ -237,15 +240,13 @@ class Codec:
         type_ref = self.message_ids.get(message_id)
         raw = frame[: (bits + 7) // 8]
         if type_ref is None:
-            name = J2735_MESSAGES.get(message_id, f"Unknown{message_id}")
-            return V2xMessage(self.name, name, message_id, top["value"].hex().upper(), raw)
-        message_type = _short(type_ref)
+            return self._id_value_message(message_id, top["value"].hex().upper(), raw)
         try:
             value = self.decode_inner(type_ref, top["value"])
         except DecodeError as err:
             shift = getattr(top["value"], "bit_pos", 0)
-            raise _with_message(err, message_type, frame, in_value=True, shift=shift) from None
-        return V2xMessage(self.name, message_type, message_id, value, raw)
+            raise _with_message(err, _short(type_ref), frame, in_value=True, shift=shift) from None
+        return self._id_value_message(message_id, value, raw)
 
     def _decode_choice(self, frame: bytes) -> V2xMessage:
         top, bits = self._run_decode(self._frame, frame)

@@ -198,3 +198,12 @@ def test_random_csae53_bytes_only_ever_raise_rsu_errors(data: bytes) -> None:
     codec = get_codec("csae53")
     with contextlib.suppress(RsuError):
         codec.decode(data)
+
+
+def test_the_static_message_names_agree_with_the_compiled_modules(j2735: Codec) -> None:
+    """``rsu.v2x.names.J2735_MESSAGES`` serves code that must not compile ASN.1 (the radio
+    sniffer, the broadcast loader); it must say what the modules' MessageTypes set says."""
+    from rsu.v2x.names import J2735_MESSAGES
+
+    compiled = {k: v.rsplit(".", 1)[-1] for k, v in j2735.message_ids.items()}
+    assert compiled == J2735_MESSAGES
