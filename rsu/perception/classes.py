@@ -18,15 +18,6 @@ COCO80: tuple[str, ...] = (
 ROAD_USERS: tuple[str, ...] = ("person", "bicycle", "car", "motorcycle", "bus", "truck")
 """The classes the RSU reports, by default. Fusion and SDSM map them to J2735 object types."""
 
-# The 91-id COCO numbering (with gaps) that TF Object Detection API SSD exports use.
-COCO91_TO_80: dict[int, int] = {
-    cid: i
-    for i, cid in enumerate(
-        [*range(1, 12), *range(13, 26), 27, 28, *range(31, 45), *range(46, 66), 67, 70,
-         *range(72, 83), *range(84, 91)]
-    )
-}  # fmt: skip
-
 
 def class_map(labels: tuple[str, ...], keep: tuple[str, ...]) -> dict[int, str]:
     """Model class index -> reported label, for the labels in ``keep`` only."""

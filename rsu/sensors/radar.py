@@ -22,7 +22,6 @@ import structlog
 
 from rsu.errors import ConfigError
 from rsu.perception.geo import LocalFrame, heading_from_velocity
-from rsu.perception.ground import GroundDetection
 from rsu.sensors.config import RadarConfig
 
 log = structlog.get_logger(__name__)
@@ -100,20 +99,6 @@ class RadarObject:
     meas_state: int | None = None
     length_m: float | None = None
     width_m: float | None = None
-
-    def to_detection(self) -> GroundDetection:
-        """The object as a tracker/fusion observation."""
-        return GroundDetection(
-            time=self.time,
-            x_m=self.x_m,
-            y_m=self.y_m,
-            label=self.label,
-            score=self.prob_exist if self.prob_exist is not None else 0.75,
-            sensor_id=self.radar,
-            length_m=self.length_m,
-            width_m=self.width_m,
-            sigma_m=self.sigma_m,
-        )
 
 
 @dataclass(frozen=True, slots=True)
