@@ -310,7 +310,7 @@ class _Emitter:
         keyword = "if"
         for i, member in members.items():
             out.append(f"{pad}{keyword} {index} == {i}:")
-            context = self.builder._context(node, member)
+            context = self.builder.member_context(node, member)
             value = self.emit(member, context, out, depth + 1)
             out.append(f"{pad}    {var} = {{{member.name!r}: {value}}}")
             keyword = "elif"

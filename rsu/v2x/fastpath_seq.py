@@ -136,7 +136,9 @@ def _emit_root(
         if len(run) > 1:
             pairs = _emit_run(em, run, out, pad)
         elif run:
-            pairs = [(run[0].name, em.emit(run[0], em.builder._context(node, run[0]), out, depth))]
+            pairs = [
+                (run[0].name, em.emit(run[0], em.builder.member_context(node, run[0]), out, depth))
+            ]
         else:
             pairs = []
         run.clear()
@@ -155,7 +157,10 @@ def _emit_root(
         if present is None:
             if literal:
                 fields.append(
-                    (member.name, em.emit(member, em.builder._context(node, member), out, depth))
+                    (
+                        member.name,
+                        em.emit(member, em.builder.member_context(node, member), out, depth),
+                    )
                 )
             else:
                 _emit_member(em, node, member, var, out, depth)
@@ -193,7 +198,7 @@ def _emit_member(
     if isinstance(member, per.AdditionGroup):
         _emit_root(em, member, var, out, depth)
         return
-    value = em.emit(member, em.builder._context(node, member), out, depth)
+    value = em.emit(member, em.builder.member_context(node, member), out, depth)
     out.append(f"{pad}{var}[{member.name!r}] = {value}")
 
 

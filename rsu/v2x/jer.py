@@ -119,7 +119,7 @@ class JerBuilder:
                 merged.update(table)
         return merged
 
-    def _context(self, node: Any, member: Any) -> str | None:
+    def member_context(self, node: Any, member: Any) -> str | None:
         type_name = getattr(node, "type_name", "")
         return self.tables.regional_context.get((type_name, member.name))
 
@@ -153,7 +153,9 @@ class JerBuilder:
                 return None
             return lambda v: [element(x) for x in v]
         if isinstance(node, per.Choice):
-            alts = {m.name: self.to_jer(m, self._context(node, m)) for m in choice_members(node)}
+            alts = {
+                m.name: self.to_jer(m, self.member_context(node, m)) for m in choice_members(node)
+            }
             return choice_to_jer(alts)
         if isinstance(node, per.MembersType):
             return self._sequence_to_jer(node, context)
@@ -166,7 +168,7 @@ class JerBuilder:
         for m in members:
             if isinstance(m, _OPEN):
                 continue
-            conv = self.to_jer(m, self._context(node, m))
+            conv = self.to_jer(m, self.member_context(node, m))
             if conv is not None:
                 convs.append((m.name, conv))
         open_handlers = []
@@ -231,7 +233,9 @@ class JerBuilder:
             element = self.from_jer(node.element_type, context)
             return list_from_jer(element)
         if isinstance(node, per.Choice):
-            alts = {m.name: self.from_jer(m, self._context(node, m)) for m in choice_members(node)}
+            alts = {
+                m.name: self.from_jer(m, self.member_context(node, m)) for m in choice_members(node)
+            }
             return choice_from_jer(alts)
         if isinstance(node, per.MembersType):
             return self._sequence_from_jer(node, context)
@@ -246,7 +250,7 @@ class JerBuilder:
                 id_member = open_type_id(members, m) or ""
                 opens[m.name] = (id_member, self.open_table(m.name, context))
             else:
-                convs[m.name] = self.from_jer(m, self._context(node, m))
+                convs[m.name] = self.from_jer(m, self.member_context(node, m))
         inner = self.inner
         known = set(convs) | set(opens)
 

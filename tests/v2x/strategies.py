@@ -73,7 +73,7 @@ class Strategies:
             return st.lists(element, min_size=low, max_size=high)
         if isinstance(node, per.Choice):
             alternatives = [
-                self.node(m, self.codec._jer._context(node, m), depth + 1).map(
+                self.node(m, self.codec._jer.member_context(node, m), depth + 1).map(
                     lambda v, name=m.name: (name, v)
                 )
                 for m in choice_members(node)
@@ -108,7 +108,7 @@ class Strategies:
         for m in members:
             if isinstance(m, _OPEN):
                 continue
-            strategy = self.node(m, self.codec._jer._context(node, m), depth + 1)
+            strategy = self.node(m, self.codec._jer.member_context(node, m), depth + 1)
             if (m.optional or m.default is not None) and depth <= MAX_DEPTH:
                 optional[m.name] = strategy
             elif not (m.optional or m.default is not None):
