@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from rsu.events.zones import EventsConfig, Zone, _unit
+from rsu.events.zones import EventsConfig, Zone
 from rsu.fusion.model import FusedObject
+from rsu.perception.geo import velocity_from_heading
 
 _STEP = {"over_speed": 1.0, "queue_length": 2.0, "wrong_way": 15.0}
 """Change of ``value`` that is worth an ``update`` message, per event type."""
@@ -193,7 +194,7 @@ class EventEngine:
     def _queue(
         self, zone: Zone, objs: list[FusedObject], now: float, out: dict[Key, EventState]
     ) -> None:
-        ux, uy = _unit(zone.direction_deg or 0.0)
+        ux, uy = velocity_from_heading(1.0, zone.direction_deg or 0.0)
         queued = [o for o in objs if o.kind == "vehicle" and o.speed_mps < self.config.queue_mps]
         if not queued:
             self.queues[zone.name] = (0, 0.0)

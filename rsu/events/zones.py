@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
@@ -12,7 +11,7 @@ from numpy.typing import NDArray
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
-from rsu.perception.geo import LocalFrame
+from rsu.perception.geo import LocalFrame, velocity_from_heading
 
 ZONE_KINDS = ("area", "crosswalk", "lane", "approach")
 Point = tuple[float, float]
@@ -59,7 +58,7 @@ class Zone:
 
     def front(self) -> float:
         """How far the zone reaches along ``direction_deg`` (projection of its vertices)."""
-        ux, uy = _unit(self.direction_deg or 0.0)
+        ux, uy = velocity_from_heading(1.0, self.direction_deg or 0.0)
         return max(px * ux + py * uy for px, py in self.polygon)
 
 
@@ -90,11 +89,6 @@ class Line:
         if (t1 > 0) == (t2 > 0) and t1 != 0 and t2 != 0:
             return None
         return "forward" if s1 > 0 else "backward"
-
-
-def _unit(heading_deg: float) -> Point:
-    rad = math.radians(heading_deg)
-    return math.sin(rad), math.cos(rad)
 
 
 def _points(t: Table, frame: LocalFrame | None, minimum: int) -> tuple[Point, ...]:
