@@ -205,9 +205,9 @@ class EventEngine:
         )
         length = max(0.0, zone.front() - back)
         self.queues[zone.name] = (len(queued), length)
-        key: Key = ("queue_length", zone.name, None)
-        started = self._active[key].state.started if key in self._active else now
-        out[key] = EventState(now, started, (zone.name,), value=length, count=len(queued))
+        out[("queue_length", zone.name, None)] = EventState(
+            now, now, (zone.name,), value=length, count=len(queued)
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
