@@ -109,10 +109,6 @@ class ProtocolVersionError(RadioError):
     """The firmware speaks a protocol version this host does not."""
 
 
-class GnssError(RsuError, OSError):
-    """The GNSS receiver or gpsd failed."""
-
-
 class SensorError(RsuError, OSError):
     """A CAN sensor (radar, power unit) failed."""
 
