@@ -86,7 +86,6 @@ class Daemon:
         self._reload = False
         self._snapshot: dict[str, Any] = {}
         self._handlers: dict[str, Callable[[ControlRequest], dict[str, Any]]] = {}
-        self._stats_interval = config.daemon.stats_interval_s
         self.last_reload: dict[str, list[str]] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -170,9 +169,10 @@ class Daemon:
             if now >= next_status:
                 self.notifier.status(self.status_line())
                 next_status = now + STATUS_EVERY_S
-            if self._stats_interval > 0 and now >= next_stats:
+            stats_every = self.config.daemon.stats_interval_s  # SIGHUP may change it
+            if stats_every > 0 and now >= next_stats:
                 self._publish_stats(utc)
-                next_stats = now + self._stats_interval
+                next_stats = now + stats_every
         return self.shutdown()
 
     def _wait_and_handle(self, now: float) -> None:

@@ -47,7 +47,6 @@ def reload_config(d: Daemon) -> tuple[list[str], list[str]]:
             applied += _uplink(d, old, new, restart)
         elif name == "daemon":
             if old.daemon.stats_interval_s != new.daemon.stats_interval_s:
-                d._stats_interval = new.daemon.stats_interval_s
                 applied.append("daemon.stats_interval_s")
             if replace(old.daemon, stats_interval_s=new.daemon.stats_interval_s) != new.daemon:
                 restart.append("daemon")

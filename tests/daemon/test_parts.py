@@ -23,6 +23,7 @@ from rsu.daemon.metrics import render
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import ControlError, DaemonError
 from rsu.radio.types import RxFrame
+from tests.daemon.helpers import copy_demo
 
 
 def test_notifier_sends_key_value_datagrams_to_a_path_and_to_the_abstract_namespace(
@@ -148,6 +149,19 @@ def test_an_undecodable_frame_is_counted_and_logged_with_its_hex_then_skipped(
     assert logs[0]["event"] == "frame_undecodable"
     assert logs[0]["hex"] == "0014ffff"
     assert daemon.parts.radio.counters.snapshot()["by_psid"]["0x20"]["failed"] == 1
+
+
+def test_a_reload_applies_the_stats_interval_live_and_names_the_control_socket_for_restart(
+    tmp_path: Path,
+) -> None:
+    config = copy_demo(tmp_path / "etc")
+    d = build(load_config(config), FakeClock())
+    text = config.read_text().replace("stats_interval_s = 2.0", "stats_interval_s = 7.5")
+    config.write_text(text.replace('"rsu-demo/control.sock"', '"rsu-demo/other.sock"'))
+    d.reload()
+    assert d.last_reload == {"applied": ["daemon.stats_interval_s"], "needs_restart": ["daemon"]}
+    assert d.config.daemon.stats_interval_s == 7.5  # what the core loop reads
+    assert d.config.daemon.control_socket.endswith("control.sock")  # in force until a restart
 
 
 def test_standby_stops_every_transmission_and_operate_resumes(daemon: Daemon) -> None:
