@@ -23,12 +23,13 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rsu.config.loader import read_toml
     from rsu.errors import UsageError
-    from rsu.uplink.config import load_toml, read_uplink_config
+    from rsu.uplink.config import read_uplink_config
     from rsu.uplink.service import Uplink
     from rsu.v2x.codec import get_codec
 
-    data = load_toml(args.config)
+    data = read_toml(args.config)
     cfg = read_uplink_config(data)
     rsu_table = data.get("rsu")
     standard = rsu_table.get("standard") if isinstance(rsu_table, dict) else None

@@ -13,6 +13,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from rsu.config.fields import Table
+from rsu.config.loader import read_toml
 from rsu.errors import ConfigError
 
 PRIORITIES: dict[str, int] = {"bulk": 0, "normal": 1, "critical": 2}
@@ -237,19 +238,6 @@ def read_uplink_config(data: dict[str, Any]) -> UplinkConfig:
     return UplinkConfig.from_table(Table(data.get("uplink"), "uplink"), rsu_id)
 
 
-def load_toml(path: str) -> dict[str, Any]:
-    """A whole config file as a dict (errors name the file)."""
-    import tomllib
-
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as err:
-        raise ConfigError("", f"cannot read config {path}: {err.strerror}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError("", f"{path}: {err}") from err
-
-
 def load_uplink_config(path: str) -> UplinkConfig:
     """Read a TOML file and return its uplink config."""
-    return read_uplink_config(load_toml(path))
+    return read_uplink_config(read_toml(path))
