@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -281,11 +282,11 @@ def _cn_mng(data: dict[str, Any], ref: str | None) -> cmds.Command:
     return cmds.Command("config", ref, config=change)
 
 
-DIALECTS: dict[str, type[DefaultDialect] | type[CnRsuDialect]] = {
+DIALECTS: dict[str, Callable[[UplinkConfig], Dialect]] = {
     "default": DefaultDialect,
     "cn-rsu": CnRsuDialect,
 }
 
 
-def make_dialect(cfg: UplinkConfig) -> DefaultDialect | CnRsuDialect:
+def make_dialect(cfg: UplinkConfig) -> Dialect:
     return DIALECTS[cfg.dialect](cfg)

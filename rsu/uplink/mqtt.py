@@ -25,7 +25,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from rsu.clock import Clock
 from rsu.errors import UplinkError
 from rsu.uplink.config import UplinkConfig
-from rsu.uplink.dialects import CnRsuDialect, DefaultDialect, Outgoing
+from rsu.uplink.dialects import Dialect, Outgoing
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +72,7 @@ class MqttLink:
     def __init__(
         self,
         cfg: UplinkConfig,
-        dialect: DefaultDialect | CnRsuDialect,
+        dialect: Dialect,
         inbox: Inbox,
         clock: Clock,
         health: Callable[[], dict[str, Any]] | None = None,
