@@ -23,6 +23,10 @@ def rsu(*args: str) -> list[str]:
     return [sys.executable, "-m", "rsu.cli.main", "--log-format", "json", *args]
 
 
+def run_rsu(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(rsu(*args), capture_output=True, check=False, timeout=90, text=True)
+
+
 def setup_files(
     tmp_path: Path, url: str, frames: list[dict[str, Any]], n: int
 ) -> tuple[Path, Path]:
@@ -54,13 +58,7 @@ def test_replay_drains_to_the_broker_and_exits_0(
     cfg, src = setup_files(tmp_path, mosquitto.url, frames, 200)
     with src.open("a") as fh:
         fh.write("not-hex\n0000\n")
-    done = subprocess.run(
-        rsu("replay", "--config", str(cfg), str(src), "--timeout", "30"),
-        capture_output=True,
-        check=False,
-        timeout=90,
-        text=True,
-    )
+    done = run_rsu("replay", "--config", str(cfg), str(src), "--timeout", "30")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["decoded"], summary["bad"], summary["drained"]) == (200, 2, True)
@@ -78,22 +76,10 @@ def test_replay_times_out_with_broker_down_and_spool_stats_shows_backlog(
     frames: list[dict[str, Any]],
 ) -> None:
     cfg, src = setup_files(tmp_path, f"mqtt://127.0.0.1:{free_port()}", frames, 50)
-    done = subprocess.run(
-        rsu("replay", "--config", str(cfg), str(src), "--timeout", "0.5"),
-        capture_output=True,
-        check=False,
-        timeout=90,
-        text=True,
-    )
+    done = run_rsu("replay", "--config", str(cfg), str(src), "--timeout", "0.5")
     assert done.returncode == 1
     assert "not drained" in done.stderr
-    stats = subprocess.run(
-        rsu("spool", "stats", "--config", str(cfg), "--json"),
-        capture_output=True,
-        check=False,
-        timeout=60,
-        text=True,
-    )
+    stats = run_rsu("spool", "stats", "--config", str(cfg), "--json")
     assert stats.returncode == 0, stats.stderr
     out = json.loads(stats.stdout)
     assert out["pending"] == 50
@@ -136,13 +122,7 @@ def test_sigkill_with_full_spool_then_restart_delivers_every_record(
 
     # 2. broker back, a new process drains the backlog
     broker.start()
-    drain = subprocess.run(
-        rsu("spool", "drain", "--config", str(cfg), "--timeout", "30"),
-        capture_output=True,
-        check=False,
-        timeout=90,
-        text=True,
-    )
+    drain = run_rsu("spool", "drain", "--config", str(cfg), "--timeout", "30")
     assert drain.returncode == 0, drain.stderr
     assert wait_until(lambda: set(expected) <= set(sub.ids("rsu/rsu-0042/v2x/")))
     assert len(set(sub.ids("rsu/rsu-0042/v2x/"))) == 300
@@ -160,13 +140,7 @@ def test_sigkill_with_full_spool_then_restart_delivers_every_record(
         slow.send_signal(signal.SIGKILL)
         slow.wait()
     assert wait_until(lambda: bool(sub.on(STATUS)) and sub.on(STATUS)[-1]["state"] == "offline")
-    drain = subprocess.run(
-        rsu("spool", "drain", "--config", str(cfg), "--timeout", "30"),
-        capture_output=True,
-        check=False,
-        timeout=90,
-        text=True,
-    )
+    drain = run_rsu("spool", "drain", "--config", str(cfg), "--timeout", "30")
     assert drain.returncode == 0, drain.stderr
     second = {i for i in sub.ids("rsu/rsu-0042/v2x/") if i not in set(expected)}
     salts = {i[12:20] for i in second}
@@ -186,13 +160,7 @@ def test_replay_uses_the_configured_standard(
     frames = load("csae53_real.jsonl")
     src = tmp_path / "csae.hex"
     src.write_text("\n".join(f["hex"] for f in frames) + "\n")
-    done = subprocess.run(
-        rsu("replay", "--config", str(cfg), str(src), "--timeout", "30"),
-        capture_output=True,
-        check=False,
-        timeout=90,
-        text=True,
-    )
+    done = run_rsu("replay", "--config", str(cfg), str(src), "--timeout", "30")
     assert done.returncode == 0, done.stderr
     assert wait_until(lambda: len(sub.records()) == len(frames))
     assert {r["standard"] for r in sub.records()} == {"csae53"}
