@@ -7,15 +7,13 @@ Both take what the actors broadcast (``hear``), keep what the daemon transmits w
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_bridge.emulator import FirmwareEmulator
 from firmware_bridge.messages import TxRequestMsg, TxResult
-from rsu.radio.rsu41 import parse_ifm
+from rsu.radio.rsu41_peer import CommercialRsuEmulator
 from rsu.radio.sniff import sniff
 
 
@@ -69,52 +67,19 @@ class SerialRadio(FirmwareEmulator):
         return list(self.sent)
 
 
-class Rsu41Peer:
-    """Plays the commercial RSU: forwards heard frames to the daemon's ``listen`` port and
-    takes immediate-forward datagrams on the ``ifm_target`` port."""
+class Rsu41Peer(CommercialRsuEmulator):
+    """The commercial RSU (``rsu.radio.rsu41_peer``) with faults: while unplugged it forwards
+    nothing and what the daemon sends it is not transmitted; ``corrupt`` flips a bit in the
+    next frames it forwards."""
 
     backend = "rsu41"
 
-    def __init__(self, ifm_port: int, daemon_port: int) -> None:
-        self.ifm = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.ifm.bind(("127.0.0.1", ifm_port))
-        self.ifm.settimeout(0.1)
-        self.out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.daemon = ("127.0.0.1", daemon_port)
-        self.sent: list[Transmission] = []
-        self.bad_ifm = 0
+    def __init__(self, daemon_port: int) -> None:
+        super().__init__(forward_to=("127.0.0.1", daemon_port), log_size=1_000_000)
         self.unplugged = False
         self._corrupt = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="hil-rsu41", daemon=True)
-
-    def start(self) -> Rsu41Peer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2.0)
-        self.ifm.close()
-        self.out.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self.ifm.recv(65536)
-            except (TimeoutError, OSError):
-                continue
-            try:
-                f = parse_ifm(data)
-                payload = bytes.fromhex(f["Payload"])
-                tx = Transmission(
-                    time.monotonic(), f["Type"], int(f["PSID"], 16), int(f["TxChannel"]), payload
-                )
-            except (ValueError, KeyError):
-                self.bad_ifm += 1
-                continue
-            if not self.unplugged:
-                self.sent.append(tx)
+        self._unplugged_at: list[tuple[float, float]] = []  # (from, to) monotonic
+        self._since = 0.0
 
     def hear(self, payload: bytes, psid: int, channel: int = 172, rssi: int = -60) -> None:
         if self.unplugged:
@@ -124,26 +89,44 @@ class Rsu41Peer:
             buf = bytearray(payload)
             buf[len(buf) // 2] ^= 0x10
             payload = bytes(buf)
-        with contextlib.suppress(OSError):
-            self.out.sendto(payload, self.daemon)
+        self._send(payload)
 
     def garbage(self, data: bytes) -> None:
+        self._send(data)
+
+    def _send(self, data: bytes) -> None:
         if not self.unplugged:
             with contextlib.suppress(OSError):
-                self.out.sendto(data, self.daemon)
+                self.forward(data)
 
     def corrupt(self, frames: int) -> None:
         self._corrupt += frames
 
     def unplug(self) -> None:
         """The RSU goes away: nothing is forwarded, nothing is transmitted."""
-        self.unplugged = True
+        self.unplugged, self._since = True, time.monotonic()
 
     def replug(self) -> None:
         self.unplugged = False
+        self._unplugged_at.append((self._since, time.monotonic()))
+
+    def _was_unplugged(self, at: float) -> bool:
+        return (self.unplugged and at >= self._since) or any(
+            a <= at < b for a, b in self._unplugged_at
+        )
 
     def transmissions(self) -> list[Transmission]:
-        return list(self.sent)
+        out = []
+        for d in list(self.ifm_log):
+            if self._was_unplugged(d.received):
+                continue
+            f = d.fields
+            try:
+                psid, channel = int(f["PSID"], 16), int(f["TxChannel"])
+                out.append(Transmission(d.received, f["Type"], psid, channel, d.payload))
+            except (ValueError, KeyError):
+                continue  # the peer counts what it cannot parse; a field missing is the same
+        return out
 
 
 class BenchRadio:

@@ -4,6 +4,7 @@ daemon config that points the daemon at it. Started and stopped as one unit."""
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,9 +91,10 @@ class Rig:
                 "reconnect_max_s": 0.5,
             }
             return {"backend": "serial", "serial": serial}
-        ifm, listen = free_port(2), free_port(2)  # SOCK_DGRAM
-        self.radio = Rsu41Peer(ifm, listen).start()
-        rsu41 = {"listen": f"127.0.0.1:{listen}", "ifm_target": f"127.0.0.1:{ifm}"}
+        listen = free_port(socket.SOCK_DGRAM)
+        self.radio = Rsu41Peer(listen).start()
+        host, ifm = self.radio.ifm_address
+        rsu41 = {"listen": f"127.0.0.1:{listen}", "ifm_target": f"{host}:{ifm}"}
         return {"backend": "rsu41", "queue_size": 20000, "rsu41": rsu41}
 
     def _sight(

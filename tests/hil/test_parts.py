@@ -4,8 +4,11 @@ generated configs and the camera calibration."""
 from __future__ import annotations
 
 import math
+import socket
+import time
 import tomllib
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ from hil.broker import Received
 from hil.camera import BOX_H, BOX_W, ROW, calibration_points
 from hil.daemon import merge, to_toml
 from hil.expect import Observations, evaluate
-from hil.radio import Transmission
+from hil.radio import Rsu41Peer, Transmission
 from hil.record import compare
 from hil.report import junit, summary
 from hil.rig import ORIGIN
@@ -23,6 +26,8 @@ from hil.runner import Result
 from hil.scenario import Scenario, load_scenario, scenario_paths
 from rsu.errors import ConfigError
 from rsu.perception.calibration import Calibration
+from rsu.radio.rsu41 import format_ifm
+from rsu.radio.types import TxRequest
 from rsu.v2x.codec import get_codec
 
 SUITE = Path(__file__).resolve().parents[2] / "hil" / "scenarios"
@@ -255,3 +260,36 @@ def test_time_bounds_fail_when_enforced_and_are_only_reported_otherwise() -> Non
         _obs(transmissions=tx, enforce_timing=False),
     )
     assert not too_few.passed  # what happened (the count) is still enforced
+
+
+def _wait_for(cond: Callable[[], bool], timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_rsu41_peer_neither_forwards_nor_transmits_while_unplugged() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        daemon.settimeout(1.0)
+        peer = Rsu41Peer(daemon.getsockname()[1]).start()
+        try:
+            ifm = format_ifm(TxRequest(b"\x00\x13\x01", 0x8002, 183, message_type="SPAT"))
+            daemon.sendto(ifm, peer.ifm_address)
+            _wait_for(lambda: len(peer.ifm_log) == 1)
+            peer.unplug()
+            peer.hear(b"lost", 0x20)
+            daemon.sendto(ifm, peer.ifm_address)
+            _wait_for(lambda: len(peer.ifm_log) == 2)
+            peer.replug()
+            peer.corrupt(1)
+            peer.hear(bytes(4), 0x20)
+            assert daemon.recv(100) == bytes([0, 0, 0x10, 0])  # the lost frame never came
+            daemon.sendto(ifm, peer.ifm_address)
+            _wait_for(lambda: len(peer.ifm_log) == 3)
+            tx = peer.transmissions()
+        finally:
+            peer.stop()
+    assert [(x.message_type, x.psid, x.channel, x.payload) for x in tx] == [
+        ("SPAT", 0x8002, 183, b"\x00\x13\x01")
+    ] * 2
