@@ -7,6 +7,8 @@ import math
 from rsu.perception.geo import LocalFrame
 from rsu.perception.ground import Track
 from rsu.sensors.radar import RadarObject
+from rsu.v2x import builders
+from rsu.v2x.builders import Sender
 from rsu.v2x.message import V2xMessage
 
 FRAME = LocalFrame(42.3000, -83.7000, 250.0)
@@ -78,38 +80,18 @@ def radar_obj(
     )
 
 
-def bsm(temp_id: str, x: float, y: float, speed: float = 0.0, heading: float = 0.0) -> V2xMessage:
-    """A J2735 BSM whose sender sits at ENU (x, y) of FRAME (member names as in real BSMs)."""
+def _sender(temp_id: str, x: float, y: float, speed: float, heading: float) -> Sender:
     lat, lon, _ = FRAME.to_geodetic(x, y)
-    core = {
-        "msgCnt": 1,
-        "id": temp_id,
-        "secMark": 1023,
-        "lat": round(lat * 1e7),
-        "long": round(lon * 1e7),
-        "elev": 2500,
-        "accuracy": {"semiMajor": 20, "semiMinor": 20, "orientation": 0},
-        "transmission": "forwardGears",
-        "speed": round(speed / 0.02),
-        "heading": round(heading / 0.0125) % 28800,
-        "angle": 0,
-        "accelSet": {"long": 0, "lat": 0, "vert": 0, "yaw": 0},
-        "brakes": {},
-        "size": {"width": 190, "length": 480},
-    }
-    return V2xMessage("j2735", "BasicSafetyMessage", 20, {"coreData": core}, b"")
+    return Sender(temp_id, 1, 1023, lat, lon, speed, heading)
+
+
+def bsm(temp_id: str, x: float, y: float, speed: float = 0.0, heading: float = 0.0) -> V2xMessage:
+    """A J2735 BSM (``rsu.v2x.builders.bsm``) whose sender sits at ENU (x, y) of FRAME."""
+    frame = builders.bsm(_sender(temp_id, x, y, speed, heading))
+    return V2xMessage("j2735", "BasicSafetyMessage", 20, frame["value"], b"")
 
 
 def psm(temp_id: str, x: float, y: float, speed: float = 1.2, heading: float = 90.0) -> V2xMessage:
-    lat, lon, _ = FRAME.to_geodetic(x, y)
-    value = {
-        "basicType": "aPEDESTRIAN",
-        "secMark": 100,
-        "msgCnt": 3,
-        "id": temp_id,
-        "position": {"lat": round(lat * 1e7), "long": round(lon * 1e7)},
-        "accuracy": {"semiMajor": 40, "semiMinor": 40, "orientation": 0},
-        "speed": round(speed / 0.02),
-        "heading": round(heading / 0.0125),
-    }
-    return V2xMessage("j2735", "PersonalSafetyMessage", 32, value, b"")
+    """A J2735 PSM (``rsu.v2x.builders.psm``) whose sender sits at ENU (x, y) of FRAME."""
+    frame = builders.psm(_sender(temp_id, x, y, speed, heading))
+    return V2xMessage("j2735", "PersonalSafetyMessage", 32, frame["value"], b"")
