@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+from rsu.fusion.fuser import Fusion
+from rsu.fusion.model import FusionConfig
 from rsu.perception.geo import LocalFrame
 from rsu.perception.ground import Track
 from rsu.sensors.radar import RadarObject
@@ -95,3 +98,22 @@ def psm(temp_id: str, x: float, y: float, speed: float = 1.2, heading: float = 9
     """A J2735 PSM (``rsu.v2x.builders.psm``) whose sender sits at ENU (x, y) of FRAME."""
     frame = builders.psm(_sender(temp_id, x, y, speed, heading))
     return V2xMessage("j2735", "PersonalSafetyMessage", 32, frame["value"], b"")
+
+
+def picture(extra: Sequence[Track] = ()) -> Fusion:
+    """A moving car seen by camera and radar, a pedestrian, and a parked car that sends BSMs
+    (plus ``extra`` camera tracks), all at time 0."""
+    f = Fusion(FusionConfig(), FRAME)
+    f.update_camera(
+        "cam0",
+        [
+            track(1, 12.3, -45.6, 0.0, 10.0, label="car"),
+            track(2, -3.0, 4.0, 1.0, 0.0, label="person"),
+            track(3, 30.0, 30.0, label="car"),
+            *extra,
+        ],
+        0.0,
+    )
+    f.update_radar("r0", [radar_obj(8, 12.5, -45.5, 0.0, 10.0)], 0.0)
+    f.update_v2x(bsm("0a0b0c0d", 30.2, 30.1), 0.0)  # car 3 announces itself
+    return f

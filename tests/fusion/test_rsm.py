@@ -21,7 +21,8 @@ from rsu.fusion.rsm import (
 from rsu.perception.geo import LocalFrame
 from rsu.v2x.codec import Codec, get_codec
 from rsu.v2x.message import V2xMessage
-from tests.fusion.helpers import FRAME, bsm, psm, radar_obj, track
+from tests.fusion import helpers
+from tests.fusion.helpers import FRAME, psm, radar_obj, track
 from tests.v2x.vectors import load
 
 REFERENCE_RSM = [
@@ -39,20 +40,7 @@ def codec() -> Codec:
 
 
 def picture() -> Fusion:
-    f = Fusion(FusionConfig(), FRAME)
-    f.update_camera(
-        "cam0",
-        [
-            track(1, 12.3, -45.6, 0.0, 10.0, label="car"),
-            track(2, -3.0, 4.0, 1.0, 0.0, label="person"),
-            track(3, 30.0, 30.0, label="car"),
-            track(4, 8.0, 8.0, 0.0, 3.0, label="bicycle"),
-        ],
-        0.0,
-    )
-    f.update_radar("r0", [radar_obj(8, 12.5, -45.5, 0.0, 10.0)], 0.0)
-    f.update_v2x(bsm("0a0b0c0d", 30.2, 30.1), 0.0)  # car 3 announces itself
-    return f
+    return helpers.picture([track(4, 8.0, 8.0, 0.0, 3.0, label="bicycle")])
 
 
 def build(objects: object = None) -> dict:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ from rsu.fusion.model import FusionConfig
 from rsu.fusion.record import object_list_record
 from rsu.fusion.sdsm import SdsmBuilder, SdsmSettings, position_confidence, sdsm_timestamp
 from rsu.v2x.codec import Codec, get_codec
-from tests.fusion.helpers import FRAME, bsm, psm, radar_obj, track
+from tests.fusion.helpers import FRAME, picture, psm, radar_obj, track
 from tests.v2x.vectors import load
 
 REAL_SDSM = [v["value"]["value"] for v in load("j2735_real.jsonl") if v["messageId"] == 41]
@@ -19,22 +19,6 @@ UTC = 1_764_085_260.250  # 2025-11-25T15:41:00.250Z
 @pytest.fixture(scope="module")
 def codec() -> Codec:
     return get_codec("j2735")
-
-
-def picture() -> Fusion:
-    f = Fusion(FusionConfig(), FRAME)
-    f.update_camera(
-        "cam0",
-        [
-            track(1, 12.3, -45.6, 0.0, 10.0, label="car"),
-            track(2, -3.0, 4.0, 1.0, 0.0, label="person"),
-            track(3, 30.0, 30.0, label="car"),
-        ],
-        0.0,
-    )
-    f.update_radar("r0", [radar_obj(8, 12.5, -45.5, 0.0, 10.0)], 0.0)
-    f.update_v2x(bsm("0a0b0c0d", 30.2, 30.1), 0.0)  # car 3 announces itself
-    return f
 
 
 def test_sdsm_uses_the_real_frames_member_names_and_wire_units() -> None:
