@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hil.scenario import Actor, Point
+from rsu.gnss.nmea import EARTH_RADIUS_M
 from rsu.v2x import builders
 from rsu.v2x.builders import Sender
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True, slots=True)

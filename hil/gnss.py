@@ -15,9 +15,7 @@ import time
 import tty
 from pathlib import Path
 
-from rsu.gnss.nmea import GnssFix, sentences
-
-EARTH_RADIUS_M = 6_371_008.8
+from rsu.gnss.nmea import EARTH_RADIUS_M, GnssFix, sentences
 
 
 class GnssEmulator:
