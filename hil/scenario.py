@@ -106,14 +106,13 @@ class RadarSpec:
 
 @dataclass(frozen=True, slots=True)
 class CameraSpec:
-    """A camera from a video file: generated (the named actors as red/blue boxes seen from
-    above, with a matching calibration) unless ``video`` names a file."""
+    """A camera: the daemon's live ``sim`` source, calibrated onto the first actor it ``sees``
+    (see ``hil.camera``), unless ``video`` names a file."""
 
     name: str = "cam0"
     sees: tuple[str, ...] = ()
     fps: float = 10.0
     video: str = ""
-    metres_per_px: float = 0.05
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -122,7 +121,6 @@ class CameraSpec:
             sees=tuple(t.array("sees", [], of=str)),
             fps=t.number("fps", 10.0, lo=1.0, hi=30.0),
             video=t.string("video", ""),
-            metres_per_px=t.number("metres_per_px", 0.05, lo=0.001),
         )
         t.done()
         return out
