@@ -16,12 +16,10 @@ import json
 import os
 import sys
 import time
-import tomllib
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
-from rsu.errors import ConfigError, UsageError
+from rsu.errors import UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -73,6 +71,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
     """(camera, pipeline) from the config file and the command-line overrides."""
     from rsu.clock import SystemClock
     from rsu.config.fields import Table
+    from rsu.config.loader import read_toml
     from rsu.perception.calibration import Calibration
     from rsu.perception.camera import Camera
     from rsu.perception.config import PerceptionConfig
@@ -82,10 +81,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
 
     perception = PerceptionConfig()
     if args.config:
-        try:
-            data = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as err:
-            raise ConfigError(args.config, str(err)) from err
+        data = read_toml(args.config)
         perception = PerceptionConfig.from_table(Table(data.get("perception"), "perception"))
     cam = _camera_config(perception.cameras, args.camera)
     if args.source:
@@ -200,13 +196,10 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 def _zones(path: str, calibration: Any) -> list[tuple[str, list[tuple[float, float]]]]:
     from rsu.config.fields import Table
+    from rsu.config.loader import read_toml
 
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(path, str(err)) from err
     zones = []
-    for t in Table(data, "").tables("zones"):
+    for t in Table(read_toml(path), "").tables("zones"):
         name = t.string("name")
         if t.has("polygon_latlon"):
             if calibration is None:
