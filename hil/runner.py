@@ -230,12 +230,15 @@ def _drain(rig: Rig, sent: dict[str, float], drain_s: float) -> None:
 
     assert rig.cloud is not None
     start = time.monotonic()
+    got: set[str | None] = set()
+    read = 0  # the cloud's messages only grow: parse each one once
     while time.monotonic() - start < drain_s:
         time.sleep(0.2)
         if time.monotonic() - start < 1.0:
             continue
-        got: set[str | None] = set()
-        for m in rig.cloud.snapshot():
+        new = rig.cloud.snapshot()[read:]
+        read += len(new)
+        for m in new:
             if "/v2x/" in m.topic:
                 short = m.topic.rsplit("/", 1)[-1]
                 got.update(key_of_decoded(short, r.get("decoded", {})) for r in m.records())
