@@ -24,6 +24,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from rsu.clock import Clock
 from rsu.errors import UplinkError
+from rsu.radio.types import BoundedQueue
 from rsu.uplink.config import UplinkConfig
 from rsu.uplink.dialects import Dialect, Outgoing
 
@@ -57,13 +58,15 @@ class Backoff:
 @dataclass(slots=True)
 class Inbox:
     """What the network thread hands to the uplink worker. Bounded: acks are at most the
-    in-flight window; commands are capped at COMMAND_QUEUE (excess counted in dropped)."""
+    in-flight window; commands are capped at COMMAND_QUEUE (the oldest dropped, counted)."""
 
     wake: threading.Event = field(default_factory=threading.Event)
     acks: deque[tuple[int, bool]] = field(default_factory=deque)
-    commands: deque[tuple[str, bytes]] = field(default_factory=lambda: deque(maxlen=COMMAND_QUEUE))
-    commands_dropped: int = 0
+    commands: BoundedQueue[tuple[str, bytes]] = field(init=False)
     connects: int = 0
+
+    def __post_init__(self) -> None:
+        self.commands = BoundedQueue(COMMAND_QUEUE, wake=self.wake)
 
 
 class MqttLink:
@@ -177,10 +180,7 @@ class MqttLink:
             self.inbox.wake.set()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
-        if len(self.inbox.commands) == COMMAND_QUEUE:
-            self.inbox.commands_dropped += 1
-        self.inbox.commands.append((msg.topic, bytes(msg.payload)))
-        self.inbox.wake.set()
+        self.inbox.commands.put((msg.topic, bytes(msg.payload)))
 
     # --- owner API ------------------------------------------------------------------------
 

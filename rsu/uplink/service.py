@@ -191,8 +191,8 @@ class Uplink:
             dropped["spool_failed"] = self._n.spool_failed
         if self._n.broker_rejected:
             dropped["broker_rejected"] = self._n.broker_rejected
-        if self._inbox.commands_dropped:
-            dropped["commands_queue_full"] = self._inbox.commands_dropped
+        if self._inbox.commands.dropped:
+            dropped["commands_queue_full"] = self._inbox.commands.dropped
         return UplinkStats(
             connected=self._link is not None and self._link.connected.is_set(),
             pending=spool.pending_records if spool else 0,
@@ -338,9 +338,7 @@ class Uplink:
             self._n.published += row.n
 
     def _commands(self) -> None:
-        cmds = self._inbox.commands
-        while cmds:
-            topic, payload = cmds.popleft()
+        for topic, payload in self._inbox.commands.drain():
             if self.dialect.is_own_ack(topic):
                 continue
             try:
