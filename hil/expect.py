@@ -138,6 +138,16 @@ def _matches(rec: dict[str, Any], where: dict[str, Any]) -> bool:
     return all(_match_one(_dig(rec, path), want) for path, want in where.items())
 
 
+def _hit(rec: dict[str, Any], each: str | None, where: dict[str, Any]) -> bool:
+    """``rec`` matches ``where``; with ``each``, one item of the list at that path does."""
+    if each is None:
+        return _matches(rec, where)
+    items = _dig(rec, each)
+    return isinstance(items, list) and any(
+        isinstance(i, dict) and _matches(i, where) for i in items
+    )
+
+
 def check_mqtt(t: Table, obs: Observations) -> Outcome:
     stream = t.string("stream")
     where = t.raw("where", {}) or {}
@@ -147,19 +157,10 @@ def check_mqtt(t: Table, obs: Observations) -> Outcome:
     first_before_s = t.number("first_before_s", None)
     each = t.string("each", None)
     t.done()
-
-    def hit(r: dict[str, Any]) -> bool:
-        if each is None:
-            return _matches(r, where)
-        items = _dig(r, each)
-        return isinstance(items, list) and any(
-            isinstance(i, dict) and _matches(i, where) for i in items
-        )
-
     hits = [
         m
         for m, r in obs.records(stream)
-        if hit(r) and (after_s is None or m.at >= obs.t0 + after_s)
+        if _hit(r, each, where) and (after_s is None or m.at >= obs.t0 + after_s)
     ]
     n = len(hits)
     ok = n >= min_count and (max_count is None or n <= max_count)
@@ -212,12 +213,7 @@ def _payload_matches(payload: bytes, each: str | None, where: dict[str, Any]) ->
         jer = get_codec("j2735").decode(payload).jer()
     except DecodeError:
         return False
-    if each is None:
-        return _matches(jer, where)
-    items = _dig(jer, each)
-    return isinstance(items, list) and any(
-        isinstance(i, dict) and _matches(i, where) for i in items
-    )
+    return _hit(jer, each, where)
 
 
 def check_counter(t: Table, obs: Observations) -> Outcome:
