@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from rsu.broadcast.scheduler import minute_of_year
 from rsu.events.engine import Event
 from rsu.events.rsi_cloud import PLACEHOLDER_ID
 from rsu.events.zones import Zone
@@ -41,12 +41,6 @@ Types not listed (zone presence, line crossings) are not broadcast."""
 PRIORITY = {"wrong_way": 7, "stopped_vehicle": 6, "pedestrian_in_crosswalk": 6, "over_speed": 5}
 MAX_RTES = 8
 MAX_PATH_POINTS = 32
-
-
-def minute_of_year(utc: float) -> int:
-    """MinuteOfTheYear of ``utc``."""
-    t = datetime.fromtimestamp(utc, tz=UTC)
-    return int((t - datetime(t.year, 1, 1, tzinfo=UTC)).total_seconds() // 60)
 
 
 def priority_octet(level: int) -> str:

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from rsu.broadcast.scheduler import minute_of_year
 from rsu.clock import FakeClock
 from rsu.errors import CommandError
 from rsu.events.engine import EventEngine
-from rsu.events.rsi import RsiBuilder, RsiSettings, minute_of_year, priority_octet
+from rsu.events.rsi import RsiBuilder, RsiSettings, priority_octet
 from rsu.events.rsi_cloud import PLACEHOLDER_ID, broadcast_body, cloud_rsi, fill_rsu_id
 from rsu.events.zones import EventsConfig, Zone
 from rsu.v2x.codec import Codec, get_codec
