@@ -123,9 +123,8 @@ class DecoderStats:
 class FrameDecoder:
     """Incremental decoder: ``feed(bytes) -> list[Frame]``; resynchronises on ``0x00``."""
 
-    def __init__(self, max_payload: int = MAX_PAYLOAD, name: str = "link") -> None:
+    def __init__(self, name: str = "link") -> None:
         self._buf = bytearray()
-        self._limit = max_payload + _OVERHEAD + (max_payload + _OVERHEAD) // 254 + 2
         self._skipping = False
         self._name = name
         self.stats = DecoderStats()
@@ -138,7 +137,7 @@ class FrameDecoder:
             last = i == len(chunks) - 1
             if not self._skipping:
                 self._buf += chunk
-            if len(self._buf) > self._limit:
+            if len(self._buf) > MAX_ENCODED:
                 self._reject("overflow", bytes(self._buf[:64]))
                 self._buf.clear()
                 self._skipping = True
