@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from firmware_bridge.framing import Frame, FrameDecoder, encode_frame
+from firmware_bridge.framing import Frame, FrameDecoder
 from firmware_bridge.messages import (
     CAP_RX,
     CAP_STATUS,
@@ -46,7 +46,7 @@ from firmware_bridge.messages import (
     TxRequestMsg,
     TxResult,
     decode_message,
-    encode_message,
+    message_frame,
 )
 
 VALID_CHANNELS = frozenset({172, 174, 176, 178, 180, 182, 184, 175, 181, 183})
@@ -166,11 +166,10 @@ class FirmwareEmulator:
 
     def send(self, msg: Message) -> None:
         """Send one message to the host."""
-        ftype, body = encode_message(msg)
         with self._lock:
             self._seq = (self._seq + 1) & 0xFFFF
             seq = self._seq
-        self._write(encode_frame(Frame(ftype, seq, body)))
+        self._write(message_frame(msg, seq))
 
     def status(self) -> Status:
         state = 3 if self.error_count and not self.radio_on else (2 if self.radio_on else 0)

@@ -10,6 +10,8 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
+from firmware_bridge.framing import Frame, encode_frame
+
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 0
 
@@ -211,6 +213,12 @@ def encode_message(msg: Message) -> tuple[int, bytes]:
     if isinstance(msg, Request):
         return msg.type, b""
     return msg.TYPE, msg.body()
+
+
+def message_frame(msg: Message, seq: int) -> bytes:
+    """The wire bytes of ``msg`` sent as frame number ``seq``."""
+    ftype, body = encode_message(msg)
+    return encode_frame(Frame(ftype, seq, body))
 
 
 def decode_message(ftype: int, body: bytes) -> Message:

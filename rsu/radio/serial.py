@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import serial
 import structlog
 
-from firmware_bridge.framing import Frame, FrameDecoder, encode_frame
+from firmware_bridge.framing import Frame, FrameDecoder
 from firmware_bridge.messages import (
     PROTOCOL_MAJOR,
     PROTOCOL_MINOR,
@@ -31,7 +31,7 @@ from firmware_bridge.messages import (
     TxRequestMsg,
     TxResult,
     decode_message,
-    encode_message,
+    message_frame,
 )
 from rsu.clock import Clock
 from rsu.errors import ProtocolVersionError, RadioError, RadioTimeoutError
@@ -234,7 +234,6 @@ class SerialRadio:
         return waiter
 
     def _write(self, msg: Message, waiter: _Waiter | None = None) -> int:
-        ftype, body = encode_message(msg)
         with self._write_lock:
             port = self._port
             if port is None:
@@ -244,7 +243,7 @@ class SerialRadio:
             if waiter is not None:
                 self._pending[seq] = waiter
             try:
-                port.write(encode_frame(Frame(ftype, seq, body)))
+                port.write(message_frame(msg, seq))
             except BaseException:
                 self._pending.pop(seq, None)
                 raise

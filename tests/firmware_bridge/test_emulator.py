@@ -24,7 +24,7 @@ from firmware_bridge.messages import (
     TxRequestMsg,
     TxResult,
     decode_message,
-    encode_message,
+    message_frame,
 )
 
 
@@ -39,8 +39,7 @@ class Host:
 
     def send(self, msg: Message) -> int:
         self.seq += 1
-        ftype, body = encode_message(msg)
-        self.port.write(encode_frame(Frame(ftype, self.seq, body)))
+        self.port.write(message_frame(msg, self.seq))
         return self.seq
 
     def receive(self, timeout: float = 2.0) -> Message:
