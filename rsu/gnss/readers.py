@@ -38,7 +38,6 @@ class _ReaderGnss:
         self.failures = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
     def start(self) -> None:
         self._stop.clear()
@@ -65,15 +64,13 @@ class _ReaderGnss:
                 while not self._stop.is_set():
                     data = self._read()
                     now = self._clock.monotonic()
-                    with self._lock:
-                        self._emit(self.tracker.feed(data, now) + self.tracker.tick(now))
+                    self._emit(self.tracker.feed(data, now) + self.tracker.tick(now))
             except OSError as err:
                 self.failures += 1
                 log.warning("gnss_source_down", backend=self.name, error=str(err))
             finally:
                 self._close()
-            with self._lock:
-                self._emit(self.tracker.tick(self._clock.monotonic()))
+            self._emit(self.tracker.tick(self._clock.monotonic()))
             self._stop.wait(RETRY_S)
 
     def _open(self) -> None:
