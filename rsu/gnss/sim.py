@@ -12,7 +12,7 @@ import threading
 
 from rsu.clock import Clock
 from rsu.gnss.config import GnssConfig
-from rsu.gnss.nmea import GnssEvent, GnssFix, NmeaTracker, sentences
+from rsu.gnss.nmea import EARTH_RADIUS_M, GnssEvent, GnssFix, NmeaTracker, sentences
 from rsu.radio.types import BoundedQueue
 
 DEFAULT_POSITION = (42.2808, -83.7430)
@@ -29,7 +29,9 @@ class SimGnss:
         self._cfg = config
         self._clock = clock
         self.events = queue
-        self.tracker = NmeaTracker(survey_of(config), config.fix_timeout_s)
+        survey = survey_of(config)
+        self.tracker = NmeaTracker(survey, config.fix_timeout_s)
+        self._origin = DEFAULT_POSITION if survey is None else (survey.latitude, survey.longitude)
         self._rng = random.Random(config.sim_seed)
         self.offset_m = 0.0
         self._fail_until = 0.0
@@ -41,14 +43,10 @@ class SimGnss:
 
     def sentences_at(self, utc: float, now: float) -> bytes:
         """The NMEA the simulated receiver sends at ``utc`` (deterministic for a seed)."""
-        lat0, lon0 = (
-            (self._cfg.surveyed_lat, self._cfg.surveyed_lon)
-            if self._cfg.surveyed_lat is not None and self._cfg.surveyed_lon is not None
-            else DEFAULT_POSITION
-        )
+        lat0, lon0 = self._origin
         jitter = self._rng.gauss(0.0, 0.3)
         north = self.offset_m + jitter
-        lat = lat0 + math.degrees(north / 6_371_008.8)
+        lat = lat0 + math.degrees(north / EARTH_RADIUS_M)
         lost = now < self._fail_until
         fix = GnssFix(now, utc, lat, lon0, 250.0, 0 if lost else 1, 0 if lost else 9, 0.9)
         return sentences(fix)
