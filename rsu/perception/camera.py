@@ -19,7 +19,6 @@ camera was closed). ``CameraReader`` runs a camera in a thread behind a bounded 
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from rsu.clock import Clock, SystemClock
 from rsu.config.fields import Table
 from rsu.errors import CameraError
 from rsu.perception.types import Frame, Image
+from rsu.radio.types import BoundedQueue
 from rsu.registry import load
 
 log = structlog.get_logger(__name__)
@@ -354,9 +354,8 @@ class CameraReader:
 
     def __init__(self, camera: Camera, maxsize: int = 2) -> None:
         self.camera = camera
-        self.dropped = 0
         self.finished = threading.Event()
-        self._queue: queue.Queue[Frame] = queue.Queue(maxsize=maxsize)
+        self._queue: BoundedQueue[Frame] = BoundedQueue(maxsize)
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.config.name}")
 
     def start(self) -> None:
@@ -366,25 +365,18 @@ class CameraReader:
     def _run(self) -> None:
         try:
             while (frame := self.camera.read()) is not None:
-                while True:
-                    try:
-                        self._queue.put_nowait(frame)
-                        break
-                    except queue.Full:
-                        try:
-                            self._queue.get_nowait()
-                            self.dropped += 1
-                        except queue.Empty:
-                            pass
+                self._queue.put(frame)
         finally:
             self.finished.set()
 
     def get(self, timeout: float) -> Frame | None:
         """The oldest queued frame, or ``None`` after ``timeout`` seconds without one."""
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        return self._queue.get(timeout)
+
+    @property
+    def dropped(self) -> int:
+        """Frames dropped because the consumer fell behind."""
+        return self._queue.dropped
 
     def stop(self, timeout: float = 5.0) -> None:
         # Let the reader thread leave grab()/retrieve() before the capture is released:
