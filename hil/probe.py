@@ -4,14 +4,13 @@ missing answer) and samples its resident memory from ``/proc``."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rsu.errors import ControlError
 
 
 @dataclass(slots=True)
@@ -32,26 +31,12 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def ask(path: Path, request: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
-    """One control request and its one-line answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(str(path))
-        s.sendall(json.dumps(request).encode() + b"\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    answer = json.loads(buf)
-    return answer if isinstance(answer, dict) else {}
-
-
 class Probe:
     def __init__(self, daemon: Any, socket_path: Path, period_s: float = 0.25) -> None:
+        from rsu.daemon.control import ControlClient
+
         self.daemon = daemon
-        self.path = socket_path
+        self.client = ControlClient(socket_path)
         self.period_s = period_s
         self.log = ProbeLog()
         self._stop = threading.Event()
@@ -76,13 +61,9 @@ class Probe:
                 self.log.rss_mb.append(mem)
             t = time.monotonic()
             try:
-                answer = ask(self.path, {"cmd": "status"})
-            except (OSError, ValueError) as err:
-                with contextlib.suppress(Exception):
-                    if proc.poll() is not None or not self.daemon.ready:
-                        continue
-                self.log.failures.append(f"{type(err).__name__}: {err}")
+                self.client.request("status")
+            except (ControlError, OSError, ValueError) as err:
+                if proc.poll() is None and self.daemon.ready:  # not killed meanwhile
+                    self.log.failures.append(f"{type(err).__name__}: {err}"[:200])
                 continue
             self.log.answers_ms.append((time.monotonic() - t) * 1000)
-            if not answer.get("ok", False):
-                self.log.failures.append(str(answer.get("error", answer))[:200])
