@@ -13,6 +13,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hil.rig import Bench
 
 SUITE = Path(__file__).resolve().parent / "scenarios"
 
@@ -55,7 +59,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _bench(args: argparse.Namespace) -> object:
+def _bench(args: argparse.Namespace) -> Bench:
     from hil.rig import Bench
 
     return Bench(args.can, args.radio_port, args.gnss_port, args.camera, args.timing == "enforce")
@@ -106,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
         if workdir is not None:
             workdir.mkdir(parents=True, exist_ok=True)
         print(f"== {s.name} (seed {s.seed}) ...", file=sys.stderr, flush=True)
-        results.append(run_scenario(s, bench=_bench(args), workdir=workdir))  # type: ignore[arg-type]
+        results.append(run_scenario(s, bench=_bench(args), workdir=workdir))
     print(summary(results))
     for r in results:
         for name, o in r.outcomes:
