@@ -21,8 +21,7 @@ import argparse
 import os
 import platform
 import resource
-import subprocess
-import tempfile
+import sys
 import time
 from pathlib import Path
 
@@ -42,25 +41,14 @@ from rsu.perception.tracker import Tracker
 from rsu.v2x.codec import get_codec
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.perception.video
+from tests.perception.video import vtest_path  # noqa: E402
+
 POINTS = ROOT / "tests" / "perception" / "data" / "vtest_points.toml"
-MEMBER = "./usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
 
 def find_video(given: str | None) -> Path:
-    for p in (given, "/usr/share/doc/opencv-doc/examples/data/vtest.avi"):
-        if p and Path(p).is_file():
-            return Path(p)
-    cached = Path.home() / ".cache" / "rsu-edge-tests" / "vtest.avi"
-    if not cached.is_file():
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["apt-get", "download", "opencv-doc"], cwd=tmp, check=True)
-            deb = next(Path(tmp).glob("opencv-doc_*.deb"))
-            tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
-            subprocess.run(["tar", "-x", "-C", tmp, MEMBER], stdin=tar.stdout, check=True)
-            tar.wait()
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            (Path(tmp) / MEMBER).replace(cached)
-    return cached
+    return Path(given) if given and Path(given).is_file() else vtest_path()
 
 
 def pct(values: list[float], q: float) -> float:
