@@ -139,8 +139,7 @@ class Tracker:
         born = self._birth(detections, ids, now)
         deleted = self._death(now)
         self._decay_labels(now)
-        tracks = tuple(self._view(s, now) for s in self._tracks if s.hits >= self.config.min_hits)
-        return TrackerUpdate(tracks=tracks, track_ids=tuple(ids), born=born, deleted=deleted)
+        return TrackerUpdate(self.tracks(now), tuple(ids), born=born, deleted=deleted)
 
     def tracks(self, now: float, include_tentative: bool = False) -> tuple[Track, ...]:
         """Current tracks (confirmed only unless asked), as last corrected (not predicted)."""
