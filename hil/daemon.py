@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rsu.config.loader import demo_config_path
 from rsu.errors import RsuError
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "rsu" / "config" / "demo"
+DEMO_DIR = demo_config_path().parent
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -7,12 +7,12 @@ error naming its dotted path. See ``docs/hil.md`` for the whole format.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
 from rsu.config.fields import Table
+from rsu.config.loader import read_toml
 from rsu.errors import ConfigError
 
 RADIOS = ("rsu41", "serial")
@@ -234,13 +234,7 @@ def _check_sees(s: Scenario, names: set[str]) -> None:
 
 def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as err:
-        raise ConfigError("", f"cannot read scenario {p}: {err.strerror}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError("", f"{p}: TOML syntax: {err}") from err
+    data = read_toml(p)
     try:
         return Scenario.from_dict(data, p.resolve())
     except ConfigError as err:
