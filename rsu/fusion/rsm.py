@@ -18,7 +18,7 @@ from typing import Any
 
 from rsu.errors import ConfigError
 from rsu.fusion.model import FusedObject
-from rsu.fusion.sdsm import position_confidence
+from rsu.fusion.sdsm import position_confidence, wire_heading, wire_speed
 from rsu.perception.geo import LocalFrame
 
 MAX_PARTICIPANTS = 16
@@ -32,7 +32,6 @@ _OFFSET_CHOICES = (
     ("position-LL5", 2097151),
     ("position-LL6", 8388607),
 )
-_SPEED_UNAVAILABLE = 8191
 _HEADING_UNAVAILABLE = 28800
 # BasicVehicleClass (values shared with J2735): passenger, truck, motorcycle, transit (bus)
 _VEHICLE_CLASS = {"car": 10, "truck": 25, "motorcycle": 40, "bus": 50}
@@ -156,10 +155,8 @@ def participant(
         "secMark": mark,
         "pos": position_offset(lat - ref_lat, lon - ref_lon, lat, lon),
         "posConfidence": {"pos": position_confidence(o.pos_sigma_m)},
-        "speed": max(0, min(_SPEED_UNAVAILABLE - 1, round(o.speed_mps / 0.02))),
-        "heading": _HEADING_UNAVAILABLE
-        if o.heading_deg is None
-        else round(o.heading_deg / 0.0125) % 28800,
+        "speed": wire_speed(o.speed_mps),
+        "heading": _HEADING_UNAVAILABLE if o.heading_deg is None else wire_heading(o.heading_deg),
         "motionCfd": {
             "speedCfd": "prec1ms" if radar else "prec5ms",
             "headingCfd": "unavailable" if o.heading_deg is None else "prec10deg",

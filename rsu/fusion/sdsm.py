@@ -16,6 +16,7 @@ from typing import Any
 
 from rsu.fusion.model import FusedObject
 from rsu.perception.geo import LocalFrame
+from rsu.v2x.builders import HEADING_UNITS, SPEED_UNAVAILABLE
 
 _POS_CONF = (
     (0.01, "a1cm"),
@@ -43,6 +44,16 @@ def position_confidence(sigma_m: float) -> str:
         if sigma_m <= limit:
             return name
     return "unavailable"
+
+
+def wire_speed(mps: float) -> int:
+    """Speed in 0.02 m/s, clamped to 0..8190 (8191 means unavailable)."""
+    return max(0, min(SPEED_UNAVAILABLE - 1, round(mps / 0.02)))
+
+
+def wire_heading(deg: float) -> int:
+    """Heading clockwise from north in 0.0125 degree, 0..28799."""
+    return round(deg / 0.0125) % HEADING_UNITS
 
 
 def sdsm_timestamp(utc: float) -> dict[str, int]:
@@ -123,9 +134,9 @@ def detected_object(o: FusedObject) -> dict[str, Any] | None:
         "timeConfidence": "time-000-100",
         "pos": {"offsetX": ox, "offsetY": oy},
         "posConfidence": {"pos": position_confidence(o.pos_sigma_m), "elevation": "unavailable"},
-        "speed": max(0, min(8190, round(o.speed_mps / 0.02))),
+        "speed": wire_speed(o.speed_mps),
         "speedConfidence": "prec1ms" if radar else "prec5ms",
-        "heading": round((o.heading_deg or 0.0) / 0.0125) % 28800,
+        "heading": wire_heading(o.heading_deg or 0.0),
         "headingConf": "unavailable" if o.heading_deg is None else "prec10deg",
     }
     out: dict[str, Any] = {"detObjCommon": common}
