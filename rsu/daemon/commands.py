@@ -69,11 +69,12 @@ def _status(d: Daemon, req: ControlRequest) -> dict[str, Any]:
     }
 
 
-def _mode(d: Daemon, kind: str) -> dict[str, Any]:
+def _mode(d: Daemon, kind: str, by: str = "control", ref: str | None = None) -> dict[str, Any]:
+    """Standby/operate from a control request or a cloud command; systemd's status follows."""
     before = d.core.mode
     d.core.mode = kind
     if before != kind:
-        log.info("mode_changed", before=before, after=kind, by="control")
+        log.info("mode_changed", before=before, after=kind, by=by, ref=ref)
     d.notifier.status(d.status_line())
     return {"ok": True, "mode": kind, "before": before}
 
@@ -186,8 +187,7 @@ def _broadcast_message(cmd: Command, utc: float, config: Any = None) -> Broadcas
 def apply_cloud(d: Daemon, cmd: Command) -> None:
     """Apply a checked cloud command (on the core thread)."""
     if cmd.kind in ("standby", "operate"):
-        before, d.core.mode = d.core.mode, cmd.kind
-        log.info("mode_changed", before=before, after=cmd.kind, by="cloud", ref=cmd.ref)
+        _mode(d, cmd.kind, by="cloud", ref=cmd.ref)
     elif cmd.kind == "broadcast":
         message = _broadcast_message(cmd, d.clock.time(), d.config)
         for text in d.core.upsert(message, d.clock.monotonic(), d.clock.time()):

@@ -17,12 +17,14 @@ from structlog.testing import capture_logs
 from rsu.clock import FakeClock
 from rsu.config.loader import demo_config_path, load_config
 from rsu.daemon import Daemon, build
+from rsu.daemon.commands import apply_cloud
 from rsu.daemon.control import ControlClient, ControlServer
 from rsu.daemon.core import TailHub
 from rsu.daemon.metrics import render
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import ControlError, DaemonError
 from rsu.radio.types import RxFrame
+from rsu.uplink.commands import Command
 from tests.daemon.helpers import copy_demo
 
 
@@ -149,6 +151,19 @@ def test_an_undecodable_frame_is_counted_and_logged_with_its_hex_then_skipped(
     assert logs[0]["event"] == "frame_undecodable"
     assert logs[0]["hex"] == "0014ffff"
     assert daemon.parts.radio.counters.snapshot()["by_psid"]["0x20"]["failed"] == 1
+
+
+def test_a_cloud_standby_changes_the_mode_and_the_status_systemd_shows(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as rx:
+        rx.bind(str(path))
+        rx.settimeout(2.0)
+        daemon.notifier = Notifier(str(path))
+        apply_cloud(daemon, Command("standby", "s1"))
+        assert daemon.core.mode == "standby"
+        assert rx.recv(200).decode().startswith("STATUS=standby;")
 
 
 def test_a_reload_applies_the_stats_interval_live_and_names_the_control_socket_for_restart(
