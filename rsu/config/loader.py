@@ -103,7 +103,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         radars=_radars(root.table("sensors")) if root.has("sensors") else (),
         fusion=_fusion(root.table("fusion")) if root.has("fusion") else None,
         perception=_perception(root.table("perception")) if root.has("perception") else None,
-        events=_events(root.table("events"), _local_frame(rsu)) if root.has("events") else None,
+        events=_events(root.table("events"), rsu.local_frame()) if root.has("events") else None,
         csae53=_csae53(root.table("csae53")) if root.has("csae53") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
@@ -114,14 +114,6 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
 def _check_rsu_id(rsu_id: str) -> None:
     if not rsu_id or any(c in rsu_id for c in "/+#") or rsu_id != rsu_id.strip():
         raise ConfigError("rsu.id", f"expected a name usable in MQTT topics, got {rsu_id!r}")
-
-
-def _local_frame(rsu: RsuSection) -> Any:
-    if rsu.latitude is None or rsu.longitude is None:
-        return None
-    from rsu.perception.geo import LocalFrame
-
-    return LocalFrame(rsu.latitude, rsu.longitude, rsu.elevation_m)
 
 
 def _radio(t: Table, standard: str) -> Any:

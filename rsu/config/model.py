@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rsu.fusion.model import FusionConfig
     from rsu.gnss.config import GnssConfig
     from rsu.perception.config import PerceptionConfig
+    from rsu.perception.geo import LocalFrame
     from rsu.radio.config import RadioConfig
     from rsu.sensors.config import RadarConfig
     from rsu.uplink.config import UplinkConfig
@@ -52,6 +53,14 @@ class RsuSection:
             raise ConfigError(t.where("latitude"), "give latitude and longitude together")
         t.done()
         return cfg
+
+    def local_frame(self) -> LocalFrame | None:
+        """The ENU frame centred on the RSU (None without its position); imports numpy."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        from rsu.perception.geo import LocalFrame
+
+        return LocalFrame(self.latitude, self.longitude, self.elevation_m)
 
 
 @dataclass(frozen=True, slots=True)

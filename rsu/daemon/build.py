@@ -49,7 +49,7 @@ def build(config: Config, clock: Clock) -> Daemon:
     now, utc = clock.monotonic(), clock.time()
     for entry in config.broadcast.messages:
         scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
-    frame = _local_frame(config) if config.fusion or config.radars else None  # numpy
+    frame = config.rsu.local_frame() if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
     edges: list[Edge] = [*_radars(config, clock, frame, inbox), *_cameras(config, inbox)]
     tail = TailHub(config.daemon.tail_queue)
@@ -70,14 +70,6 @@ def _gnss(config: Config, clock: Clock, inbox: Inbox) -> Any:
     from rsu.gnss import open_gnss
 
     return open_gnss(config.gnss, clock, inbox.add("gnss", config.gnss.queue_size, DROP_OLDEST))
-
-
-def _local_frame(config: Config) -> LocalFrame | None:
-    if config.rsu.latitude is None or config.rsu.longitude is None:
-        return None
-    from rsu.perception.geo import LocalFrame
-
-    return LocalFrame(config.rsu.latitude, config.rsu.longitude, config.rsu.elevation_m)
 
 
 def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
