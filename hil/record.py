@@ -206,10 +206,10 @@ def record(path: str, out: str, seed: int | None, bench: Any, workdir: Path | No
 
 
 def _scenario_data(scenario: Scenario) -> dict[str, Any]:
-    import tomllib
+    from rsu.config.loader import read_toml
 
     assert scenario.path is not None
-    return tomllib.loads(scenario.path.read_text(encoding="utf-8"))
+    return read_toml(scenario.path)
 
 
 def load_session(path: str) -> tuple[Scenario, Replaying, dict[str, Any]]:
