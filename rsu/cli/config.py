@@ -37,12 +37,12 @@ def print_demo(args: argparse.Namespace) -> int:
 def _files(config: Any) -> list[list[str]]:
     """Read what the config points at; a ConfigError names the key."""
     from rsu.broadcast import load_message
-    from rsu.v2x.codec import get_codec
+    from rsu.broadcast.standards import FrameEncoder
 
-    codec = get_codec(config.rsu.standard)
+    encoder = FrameEncoder()  # as the daemon: each frame with the codec of its own standard
     rows = []
     for m in config.broadcast.messages:
-        msg = load_message(m, config.base_dir, codec.encode)
+        msg = load_message(m, config.base_dir, encoder)
         rows.append([f"{m.where}.file", str(config.resolve(m.file)), msg.message_type or "?"])
     up = config.uplink
     if up.password_file or up.password_credential:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.helpers import DEMO, DaemonProcess, rsu
+from rsu.v2x.codec import get_codec
+from tests.daemon.helpers import DEMO, DaemonProcess, copy_demo, rsu
+from tests.v2x.vectors import load
 
 
 def test_config_check_accepts_the_demo_and_names_the_bad_key_of_a_broken_file(
@@ -31,6 +33,21 @@ def test_config_check_accepts_the_demo_and_names_the_bad_key_of_a_broken_file(
         "key": "radio.sim.vehicle",
         "detail": data["detail"],
     }
+
+
+def test_config_check_encodes_a_csae53_json_frame_of_a_j2735_rsu_as_the_daemon_does(
+    tmp_path: Path,
+) -> None:
+    config = copy_demo(tmp_path)
+    (csae_map,) = [v for v in load("csae53_real.jsonl") if "mapFrame" in v["value"]]
+    frame = get_codec("csae53").decode(bytes.fromhex(csae_map["hex"])).jer()
+    (tmp_path / "cn-map.json").write_text(json.dumps(frame))
+    entry = '[[broadcast.messages]]\nname = "cn-map"\nfile = "cn-map.json"\npsid = 3618\n'
+    config.write_text(config.read_text() + "\n" + entry)
+    out = rsu("config", "check", "--json", str(config))
+    assert out.returncode == 0, out.stdout + out.stderr
+    files = {f["key"]: f["result"] for f in json.loads(out.stdout)["files"]}
+    assert files["broadcast.messages[2].file"] == "MAP"
 
 
 def test_config_check_of_the_production_template_checks_keys_without_its_files() -> None:
