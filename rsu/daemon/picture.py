@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from rsu.broadcast import BroadcastMessage
+from rsu.broadcast.standards import make_frame
 from rsu.v2x.message import V2xMessage
 from rsu.v2x.names import PSIDS
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 SDSM_KEY = "sdsm"
-SDSM_ID = 41
 V2X_SENDERS = ("BSM", "PSM")
 
 
@@ -107,7 +107,7 @@ class Picture:
             psid=PSIDS["SDSM"],
             channel=183,
             interval_ms=max(10, int(1000 / self.config.sdsm_hz)),
-            frame_jer={"messageId": SDSM_ID, "value": value},
+            frame_jer=make_frame("j2735", "SDSM", value),
             message_type="SDSM",
             source="fusion",
         )

@@ -25,7 +25,9 @@ from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import ControlError, DaemonError
 from rsu.radio.types import RxFrame
 from rsu.uplink.commands import Command
+from rsu.v2x.names import PSIDS
 from tests.daemon.helpers import copy_demo
+from tests.fusion.helpers import radar_obj
 
 
 def test_notifier_sends_key_value_datagrams_to_a_path_and_to_the_abstract_namespace(
@@ -177,6 +179,17 @@ def test_a_reload_applies_the_stats_interval_live_and_names_the_control_socket_f
     assert d.last_reload == {"applied": ["daemon.stats_interval_s"], "needs_restart": ["daemon"]}
     assert d.config.daemon.stats_interval_s == 7.5  # what the core loop reads
     assert d.config.daemon.control_socket.endswith("control.sock")  # in force until a restart
+
+
+def test_a_fused_radar_object_is_broadcast_as_a_j2735_sdsm(daemon: Daemon) -> None:
+    clock, core, picture = daemon.clock, daemon.core, daemon.parts.picture
+    now, utc = clock.monotonic(), clock.time()
+    picture.fusion.update_radar("radar-north", [radar_obj(3, 0.5, 12.0)], now)
+    picture.tick(core, now, utc)
+    sdsm = [r for r in core.scheduler.poll(now, utc) if r.psid == PSIDS["SDSM"]]
+    (msg,) = [core.codec.decode(r.payload) for r in sdsm]
+    assert msg.short_name == "SDSM"
+    assert len(msg.value["objects"]) == 1
 
 
 def test_standby_stops_every_transmission_and_operate_resumes(daemon: Daemon) -> None:
