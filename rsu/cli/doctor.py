@@ -129,11 +129,11 @@ def _mqtt(cfg: Any, timeout: float) -> Check:
                 f"{b.host}:{b.port} reachable (no TLS)",
                 "use mqtts:// off the box",
             )
-        ctx = ssl.create_default_context(cafile=up.tls.ca_file)
-        ctx.check_hostname = up.tls.check_hostname
-        if up.tls.cert_file:
-            ctx.load_cert_chain(up.tls.cert_file, up.tls.key_file)
-        try:
+        try:  # an unreadable CA or client certificate is a FAIL verdict, not a crash
+            ctx = ssl.create_default_context(cafile=up.tls.ca_file)
+            ctx.check_hostname = up.tls.check_hostname
+            if up.tls.cert_file:
+                ctx.load_cert_chain(up.tls.cert_file, up.tls.key_file)
             with ctx.wrap_socket(sock, server_hostname=b.host) as tls:
                 version = tls.version()
         except (ssl.SSLError, OSError) as err:
