@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -195,12 +196,6 @@ def apply_cloud(d: Daemon, cmd: Command) -> None:
     elif cmd.kind == "config" and cmd.config is not None and cmd.config.log_level:
         from rsu import logs
 
-        # Loggers already cached by structlog keep their level until a restart.
-        logs.configure(cmd.config.log_level, d.config.log.format, stream=_log_stream())
+        # stdout, as `rsu run` set it up. Loggers structlog cached keep their level till restart.
+        logs.configure(cmd.config.log_level, d.config.log.format, stream=sys.stdout)
         log.info("log_level_changed", level=cmd.config.log_level, by="cloud")
-
-
-def _log_stream() -> Any:
-    import sys
-
-    return sys.stderr

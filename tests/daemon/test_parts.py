@@ -24,7 +24,7 @@ from rsu.daemon.metrics import render
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import ControlError, DaemonError
 from rsu.radio.types import RxFrame
-from rsu.uplink.commands import Command
+from rsu.uplink.commands import Command, ConfigChange
 from rsu.v2x.names import PSIDS
 from tests.daemon.helpers import copy_demo
 from tests.fusion.helpers import radar_obj
@@ -166,6 +166,15 @@ def test_a_cloud_standby_changes_the_mode_and_the_status_systemd_shows(
         apply_cloud(daemon, Command("standby", "s1"))
         assert daemon.core.mode == "standby"
         assert rx.recv(200).decode().startswith("STATUS=standby;")
+
+
+def test_a_cloud_log_level_change_keeps_the_daemon_logging_on_stdout(
+    daemon: Daemon, capsys: pytest.CaptureFixture[str]
+) -> None:
+    apply_cloud(daemon, Command("config", "c1", config=ConfigChange(log_level="debug")))
+    out, err = capsys.readouterr()
+    assert "log_level_changed" in out  # where `rsu run` logs; journald reads both
+    assert "log_level_changed" not in err
 
 
 def test_a_reload_applies_the_stats_interval_live_and_names_the_control_socket_for_restart(
