@@ -136,28 +136,49 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["python_start_s"] = baseline_s("pass")
     out["import_cli_s"] = baseline_s("import rsu.cli.main, rsu.daemon")
-    cache = work / "cache"
     broker = LocalBroker(find_mosquitto() or "mosquitto", work)
-    broker.wait_ready()
+    try:
+        broker.wait_ready()
+        _measure(args, work, broker.port, out)
+    finally:  # a failed run leaves no broker (the daemons are stopped in _measure)
+        broker.stop()
+    return out
+
+
+def _measure(args: argparse.Namespace, work: Path, mqtt: int, out: dict[str, Any]) -> None:
+    cache = work / "cache"
     udp = free_port()
     for name, backend in (("idle", "sim"), ("load", "rsu41")):
-        text = CONFIG.format(
-            work=work, backend=backend, udp=udp, mqtt=broker.port, sample=args.sample
-        )
+        text = CONFIG.format(work=work, backend=backend, udp=udp, mqtt=mqtt, sample=args.sample)
         (work / f"{name}.toml").write_text(text)
     proc, out["ready_cold_s"] = start(work, work / "idle.toml", cache)
     stop(proc)
     proc, out["ready_warm_s"] = start(work, work / "idle.toml", cache)
-    time.sleep(2.0)
-    cpu0, _ = proc_stats(proc.pid)
-    time.sleep(args.idle_s)
-    cpu1, rss = proc_stats(proc.pid)
+    try:
+        time.sleep(2.0)
+        cpu0, _ = proc_stats(proc.pid)
+        time.sleep(args.idle_s)
+        cpu1, rss = proc_stats(proc.pid)
+    finally:
+        stop(proc)
     out["idle_cpu_pct"] = 100 * (cpu1 - cpu0) / args.idle_s
     out["idle_rss_mb"] = rss / 2**20
-    stop(proc)
 
     frames = bsm_frames()
     proc, _ = start(work, work / "load.toml", cache)
+    try:
+        out.update(_load_run(args, work, proc, udp, frames))
+    finally:
+        stop(proc)
+
+
+def _load_run(
+    args: argparse.Namespace,
+    work: Path,
+    proc: subprocess.Popen[bytes],
+    udp: int,
+    frames: list[bytes],
+) -> dict[str, Any]:
     client = ControlClient(work / "control.sock", timeout=10)
     rss_max = [0]
 
@@ -172,25 +193,22 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     time.sleep(1.0)
     cpu1, rss_end = proc_stats(proc.pid)
     after = client.request("status")["status"]
-    stop(proc)
-    broker.stop()
     decoded = after["decode"]["ok"] - before["decode"]["ok"]
-    out.update(
-        load_rate=args.rate,
-        load_s=elapsed,
-        sent=sent,
-        sent_per_s=sent / elapsed,
-        decoded=decoded,
-        decoded_per_s=decoded / elapsed,
-        inbound_dropped=after["queues"]["radio"]["dropped"],
-        radio_bad=after["radio"]["counters"]["bad_input"],
-        load_cpu_pct=100 * (cpu1 - cpu0) / (elapsed + 1.0),
-        load_rss_max_mb=rss_max[0] / 2**20,
-        load_rss_end_mb=rss_end / 2**20,
-        uplink_accepted=after["uplink"]["accepted"],
-        uplink_acked=after["uplink"]["acked"],
-    )
-    return out
+    return {
+        "load_rate": args.rate,
+        "load_s": elapsed,
+        "sent": sent,
+        "sent_per_s": sent / elapsed,
+        "decoded": decoded,
+        "decoded_per_s": decoded / elapsed,
+        "inbound_dropped": after["queues"]["radio"]["dropped"],
+        "radio_bad": after["radio"]["counters"]["bad_input"],
+        "load_cpu_pct": 100 * (cpu1 - cpu0) / (elapsed + 1.0),
+        "load_rss_max_mb": rss_max[0] / 2**20,
+        "load_rss_end_mb": rss_end / 2**20,
+        "uplink_accepted": after["uplink"]["accepted"],
+        "uplink_acked": after["uplink"]["acked"],
+    }
 
 
 def main() -> None:
