@@ -26,7 +26,7 @@ from rsu.broadcast.scheduler import BroadcastMessage
 from rsu.broadcast.standards import frame_standard, frame_type
 from rsu.config.fields import Table
 from rsu.errors import ConfigError, RsuError
-from rsu.v2x.names import J2735_MESSAGES, short_name
+from rsu.radio.sniff import sniff
 
 
 def _utc(text: str | None, where: str) -> float | None:
@@ -127,13 +127,7 @@ def load_message(cfg: MessageConfig, base: Path, encoder: Any = None) -> Broadca
     payload = _load_hex(text, where)
     if cfg.standard == "csae53":
         return BroadcastMessage(payload=payload, message_type=_csae_type(payload, where), **common)
-    mid = int.from_bytes(payload[:2], "big") & 0x7FFF if len(payload) >= 2 else None
-    return BroadcastMessage(payload=payload, message_type=_type_name(mid), **common)
-
-
-def _type_name(message_id: object) -> str:
-    name = J2735_MESSAGES.get(message_id) if isinstance(message_id, int) else None
-    return short_name(name) if name else ""
+    return BroadcastMessage(payload=payload, message_type=sniff(payload).message_type, **common)
 
 
 def _load_jer(text: str, where: str, standard: str | None = None) -> dict[str, Any]:
