@@ -108,7 +108,7 @@ def test_endless_bytes_without_delimiter_are_dropped_not_buffered() -> None:
     dec = FrameDecoder()
     for _ in range(100):
         assert dec.feed(b"\x55" * 1000) == []
-    assert dec.stats.overflows >= 1
+    assert dec.stats.overflows == 1  # one run, counted once however long it goes on
     assert len(dec._buf) <= 2070  # the bound PROTOCOL.md promises
     assert [f.payload for f in dec.feed(encode_frame(Frame(1, 1, b"ok")))] == [b"ok"]
 
