@@ -86,7 +86,6 @@ class Uplink:
         self._lock_file: TextIO | None = None
         self._heartbeat_s = config.heartbeat_s
         self._running_info_s = config.running_info_s
-        self._dropped_snapshot: dict[str, int] = {}
         self._linger_since: float | None = None
 
     # --- daemon API -----------------------------------------------------------------------
@@ -96,7 +95,6 @@ class Uplink:
         self._lock_file = lock_spool(self.config.spool_path)
         cfg = self.config
         self._spool = Spool(cfg.spool_path, cfg.spool, cfg.batch_max, cfg.batch_max_bytes)
-        self._dropped_snapshot = self._spool.stats().dropped
         self._link = MqttLink(cfg, self.dialect, self._inbox, self.clock, lambda: self.health)
         self._link.start()
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
@@ -184,7 +182,7 @@ class Uplink:
 
     def stats(self) -> UplinkStats:
         spool = self._spool
-        dropped = dict(self._dropped_snapshot)
+        dropped = spool.dropped if spool else {}
         if self._n.queue_full:
             dropped["queue_full"] = self._n.queue_full
         if self._n.spool_failed:
@@ -247,7 +245,6 @@ class Uplink:
                 next_info = now + self._running_info_s
             if now >= next_expire and self._spool is not None:
                 self._spool.expire(self.clock.time())
-                self._dropped_snapshot = self._spool.stats().dropped
                 next_expire = now + EXPIRE_EVERY_S
             if self._is_drained():
                 self._drained.set()

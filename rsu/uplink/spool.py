@@ -17,7 +17,7 @@ import fcntl
 import sqlite3
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -144,7 +144,7 @@ class Spool:
             self._db.execute(f"PRAGMA synchronous={self.limits.sync.upper()}")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
-            self._usage = self._load_usage()
+            self._reload()
         except (sqlite3.Error, OSError) as err:
             raise SpoolError(f"cannot open spool {self.path}: {err}") from err
 
@@ -156,14 +156,21 @@ class Spool:
         """Bytes counted per priority class (payload + ROW_OVERHEAD per row)."""
         return list(self._usage)
 
-    def _load_usage(self) -> list[int]:
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Records dropped, by reason and stream, over the spool's life (kept in the file)."""
+        return dict(self._dropped)
+
+    def _reload(self) -> None:
+        """The in-memory counts, from the file (at open, and after a rolled-back write)."""
         usage = [0] * CLASSES
         sql = "SELECT prio, SUM(length(payload)) + COUNT(*) * ?, SUM(n) FROM rows GROUP BY prio"
         self.pending_records = 0
         for prio, total, n in self._db.execute(sql, (ROW_OVERHEAD,)):
             usage[min(int(prio), CLASSES - 1)] += int(total)
             self.pending_records += int(n)
-        return usage
+        self._usage = usage
+        self._dropped: dict[str, int] = dict(self._db.execute("SELECT name, value FROM counters"))
 
     def append(self, records: Sequence[Record], now: float) -> int:
         """Write records (one transaction); returns how many were accepted (the rest counted
@@ -173,11 +180,7 @@ class Spool:
         parts = [encode_body(r.body) for r in records]
         groups = chunk(records, self.batch_max, self.batch_max_bytes, [len(p) for p in parts])
         drops: dict[str, int] = {}
-        try:
-            accepted = self._insert(records, parts, groups, now, drops)
-        except SpoolError:
-            self._usage = self._load_usage()  # the transaction was rolled back
-            raise
+        accepted = self._insert(records, parts, groups, now, drops)
         self._log_drops(drops, now)
         return accepted
 
@@ -314,42 +317,33 @@ class Spool:
         dropped = dict(self._db.execute("SELECT name, value FROM counters ORDER BY name"))
         return SpoolStats(pending, rows, sum(self._usage), oldest, streams, dropped)
 
-    def pending(self) -> int:
-        return int(self._db.execute("SELECT COALESCE(SUM(n), 0) FROM rows").fetchone()[0])
-
     def _count(self, drops: dict[str, int]) -> None:
         for name, value in drops.items():
+            _bump(self._dropped, name, value)
             self._db.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?)"
                 " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
                 (name, value),
             )
 
-    def _txn(self) -> _Txn:
-        return _Txn(self._db)
-
-
-class _Txn:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
+    @contextlib.contextmanager
+    def _txn(self) -> Iterator[None]:
+        """One write transaction; when it is rolled back, so are the in-memory counts."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as err:
             raise SpoolError(f"spool: {err}") from err
-
-    def __exit__(self, kind: object, err: object, tb: object) -> None:
-        if kind is None:
-            try:
-                self._db.execute("COMMIT")
-                return
-            except sqlite3.Error as exc:
-                err = exc
-        with contextlib.suppress(sqlite3.Error):  # the failure may have ended the transaction
-            self._db.execute("ROLLBACK")
-        if isinstance(err, sqlite3.Error):
-            raise SpoolError(f"spool: {err}") from err
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException as err:
+            with contextlib.suppress(sqlite3.Error):  # the failure may have ended the txn
+                self._db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                self._reload()
+            if isinstance(err, sqlite3.Error):
+                raise SpoolError(f"spool: {err}") from err
+            raise
 
 
 def _bump(counts: dict[str, int], key: str, n: int) -> None:

@@ -200,3 +200,31 @@ def test_drops_are_logged_at_most_every_ten_seconds_with_counts(tmp_path: Path) 
     assert len(warned) == 3  # at t = 1.5, 11.5, 21.5
     assert sum(sum(e["counts"].values()) for e in warned) <= 15
     assert all(set(e["counts"]) == {"age:v2x/BSM"} for e in warned)
+
+
+def test_drop_counts_are_current_after_each_write_and_kept_in_the_file(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", SpoolLimits(max_bytes=4000), batch_max=1)
+    spool.append([rec(i, "events", CRITICAL, pad=300) for i in range(20)], now=1.0)
+    assert spool.append([rec(i, pad=2000) for i in range(3)], now=2.0) == 0
+    dropped = spool.stats().dropped
+    assert dropped["full:v2x/BSM"] == 3
+    assert spool.dropped == dropped
+    spool.close()
+    assert Spool(tmp_path / "s.db").dropped == dropped
+
+
+def test_a_rolled_back_write_leaves_no_drop_counted(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", SpoolLimits(max_bytes=4000), batch_max=1)
+    spool.append([rec(i, pad=300) for i in range(10)], now=0.0)
+    before = (spool.usage, spool.pending_records, spool.dropped)
+    assert before[2] == {}
+    # test-only: the write of the drop counts fails (as a full disk would), after eviction
+    spool._db.execute(
+        "CREATE TEMP TRIGGER no_room BEFORE INSERT ON counters"
+        " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+    with pytest.raises(SpoolError, match="full"):
+        spool.append([rec(0, "events", CRITICAL, pad=3000)], now=1.0)
+    assert (spool.usage, spool.pending_records, spool.dropped) == before
+    assert spool.stats().dropped == {}
+    assert spool.stats().pending == 10
