@@ -1,7 +1,8 @@
 """``rsu tx``: send one message now through the running daemon's radio.
 
 The message is a bare UPER MessageFrame given as hex (``--hex`` or a ``.hex`` file) or the JER
-of a whole MessageFrame (a ``.json`` file: ``{"messageId": 18, "value": {...}}``).
+of a whole MessageFrame (a ``.json`` file: ``{"messageId": 18, "value": {...}}``, or a CSAE 53
+``{"mapFrame": {...}}``).
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ def _payload(args: argparse.Namespace) -> str:
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from err
     if path.suffix == ".json":
-        from rsu.v2x.codec import get_codec
+        from rsu.broadcast.standards import FrameEncoder
 
         try:
             frame = json.loads(text)
         except json.JSONDecodeError as err:
             raise UsageError(f"{path}: not JSON: {err}") from err
-        return get_codec("j2735").encode(frame).hex()
+        return FrameEncoder()(frame).hex()  # J2735 or CSAE 53, told apart by the JER's shape
     lines = [line.split("#", 1)[0] for line in text.splitlines()]
     return "".join("".join(lines).split())
 

@@ -126,3 +126,17 @@ def test_encode_an_inner_type_and_the_console_script_reads_stdin() -> None:
     whole = bytes.fromhex(frame["hex"])
     inner = bytes.fromhex(proc.stdout.strip())
     assert 0 < len(inner) <= len(whole)
+
+
+def test_tx_takes_the_jer_of_a_frame_of_either_standard(tmp_path: Path) -> None:
+    """``rsu tx --file X.json`` encodes J2735 and CSAE 53 frames alike (told apart by shape)."""
+    import argparse
+
+    from rsu.cli.tx import _payload
+    from rsu.v2x.codec import get_codec
+
+    frame = GENERATED[0]
+    value = tmp_path / "frame.json"
+    value.write_text(json.dumps(get_codec("csae53").decode(bytes.fromhex(frame["hex"])).jer()))
+    args = argparse.Namespace(hex=None, file=str(value))
+    assert _payload(args) == frame["hex"]
