@@ -10,13 +10,9 @@ uplink numbers (the codec is measured separately and reported as such).
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import platform
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,14 +31,9 @@ from rsu.uplink.spool import Spool
 from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 
-VECTORS = (
-    Path(
-        os.environ.get(
-            "RSU_VECTORS_DIR", Path(__file__).resolve().parents[2] / "shared" / "vectors"
-        )
-    )
-    / "j2735_real.jsonl"
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.conftest, tests.v2x
+from tests.conftest import Broker
+from tests.v2x.vectors import load
 
 
 def rss_mb() -> float:
@@ -53,42 +44,14 @@ def rss_mb() -> float:
     return 0.0
 
 
-class Mosquitto:
-    def __init__(self, workdir: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence false\nuser {getpass.getuser()}\n"
-            "max_inflight_messages 0\n"
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.proc = subprocess.Popen(
-            [exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("mosquitto did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
+def spool_file_bytes(path: Path) -> int:
+    """The spool's size on disk: the database and its WAL (not the lock file)."""
+    return sum(p.stat().st_size for p in path.parent.glob(f"{path.name}*") if p.suffix != ".lock")
 
 
 def load_messages() -> list[V2xMessage]:
     codec = get_codec("j2735")
-    frames = [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
+    frames = load("j2735_real.jsonl")
     return [codec.decode(bytes.fromhex(f["outer_hex"] or f["hex"])) for f in frames]
 
 
@@ -145,7 +108,7 @@ def bench_flood(
 def bench_decode_e2e(tmp: Path, port: int, n: int) -> dict[str, Any]:
     """Hex as received -> codec (framing + UPER) -> uplink -> PUBACK: the radio-to-broker path."""
     codec = get_codec("j2735")
-    frames = [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
+    frames = load("j2735_real.jsonl")
     raw = [bytes.fromhex(f["outer_hex"] or f["hex"]) for f in frames]
     up = make_uplink(tmp, port, "e2e")
     up.start()
@@ -210,7 +173,7 @@ def bench_paced(
 
 
 def bench_outage_paced(
-    tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], rate: float, seconds: float
+    tmp: Path, broker: Broker, msgs: list[V2xMessage], rate: float, seconds: float
 ) -> dict[str, Any]:
     """A shorter outage at the live rate: how the spool fills when records trickle in."""
     broker.stop()
@@ -220,7 +183,7 @@ def bench_outage_paced(
     feed(up, msgs, n, rate)
     while up.stats().accepted < n:
         time.sleep(0.05)
-    size = sum(p.stat().st_size for p in tmp.glob("outage.db*") if p.suffix != ".lock")
+    size = spool_file_bytes(tmp / "outage.db")
     spool = Spool(tmp / "outage.db")
     rows = spool.stats().rows
     spool.close()
@@ -241,7 +204,7 @@ def bench_outage_paced(
 
 
 def bench_drain_with_live(
-    tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], backlog: int, rate: float
+    tmp: Path, broker: Broker, msgs: list[V2xMessage], backlog: int, rate: float
 ) -> dict[str, Any]:
     """A backlog drained while live records keep arriving at ``rate``."""
     broker.stop()
@@ -282,7 +245,7 @@ def bench_drain_with_live(
     }
 
 
-def bench_backlog(tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], n: int) -> dict[str, Any]:
+def bench_backlog(tmp: Path, broker: Broker, msgs: list[V2xMessage], n: int) -> dict[str, Any]:
     broker.stop()
     up = make_uplink(tmp, broker.port, "backlog")
     up.start()
@@ -294,7 +257,7 @@ def bench_backlog(tmp: Path, broker: Mosquitto, msgs: list[V2xMessage], n: int) 
     fill_s = time.monotonic() - t0
     pending = up.stats().pending
     counted = up.stats().spool_bytes
-    size = sum(p.stat().st_size for p in tmp.glob("backlog.db*") if p.suffix != ".lock")
+    size = spool_file_bytes(tmp / "backlog.db")
     rss_full = rss_mb()
     broker.start()
     t1 = time.monotonic()
@@ -385,7 +348,7 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
         tmp = Path(d)
-        broker = Mosquitto(tmp)
+        broker = Broker(tmp)
         broker.start()
         try:
             results["baseline_paho_single"] = bench_baseline(broker.port, msgs, args.records, 1)
