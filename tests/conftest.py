@@ -22,6 +22,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until(pred: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
+    """Poll ``pred`` until it holds or ``timeout`` s pass; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
 @dataclass
 class Broker:
     """A mosquitto process: ``start``/``stop``/``kill``; keeps its port across restarts."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,6 @@ from rsu.uplink.config import UplinkConfig, read_uplink_config
 from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 from tests.v2x.vectors import load
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 class Collector:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from rsu.uplink.spool import Spool
-from tests.conftest import Broker, free_port
-from tests.uplink.conftest import Collector, config_dict, wait_until, write_toml
+from tests.conftest import Broker, free_port, wait_until
+from tests.uplink.conftest import Collector, config_dict, write_toml
 from tests.v2x.vectors import load
 
 STATUS = "rsu/rsu-0042/status"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import get_codec
-from tests.conftest import Broker
-from tests.uplink.conftest import Collector, make_config, wait_until
+from tests.conftest import Broker, wait_until
+from tests.uplink.conftest import Collector, make_config
 from tests.v2x.vectors import load
 
 CSAE = load("csae53_real.jsonl")

@@ -13,8 +13,8 @@ from rsu.errors import CommandError
 from rsu.uplink.commands import Command
 from rsu.uplink.service import Uplink
 from rsu.v2x.message import V2xMessage
-from tests.conftest import Broker
-from tests.uplink.conftest import Collector, make_config, wait_until
+from tests.conftest import Broker, wait_until
+from tests.uplink.conftest import Collector, make_config
 
 ACK = "rsu/rsu-0042/cmd/ack"
 
