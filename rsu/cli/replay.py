@@ -23,7 +23,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rsu.config.fields import Table
     from rsu.config.loader import read_toml
+    from rsu.config.model import RsuSection
     from rsu.errors import UsageError
     from rsu.uplink.config import read_uplink_config
     from rsu.uplink.service import Uplink
@@ -31,9 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     data = read_toml(args.config)
     cfg = read_uplink_config(data)
-    rsu_table = data.get("rsu")
-    standard = rsu_table.get("standard") if isinstance(rsu_table, dict) else None
-    codec = get_codec(args.standard or str(standard or "j2735"))
+    standard = args.standard or RsuSection.from_table(Table(data.get("rsu"), "rsu")).standard
+    codec = get_codec(standard)
     try:
         src = sys.stdin if args.file == "-" else open(args.file, encoding="ascii")  # noqa: SIM115
     except OSError as err:
