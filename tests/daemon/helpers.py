@@ -10,21 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from tests.conftest import wait_until  # re-exported for the daemon tests
 
 ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "configs" / "demo.toml"
 DEMO_DIR = ROOT / "rsu" / "config" / "demo"
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 class NotifyListener:
