@@ -140,6 +140,16 @@ class CommandError(RsuError, ValueError):
         self.code = code
 
 
+class ManagementError(RsuError, ValueError):
+    """An SNMP SET was refused: ``status`` is the RFC 3416 error (``wrongValue``...), ``index``
+    the 0-based position of the varbind at fault in the PDU."""
+
+    def __init__(self, status: str, index: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.index = index
+
+
 # --- daemon --------------------------------------------------------------------------------
 
 
