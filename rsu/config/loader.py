@@ -33,6 +33,7 @@ SECTIONS = (
     "perception",
     "events",
     "csae53",
+    "snmp",
 )
 
 
@@ -63,6 +64,7 @@ EXTRAS = {
     "fusion": ("vision", ("numpy", "scipy", "pymap3d")),
     "events": ("vision", ("numpy", "pymap3d")),
     "perception": ("vision", ("numpy", "cv2", "onnxruntime", "pymap3d")),
+    "snmp": ("snmp", ("pysnmp", "cryptography")),
 }
 """Optional tables -> (pip extra, modules they need)."""
 
@@ -105,6 +107,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         perception=_perception(root.table("perception")) if root.has("perception") else None,
         events=_events(root.table("events"), rsu.local_frame()) if root.has("events") else None,
         csae53=_csae53(root.table("csae53")) if root.has("csae53") else None,
+        snmp=_snmp(root.table("snmp")) if root.has("snmp") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
     root.done()
@@ -172,3 +175,9 @@ def _csae53(t: Table) -> Any:
     from rsu.daemon.csae import CsaeConfig
 
     return CsaeConfig.from_table(t)
+
+
+def _snmp(t: Table) -> Any:
+    from rsu.management.config import SnmpConfig
+
+    return SnmpConfig.from_table(t)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusionConfig
     from rsu.gnss.config import GnssConfig
+    from rsu.management.config import SnmpConfig
     from rsu.perception.config import PerceptionConfig
     from rsu.perception.geo import LocalFrame
     from rsu.radio.config import RadioConfig
@@ -139,6 +140,8 @@ class Config:
     events: EventsConfig | None = None
     csae53: CsaeConfig | None = None
     """``[csae53]``: China-mode details (RSM/RSI ids, intervals, AIDs, event types)."""
+    snmp: SnmpConfig | None = None
+    """``[snmp]``: the NTCIP 1218 agent (off when absent)."""
     sections: tuple[str, ...] = field(default=())
     """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
 

@@ -57,11 +57,23 @@ def build(config: Config, clock: Clock) -> Daemon:
         codec=codec, radio=radio, uplink=uplink, scheduler=scheduler, tail=tail, perception=picture
     )
     parts = Parts(radio, uplink, core, inbox, control, tail, gnss, edges, picture)
+    parts.management = _snmp(config, inbox, core)
     daemon = Daemon(config, clock, parts)
     from rsu.daemon.commands import cloud_handler
 
     uplink.on_command = cloud_handler(daemon)
     return daemon
+
+
+def _snmp(config: Config, inbox: Inbox, core: Core) -> Any:
+    """``[snmp]``: the NTCIP 1218 agent's edge (its SETs arrive on the ``snmp`` queue)."""
+    if config.snmp is None:
+        return None
+    from rsu.management.wiring import QUEUE, SnmpEdge
+
+    edge = SnmpEdge(config.snmp, inbox.add("snmp", QUEUE, DROP_NEWEST), core.codec.decode)
+    core.on_decoded = edge.on_message  # received-message forwarding (rsuReceivedMsgTable)
+    return edge
 
 
 def _gnss(config: Config, clock: Clock, inbox: Inbox) -> Any:

@@ -80,6 +80,11 @@ def _mode(d: Daemon, kind: str, by: str = "control", ref: str | None = None) -> 
     return {"ok": True, "mode": kind, "before": before}
 
 
+def set_mode(d: Daemon, kind: str, by: str, ref: str | None = None) -> dict[str, Any]:
+    """The one mode helper, for the other edges that change the mode (the SNMP agent)."""
+    return _mode(d, kind, by=by, ref=ref)
+
+
 def _reload(d: Daemon, req: ControlRequest) -> dict[str, Any]:
     d.reload()
     return {"ok": True, "reload": d.last_reload}

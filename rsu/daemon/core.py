@@ -140,6 +140,8 @@ class Core:
         self.streams: dict[str, Stream] = {}
         self.gnss_fix: Any = None
         self.cameras: dict[str, dict[str, float]] = {}
+        self.on_decoded: Any = None
+        """Called with (frame, message, utc) for each decoded frame (SNMP forwarding)."""
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -151,6 +153,8 @@ class Core:
             return
         self.n.decoded += 1
         self.radio.counters.decoded(frame.psid, msg.short_name)
+        if self.on_decoded is not None:
+            self.on_decoded(frame, msg, utc)
         if self.perception is not None:
             self.perception.on_v2x(msg, now)
         origin = Origin(frame.backend or self.radio.name, frame.channel, frame.rssi)

@@ -64,6 +64,8 @@ class Parts:
     gnss: Any = None
     edges: list[Edge] = field(default_factory=list)
     picture: Any = None
+    management: Any = None
+    """``rsu.management.wiring.SnmpEdge`` when ``[snmp]`` is configured."""
 
 
 class Daemon:
@@ -106,6 +108,8 @@ class Daemon:
             self.metrics = MetricsServer(self.config.daemon.metrics_listen, self.snapshot_cached)
             self.metrics.start()
         self._snapshot = self.snapshot()
+        if self.parts.management is not None:
+            self.parts.management.start(self)
         log.info(
             "daemon_ready",
             rsu_id=self.config.rsu.id,
@@ -165,6 +169,8 @@ class Daemon:
                 next_ping = now + self.watchdog_s
             if now >= next_snap:
                 self._snapshot = self.snapshot()
+                if self.parts.management is not None:
+                    self.parts.management.refresh(self, self._snapshot)
                 next_snap = now + 1.0
             if now >= next_status:
                 self.notifier.status(self.status_line())
@@ -190,6 +196,8 @@ class Daemon:
             core.on_rx(item, now, utc)
         elif type(item).__name__ in ("GnssFix", "GnssAlarm"):
             core.on_gnss(item, utc)
+            if type(item).__name__ == "GnssAlarm" and self.parts.management is not None:
+                self.parts.management.on_gnss_alarm(self, item)
         elif type(item).__name__ == "RadarScan":
             core.n.radar_scans += 1
             if self.parts.picture is not None:
@@ -204,6 +212,8 @@ class Daemon:
             from rsu.daemon.commands import apply_cloud
 
             apply_cloud(self, item)
+        elif type(item).__name__ in ("ChangeRequest", "Report"):  # from the SNMP agent
+            self.parts.management.handle(self, item)
         else:
             log.warning("inbound_unknown", kind=type(item).__name__)
 
@@ -218,6 +228,8 @@ class Daemon:
         log.info("daemon_stopping")
         for edge in self.parts.edges:
             edge.stop()
+        if self.parts.management is not None:
+            self.parts.management.stop()
         if self.parts.gnss is not None:
             self.parts.gnss.stop()
         self.parts.radio.stop()

@@ -90,6 +90,7 @@ def build_snapshot(d: Daemon) -> dict[str, Any]:
         "radar": {k: v for k, v in edges.items() if k.startswith("radar-")},
         "cameras": {k[len("camera-") :]: v for k, v in edges.items() if k.startswith("camera-")},
         "fusion": parts.picture.stats() if parts.picture is not None else {},
+        **({"snmp": parts.management.stats()} if parts.management is not None else {}),
         "inputs": {
             "gnss_fixes": n.gnss_fixes,
             "gnss_alarms": n.gnss_alarms,
