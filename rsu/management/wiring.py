@@ -165,7 +165,8 @@ class SnmpEdge:
             d.core.scheduler.on_event(Remove(key), now, utc)
         for msg in fx.upserts:
             for text in d.core.upsert(msg, now, utc):
-                log.info("snmp_broadcast", result=text, by=by, user=user)
+                if not text.startswith("unchanged"):
+                    log.info("snmp_broadcast", result=text, by=by, user=user)
         if fx.mode is not None:
             set_mode(d, fx.mode, by=by, ref=user)
         for tx in fx.transmit:
