@@ -100,6 +100,7 @@ class Agent:
         self.counters = AgentCounters()
         self.on_set: Callable[[str, bool, str], None] | None = None
         self._sock: socket.socket | None = None
+        self._address = config.listen
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: Any = None
         self._instrum: Instrumentation | None = None
@@ -111,14 +112,15 @@ class Agent:
 
     @property
     def address(self) -> tuple[str, int]:
-        assert self._sock is not None
-        host, port = self._sock.getsockname()[:2]
-        return str(host), int(port)
+        """Where the agent listens (the bound port when ``listen`` asked for port 0)."""
+        return self._address
 
     def start(self) -> None:
         secrets = [(u, u.auth_key(), u.priv_key()) for u in self.config.users]  # ConfigError
         communities = [(c, c.secret()) for c in self.config.communities]
         self._sock = _bind(self.config.listen)
+        host, port = self._sock.getsockname()[:2]
+        self._address = (str(host), int(port))
         self._thread = threading.Thread(
             target=self._run, args=(secrets, communities), name="snmp-agent", daemon=True
         )
@@ -237,7 +239,7 @@ class Agent:
 
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "listen": "{}:{}".format(*self.address) if self._sock else None,
+            "listen": "{}:{}".format(*self.address),
             "running": self._thread is not None and self._thread.is_alive(),
             **{k: getattr(self.counters, k) for k in AgentCounters.__slots__},
             "gets": self._instrum.gets if self._instrum else 0,
