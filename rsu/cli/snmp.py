@@ -110,6 +110,5 @@ def _name(oid: tuple[int, ...]) -> str:
         if oid[:n] == table.entry and len(oid) == n + 2:
             col = table.column(oid[n])
             return f"{table.name}.{col.name if col else oid[n]}.{oid[n + 1]}"
-    names = {v: k for k, v in vars(oids).items() if k.isupper() and isinstance(v, tuple)}
-    base = names.get(oid[:-1])
-    return f"{base.lower()}.0" if base and oid[-1] == 0 else ""
+    base = oids.NAMES.get(oid[:-1])
+    return f"{base}.0" if base and oid[-1] == 0 else ""

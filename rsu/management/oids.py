@@ -86,3 +86,25 @@ NOTIFICATIONS: dict[str, tuple[int, int]] = {
     "rsuWatchdogError": (13, 14),
     "rsuEnvironError": (14, 15),
 }
+
+NAMES: dict[Oid, str] = {
+    SYS_DESCR: "sysDescr", SYS_OBJECT_ID: "sysObjectID", SYS_UPTIME: "sysUpTime",
+    SYS_CONTACT: "sysContact", SYS_NAME: "sysName", SYS_LOCATION: "sysLocation",
+    GNSS_STATUS: "rsuGnssStatus", GNSS_AUGMENTATION: "rsuGnssAugmentation",
+    MAX_MSG_REPEAT: "maxRsuMsgRepeat", MSG_REPEAT_DELETE_ALL: "rsuMsgRepeatDeleteAll",
+    MAX_IFMS: "maxRsuIFMs", MAX_RECEIVED_MSGS: "maxRsuReceivedMsgs",
+    GNSS_OUTPUT_STRING: "rsuGnssOutputString", GNSS_LAT: "rsuGnssLat", GNSS_LON: "rsuGnssLon",
+    GNSS_ELV: "rsuGnssElv", GNSS_MAX_DEVIATION: "rsuGnssMaxDeviation",
+    LOCATION_DEVIATION: "rsuLocationDeviation", GNSS_POSITION_ERROR: "rsuGnssPositionError",
+    SEC_ENROLL_CERT_STATUS: "rsuSecEnrollCertStatus", MAX_SEC_APP_CERTS: "maxRsuSecAppCerts",
+    MAX_MESSAGE_COUNTS: "maxRsuMessageCountsByPsid", TIME_SINCE_POWER_ON: "rsuTimeSincePowerOn",
+    INT_TEMP: "rsuIntTemp", INT_TEMP_LOW: "rsuIntTempLowThreshold",
+    INT_TEMP_HIGH: "rsuIntTempHighThreshold", MIB_VERSION: "rsuMibVersion",
+    FIRMWARE_VERSION: "rsuFirmwareVersion", LOCATION_DESC: "rsuLocationDesc", RSU_ID: "rsuID",
+    LOCATION_LAT: "rsuLocationLat", LOCATION_LON: "rsuLocationLon",
+    LOCATION_ELV: "rsuLocationElv", CHAN_STATUS: "rsuChanStatus", MODE: "rsuMode",
+    MODE_STATUS: "rsuModeStatus", RSU_STATUS: "rsuStatus", ALERT_LEVEL: "rsuAlertLevel",
+    NOTIFY_REPEAT_INTERVAL: "rsuNotificationRepeatInterval",
+    NOTIFY_MAX_RETRIES: "rsuNotificationMaxRetries",
+}  # fmt: skip
+"""NTCIP 1218 (and MIB-II) names of the scalars, for ``rsu snmp walk``."""

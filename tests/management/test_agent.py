@@ -171,3 +171,25 @@ def test_changes_persist_across_a_restart(tmp_path: Path) -> None:
         assert "snmp-srm-3" in keys
     finally:
         b.stop()
+
+
+def test_rsu_snmp_walk_is_a_self_check_through_the_agent(bench: Bench) -> None:
+    from tests.daemon.helpers import rsu
+
+    out = rsu("snmp", "walk", "--config", str(bench.config), "--json")
+    assert out.returncode == 0, out.stderr
+    assert '"value": "demo-rsu"' in out.stdout
+    viewer = rsu("snmp", "walk", "--config", str(bench.config), "--user", "rsu-viewer", f"{RSU}.16")
+    assert viewer.returncode == 0, viewer.stderr
+    assert "rsuModeStatus.0 = " in viewer.stdout
+    dead = rsu(
+        "snmp", "walk", "--config", str(bench.config), "--target", "127.0.0.1:9", "--timeout", "0.3"
+    )
+    assert dead.returncode != 0
+    assert "No SNMP response" in dead.stderr
+
+
+def test_the_unit_grants_only_the_capability_to_bind_port_161() -> None:
+    unit = (Path(__file__).parents[2] / "systemd" / "rsu.service").read_text()
+    assert "\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n" in unit
+    assert "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n" in unit
