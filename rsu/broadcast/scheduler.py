@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from rsu.radio.types import TxRequest
+from rsu.wire import TxRequest
 
 Encoder = Callable[[dict[str, Any]], bytes]
 """JER of a whole MessageFrame -> bare UPER (``get_codec("j2735").encode``)."""

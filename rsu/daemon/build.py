@@ -20,15 +20,15 @@ from rsu.daemon.core import Core, TailHub
 from rsu.daemon.daemon import Daemon, Parts
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
 from rsu.daemon.inbox import Inbox
+from rsu.queues import DROP_NEWEST, DROP_OLDEST
 from rsu.radio import open_radio
-from rsu.radio.types import DROP_NEWEST, DROP_OLDEST
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import get_codec
 
 if TYPE_CHECKING:
     from rsu.config.model import Config
     from rsu.daemon.picture import Picture
-    from rsu.perception.geo import LocalFrame
+    from rsu.geo import LocalFrame
 
 log = structlog.get_logger(__name__)
 

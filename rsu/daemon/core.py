@@ -17,12 +17,13 @@ import structlog
 
 from rsu.broadcast import BroadcastMessage, Scheduler, Upsert
 from rsu.errors import DecodeError
-from rsu.radio.types import Radio, RxFrame, TxRequest
+from rsu.radio.types import Radio
 from rsu.uplink.records import Origin, sender_id
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import Codec
 from rsu.v2x.message import V2xMessage
 from rsu.v2x.names import PSIDS
+from rsu.wire import RxFrame, TxRequest
 
 log = structlog.get_logger(__name__)
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusedObject, FusionConfig
     from rsu.fusion.rsm import RsmBuilder
-    from rsu.perception.geo import LocalFrame
+    from rsu.geo import LocalFrame
 
 log = structlog.get_logger(__name__)
 

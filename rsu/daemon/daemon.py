@@ -30,9 +30,11 @@ from rsu.daemon.inbox import Inbox
 from rsu.daemon.metrics import MetricsServer
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import RsuError
-from rsu.radio.types import BoundedQueue, Radio, RxFrame
+from rsu.queues import BoundedQueue
+from rsu.radio.types import Radio
 from rsu.uplink.commands import Command
 from rsu.uplink.service import Uplink
+from rsu.wire import RxFrame
 
 log = structlog.get_logger(__name__)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 
 if TYPE_CHECKING:
     from rsu.perception.camera import CameraReader

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from rsu.radio.types import DROP_OLDEST, BoundedQueue
+from rsu.queues import DROP_OLDEST, BoundedQueue
 
 PER_QUEUE = 64
 """Items taken from one queue before the next queue's turn."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rsu.fusion.fuser import Fusion
     from rsu.fusion.model import FusionConfig
     from rsu.fusion.sdsm import SdsmBuilder
-    from rsu.perception.geo import LocalFrame
+    from rsu.geo import LocalFrame
     from rsu.perception.pipeline import FrameResult
     from rsu.sensors.radar import RadarScan
 

@@ -28,9 +28,11 @@ import structlog
 
 from rsu.clock import Clock
 from rsu.errors import RadioError
+from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig
 from rsu.radio.sniff import report_bad, sniff
-from rsu.radio.types import BoundedQueue, RadioCounters, RxFrame, TxRequest
+from rsu.radio.types import RadioCounters
+from rsu.wire import RxFrame, TxRequest
 
 log = structlog.get_logger(__name__)
 

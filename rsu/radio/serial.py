@@ -35,9 +35,11 @@ from firmware_bridge.messages import (
 )
 from rsu.clock import Clock
 from rsu.errors import ProtocolVersionError, RadioError, RadioTimeoutError
+from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig
 from rsu.radio.sniff import report_bad, sniff
-from rsu.radio.types import BoundedQueue, RadioCounters, RxFrame, TxRequest
+from rsu.radio.types import RadioCounters
+from rsu.wire import RxFrame, TxRequest
 
 log = structlog.get_logger(__name__)
 MAX_PENDING = 256

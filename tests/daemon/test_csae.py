@@ -16,10 +16,10 @@ from rsu.config.loader import config_from_dict, demo_config_path, read_toml
 from rsu.daemon import Daemon, build
 from rsu.daemon.commands import apply_cloud
 from rsu.errors import CommandError, ConfigError
-from rsu.radio.types import RxFrame, TxRequest
 from rsu.uplink.config import read_uplink_config
 from rsu.uplink.dialects import CnRsuDialect
 from rsu.v2x.codec import get_codec
+from rsu.wire import RxFrame, TxRequest
 from tests.fusion.helpers import radar_obj
 from tests.v2x.vectors import load
 

@@ -15,7 +15,7 @@ from rsu.daemon.inbox import Inbox
 from rsu.daemon.metrics import render
 from rsu.errors import CommandError
 from rsu.gnss import GnssAlarm
-from rsu.radio.types import DROP_NEWEST
+from rsu.queues import DROP_NEWEST
 from rsu.uplink.commands import Command
 
 

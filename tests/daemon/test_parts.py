@@ -23,9 +23,9 @@ from rsu.daemon.core import TailHub
 from rsu.daemon.metrics import render
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import ControlError, DaemonError
-from rsu.radio.types import RxFrame
 from rsu.uplink.commands import Command, ConfigChange
 from rsu.v2x.names import PSIDS
+from rsu.wire import RxFrame
 from tests.daemon.helpers import copy_demo
 from tests.fusion.helpers import radar_obj
 
