@@ -27,7 +27,7 @@ from rsu.radio.types import RadioCounters
 from rsu.v2x import builders
 from rsu.v2x.builders import Sender
 from rsu.v2x.names import PSIDS
-from rsu.wire import RxFrame, TxRequest
+from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
 APPROACH_M = 150.0  # vehicles appear this far out and leave as far beyond the stop line
@@ -140,6 +140,7 @@ class SimRadio:
     """The ``sim`` backend: simulated traffic in, transmissions logged."""
 
     name = "sim"
+    limits = TxLimits("sim", channels=(0, 255))
 
     def __init__(self, config: RadioConfig, clock: Clock, queue: BoundedQueue[RxFrame]) -> None:
         from rsu.v2x.codec import get_codec

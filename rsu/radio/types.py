@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rsu.queues import BoundedQueue
-from rsu.wire import RxFrame, TxRequest
+from rsu.wire import RxFrame, TxLimits, TxRequest
 
 
 @dataclass(slots=True)
@@ -107,6 +107,8 @@ class Radio(Protocol):
     """
 
     name: str
+    limits: TxLimits
+    """What ``send`` can carry (PSID, channel, payload size); the daemon checks before."""
     rx: BoundedQueue[RxFrame]
     counters: RadioCounters
 
