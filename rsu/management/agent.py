@@ -59,17 +59,51 @@ COUNTERS = (
     ("__SNMP-USER-BASED-SM-MIB", "usmStatsNotInTimeWindows", "not_in_time_window"),
     ("__SNMP-COMMUNITY-MIB", "snmpInBadCommunityNames", "bad_communities"),
 )
+MALFORMED = ("parse_errors", "invalid_messages", "bad_versions")
+CREDENTIALS = (
+    "unknown_users", "wrong_digests", "decryption_errors", "unsupported_levels", "bad_communities"
+)  # fmt: skip
 
 
 @dataclass(slots=True)
 class AgentCounters:
     datagrams: int = 0
     oversized: int = 0
+    requests: int = 0
+    """Request PDUs that passed the security checks (GET, GETNEXT, GETBULK, SET)."""
     internal_errors: int = 0
     sets_applied: int = 0
     sets_refused: int = 0
     notifications_sent: int = 0
+    """Traps and informs handed to the transport (one per target)."""
     notifications_dropped: int = 0
+    informs_acked: int = 0
+    informs_failed: int = 0
+    """Informs no manager acknowledged (after pysnmp's retries)."""
+
+
+def _counting(base: Any) -> Any:
+    """A pysnmp command responder that counts the PDUs it is handed."""
+
+    class Counting(base):  # type: ignore[misc]
+        counters: AgentCounters
+
+        def process_pdu(self, *args: Any, **kwargs: Any) -> Any:
+            self.counters.requests += 1
+            return super().process_pdu(*args, **kwargs)
+
+    return Counting
+
+
+RESPONDERS = tuple(
+    _counting(r)
+    for r in (
+        cmdrsp.GetCommandResponder,
+        cmdrsp.NextCommandResponder,
+        cmdrsp.BulkCommandResponder,
+        cmdrsp.SetCommandResponder,
+    )
+)
 
 
 class _Udp(udp.UdpAsyncioTransport):  # type: ignore[misc]
@@ -172,10 +206,8 @@ class Agent:
         self._instrum = Instrumentation(self.link, self._set_done)
         ctx.unregister_context_name(b"")
         ctx.register_context_name(b"", self._instrum)
-        for responder in (cmdrsp.GetCommandResponder, cmdrsp.NextCommandResponder):
-            responder(eng, ctx)
-        cmdrsp.BulkCommandResponder(eng, ctx)
-        cmdrsp.SetCommandResponder(eng, ctx)
+        for responder in RESPONDERS:
+            responder(eng, ctx).counters = self.counters
         self._ntf = ntforg.NotificationOriginator()
         eng.transport_dispatcher.job_started(1)
         return eng
@@ -231,34 +263,60 @@ class Agent:
             ((*oids.ALERT_LEVEL, 0), rfc1902.Integer32(level)),
             ((*oids.ASYNC_MESSAGE, message, 0), rfc1902.OctetString(text[:255].encode())),
         ]
-        for i in range(len(self.config.notify)):
-            self._ntf.send_varbinds(self._engine, f"notify{i}", None, "", varbinds)
+        for i, target in enumerate(self.config.notify):
+            done = self._inform_done if target.type == "inform" else None
+            self._ntf.send_varbinds(self._engine, f"notify{i}", None, "", varbinds, done)
             self.counters.notifications_sent += 1
+
+    def _inform_done(self, engine: Any, handle: Any, error: Any, *rest: Any) -> None:
+        """pysnmp's answer for one inform: acknowledged, or not after its retries."""
+        if error:
+            self.counters.informs_failed += 1
+            log.warning("snmp_inform_unacknowledged", error=str(error))
+        else:
+            self.counters.informs_acked += 1
 
     # --- reporting -----------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "listen": "{}:{}".format(*self.address),
-            "running": self._thread is not None and self._thread.is_alive(),
-            **{k: getattr(self.counters, k) for k in AgentCounters.__slots__},
-            "gets": self._instrum.gets if self._instrum else 0,
-            "sets": self._instrum.sets if self._instrum else 0,
-        }
-        if self._engine is not None:
-            builder = self._engine.get_mib_builder()
-            for module, symbol, key in COUNTERS:
-                try:
-                    (obj,) = builder.import_symbols(module, symbol)
-                    out[key] = int(obj.syntax)
-                except Exception:  # a counter this pysnmp build does not have
-                    out[key] = 0
-        out["malformed"] = (
-            out["oversized"]
-            + out.get("parse_errors", 0)
-            + out.get("invalid_messages", 0)
-            + out.get("bad_versions", 0)
+        """The one-line summary first (``rsu status``: where, users, requests, SETs applied,
+        refused, notifications), then the details in ``agent`` and ``usm``. ``refused`` is the
+        SETs refused plus the requests refused for their credentials (unknown users, wrong
+        digests, decryption errors, unsupported levels, bad communities)."""
+        c = self.counters
+        usm = self._usm()
+        malformed = c.oversized + sum(usm.get(k, 0) for k in MALFORMED)
+        agent = {k: getattr(c, k) for k in AgentCounters.__slots__}
+        agent.update(
+            running=self._thread is not None and self._thread.is_alive(),
+            malformed=malformed,
+            varbinds_read=self._instrum.gets if self._instrum else 0,
+            set_pdus=self._instrum.sets if self._instrum else 0,
+            communities=len(self.config.communities),
         )
+        return {
+            "listen": "{}:{}".format(*self.address),
+            "users": len(self.config.users),
+            "requests": c.requests,
+            "sets": c.sets_applied,
+            "refused": c.sets_refused + sum(usm.get(k, 0) for k in CREDENTIALS),
+            "notifications": c.notifications_sent,
+            "agent": agent,
+            "usm": usm,
+        }
+
+    def _usm(self) -> dict[str, int]:
+        """pysnmp's own counters (snmpInASNParseErrs, the USM statistics...)."""
+        out: dict[str, int] = {}
+        if self._engine is None:
+            return out
+        builder = self._engine.get_mib_builder()
+        for module, symbol, key in COUNTERS:
+            try:
+                (obj,) = builder.import_symbols(module, symbol)
+                out[key] = int(obj.syntax)
+            except Exception:  # a counter this pysnmp build does not have
+                out[key] = 0
         return out
 
 

@@ -125,12 +125,13 @@ class Instrumentation(AbstractMibInstrumController):  # type: ignore[misc]
 
     def write_variables(self, *varbinds: Any, **context: Any) -> list[tuple[Any, Any]]:
         self.sets += 1
+        user = _security_name(context)
         wanted: list[tuple[Oid, Value]] = []
         for i, (name, value) in enumerate(varbinds):
             if self._hidden(tuple(name), None, i, "write", context):
+                self._on_set(user, False, f"noAccess: {name} is not in {user}'s write view")
                 raise smi_error.NoAccessError(name=name, idx=i)
             wanted.append((tuple(name), from_pysnmp(value)))
-        user = _security_name(context)
         try:
             change = plan(self._link.view, wanted, user)
             self._link.submit(change)

@@ -129,12 +129,12 @@ def _system(view: ManagementView) -> Iterator[tuple[Oid, Value]]:
 
 
 def _status(view: ManagementView) -> int:
-    levels = {a.alarm.severity for a in view.alarms}
+    levels = set(view.alarm_levels)
     return 4 if "critical" in levels else 3 if "warning" in levels else 2
 
 
 def _alert_level(view: ManagementView) -> int:
-    levels = {a.alarm.severity for a in view.alarms}
+    levels = set(view.alarm_levels)
     return 4 if "critical" in levels else 2 if "warning" in levels else 0
 
 

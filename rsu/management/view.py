@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rsu.alarms import ActiveAlarm
 from rsu.management.tables import Row
 
 
@@ -78,5 +77,6 @@ class ManagementView:
     certificates: tuple[AppCert, ...] | None = None
     """None when ``[security]`` is not configured (the table is then absent)."""
     enrolled: bool | None = None
-    alarms: tuple[ActiveAlarm, ...] = ()
+    alarm_levels: tuple[str, ...] = ()
+    """The severity (``info``, ``warning``, ``critical``) of each active alarm."""
     radio_up: bool = True

@@ -90,8 +90,9 @@ def test_wrong_credentials_and_read_only_sets_are_refused(bench: Bench) -> None:
     assert "noAccess" in refused.stdout + refused.stderr
     assert bench.status()["status"]["mode"] == "operate"
     stats = bench.status()["status"]["snmp"]
-    assert stats["wrong_digests"] >= 1
-    assert stats["unknown_users"] >= 1
+    assert stats["usm"]["wrong_digests"] >= 1
+    assert stats["usm"]["unknown_users"] >= 1
+    assert stats["refused"] >= 3  # the viewer's SET, the wrong key, the unknown user
 
 
 def test_bad_values_are_refused_with_their_snmp_error(bench: Bench) -> None:
@@ -112,7 +113,7 @@ def test_bad_values_are_refused_with_their_snmp_error(bench: Bench) -> None:
 
 
 def test_malformed_datagrams_are_counted_and_survived(bench: Bench) -> None:
-    before = bench.status()["status"]["snmp"]
+    before = bench.status()["status"]["snmp"]["agent"]
     garbage = [
         b"\x00" * 7,
         b"not snmp at all",
@@ -125,9 +126,10 @@ def test_malformed_datagrams_are_counted_and_survived(bench: Bench) -> None:
         for datagram in garbage * 20:
             sock.sendto(datagram, ("127.0.0.1", bench.port))
     assert wait_until(
-        lambda: bench.status()["status"]["snmp"]["datagrams"] >= before["datagrams"] + 120, 10
+        lambda: bench.status()["status"]["snmp"]["agent"]["datagrams"] >= before["datagrams"] + 120,
+        10,
     )
-    after = bench.status()["status"]["snmp"]
+    after = bench.status()["status"]["snmp"]["agent"]
     assert after["malformed"] >= before["malformed"] + 100
     assert after["running"]
     out = bench.snmp("snmpget", f"{RSU}.13.4.0")
