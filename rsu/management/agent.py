@@ -265,7 +265,7 @@ class Agent:
         ]
         for i, target in enumerate(self.config.notify):
             done = self._inform_done if target.type == "inform" else None
-            self._ntf.send_varbinds(self._engine, f"notify{i}", None, "", varbinds, done)
+            self._ntf.send_varbinds(self._engine, f"notify{i}", None, b"", varbinds, done)
             self.counters.notifications_sent += 1
 
     def _inform_done(self, engine: Any, handle: Any, error: Any, *rest: Any) -> None:

@@ -7,13 +7,15 @@
 | gnss / anything else                     | rsuGnssAnomaly            |
 | security / *signature*                   | rsuSignatureVerifyError   |
 | security / *certificate* and the rest    | rsuCertificateError       |
-| core / *watchdog*                        | rsuWatchdogError          |
-| power / *                                | rsuEnvironError           |
+| core / internal_error, *watchdog*        | rsuWatchdogError          |
+| power / * (battery, temperature, BMS)    | rsuEnvironError           |
 | signals / signal_controller_lost, others | rsuServiceDenialError     |
 
-NTCIP 1218 has no notification for a lost signal controller: rsuServiceDenialError ("a
-service of the RSU is not available") carries it, its message naming the alarm. A cleared
-alarm is sent again with ``rsuAlertLevel`` info(0) and a message starting with "cleared".
+``core/internal_error`` (an exception the core loop survived, ``rsu.daemon.guard``) is a
+failed software process, what rsuWatchdogError reports. NTCIP 1218 has no notification for a
+lost signal controller: rsuServiceDenialError ("a service of the RSU is not available")
+carries it, its message naming the alarm. A cleared alarm is sent again with
+``rsuAlertLevel`` info(0) and a message starting with "cleared".
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def notification_name(source: str, kind: str) -> str:
         )
     if source == "security":
         return "rsuSignatureVerifyError" if "signature" in kind else "rsuCertificateError"
-    if "watchdog" in kind:
+    if source == "core" or "watchdog" in kind:
         return "rsuWatchdogError"
     if source == "power":
         return "rsuEnvironError"

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 THERMAL = Path("/sys/class/thermal")
 MAX_CERTS = 32
+IDLE = ("requests", "sets", "refused", "notifications")
 
 
 class SnmpPart:
@@ -194,8 +195,10 @@ class SnmpPart:
             "queue": {"depth": len(self.queue), "dropped": self.queue.dropped},
             "state": {"file": str(self.path), "boots": self.state.boots},
         }
-        if not agent:
-            agent = {"listen": "{}:{}".format(*self.config.listen), "agent": {"running": False}}
+        if not agent:  # not started (or failed to): the summary of what is configured
+            listen = "{}:{}".format(*self.config.listen)
+            agent = {"listen": listen, "users": len(self.config.users), **dict.fromkeys(IDLE, 0)}
+            agent["agent"] = {"running": False}
         agent.setdefault("agent", {})["notifications_lost"] = self.notifications_lost
         return {**agent, **details}
 
