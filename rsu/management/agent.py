@@ -31,7 +31,7 @@ from pysnmp.proto import rfc1902
 
 from rsu.errors import DaemonError
 from rsu.management import oids
-from rsu.management.config import SnmpConfig, SnmpUser
+from rsu.management.config import Secrets, SnmpConfig, SnmpUser, read_secrets
 from rsu.management.instrum import Instrumentation, Link
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,7 @@ COUNTERS = (
     ("__SNMP-USER-BASED-SM-MIB", "usmStatsDecryptionErrors", "decryption_errors"),
     ("__SNMP-USER-BASED-SM-MIB", "usmStatsUnsupportedSecLevels", "unsupported_levels"),
     ("__SNMP-USER-BASED-SM-MIB", "usmStatsNotInTimeWindows", "not_in_time_window"),
-    ("__SNMP-COMMUNITY-MIB", "snmpInBadCommunityNames", "bad_communities"),
+    ("__SNMPv2-MIB", "snmpInBadCommunityNames", "bad_communities"),
 )
 MALFORMED = ("parse_errors", "invalid_messages", "bad_versions")
 CREDENTIALS = (
@@ -149,14 +149,16 @@ class Agent:
         """Where the agent listens (the bound port when ``listen`` asked for port 0)."""
         return self._address
 
-    def start(self) -> None:
-        secrets = [(u, u.auth_key(), u.priv_key()) for u in self.config.users]  # ConfigError
-        communities = [(c, c.secret()) for c in self.config.communities]
+    def start(self, secrets: Secrets | None = None) -> None:
+        """Bind, build the engine, serve. ``secrets`` as read at build time (read now when
+        not given); a secret file others may read is a ``ConfigError`` either way."""
+        secrets = secrets or read_secrets(self.config)
+        communities = secrets.communities
         self._sock = _bind(self.config.listen)
         host, port = self._sock.getsockname()[:2]
         self._address = (str(host), int(port))
         self._thread = threading.Thread(
-            target=self._run, args=(secrets, communities), name="snmp-agent", daemon=True
+            target=self._run, args=(secrets.users, communities), name="snmp-agent", daemon=True
         )
         self._thread.start()
         if not self._ready.wait(30.0) or self._failure is not None:

@@ -168,6 +168,23 @@ def _check(cfg: SnmpConfig, t: Table) -> None:
         raise ConfigError(t.where("location_description"), "at most 140 characters (NTCIP 1218)")
 
 
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """The pass phrases and communities of ``[snmp]``, read from their files."""
+
+    users: tuple[tuple[SnmpUser, str, str], ...]
+    """(user, authentication pass phrase, privacy pass phrase)."""
+    communities: tuple[tuple[Community, str], ...]
+
+
+def read_secrets(config: SnmpConfig) -> Secrets:
+    """Every secret file of ``config`` read and checked (``ConfigError`` naming the key)."""
+    return Secrets(
+        tuple((u, u.auth_key(), u.priv_key()) for u in config.users),
+        tuple((c, c.secret()) for c in config.communities),
+    )
+
+
 def read_secret(path: Path, where: str) -> str:
     """A pass phrase from ``path``: refused when others may read or write it, or too short."""
     try:

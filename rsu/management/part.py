@@ -30,7 +30,7 @@ from rsu.clock import Clock
 from rsu.errors import ManagementError
 from rsu.geo import distance_m
 from rsu.management import state as store
-from rsu.management.config import SnmpConfig
+from rsu.management.config import SnmpConfig, read_secrets
 from rsu.management.notify import notification
 from rsu.management.service import Decode, Management, Signing
 from rsu.management.view import AppCert, Counts, GnssState, Identity, ManagementView, Position
@@ -65,6 +65,7 @@ class SnmpPart:
         signing: Signing | None = None,
     ) -> None:
         self.config = config
+        self.secrets = read_secrets(config)  # a file others may read fails the build, here
         self.rsu = rsu
         self.clock = clock
         self.queue = queue

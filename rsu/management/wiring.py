@@ -119,7 +119,7 @@ class SnmpEdge(Edge):
         part.queue.put(Restore())
         agent = Agent(part.config, part.link, part.state.engine_id, part.state.boots)
         agent.on_set = part.link.report
-        agent.start()  # DaemonError when it cannot bind or build: the daemon does not start
+        agent.start(part.secrets)  # DaemonError when it cannot bind: the daemon does not start
         self.agent = part.agent = agent
 
     def stop(self) -> None:
