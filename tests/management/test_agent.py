@@ -195,3 +195,18 @@ def test_the_unit_grants_only_the_capability_to_bind_port_161() -> None:
     unit = (Path(__file__).parents[2] / "systemd" / "rsu.service").read_text()
     assert "\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n" in unit
     assert "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n" in unit
+
+
+def test_rsu_status_shows_the_agent_on_one_line(bench: Bench) -> None:
+    from tests.daemon.helpers import rsu
+
+    assert bench.daemon is not None
+    bench.snmp("snmpget", f"{RSU}.13.4.0")
+    out = rsu("status", "--socket", str(bench.daemon.socket))
+    assert out.returncode == 0, out.stderr
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("snmp     listen")]
+    head = f"snmp     listen {bench.target}, users 2, requests "
+    assert line.startswith(head), line
+    fields = dict(part.rsplit(" ", 1) for part in line.removeprefix("snmp     ").split(", "))
+    assert list(fields) == ["listen", "users", "requests", "sets", "refused", "notifications"]
+    assert int(fields["requests"]) >= 1
