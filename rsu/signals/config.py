@@ -153,7 +153,6 @@ class SignalsConfig:
     channel: int = 183
     priority: int = 6
     queue_size: int = 256
-    max_datagram: int = 2048
     snmp: Any = None
     """``rsu.signals.snmp_config.SnmpConfig`` (source ntcip1202), else None."""
     sim: Any = None
@@ -177,7 +176,6 @@ class SignalsConfig:
             channel=t.integer("channel", 183, lo=0, hi=255),
             priority=t.integer("priority", 6, lo=0, hi=7),
             queue_size=t.integer("queue_size", 256, lo=8, hi=100_000),
-            max_datagram=t.integer("max_datagram", 2048, lo=SIZE_MIN, hi=65507),
             snmp=_snmp(t, source),
             sim=_sim(t, source),
             where=t.path,
@@ -185,10 +183,6 @@ class SignalsConfig:
         _check_controllers(cfg, t)
         t.done()
         return cfg
-
-
-SIZE_MIN = 256
-"""``max_datagram`` lower bound: a whole 245-byte TSCBM must fit."""
 
 
 def _intersections(t: Table) -> tuple[IntersectionConfig, ...]:
@@ -225,7 +219,9 @@ def _check_controllers(cfg: SignalsConfig, t: Table) -> None:
             )
         if i.controller is not None:
             if i.controller in addresses:
-                raise ConfigError(f"{i.where}.controller", f"also given in {addresses[i.controller]}")
+                raise ConfigError(
+                    f"{i.where}.controller", f"also given in {addresses[i.controller]}"
+                )
             addresses[i.controller] = i.where
     if cfg.source == "ntcip1202" and any(i.controller is None for i in cfg.intersections):
         raise ConfigError(t.where("controller"), "ntcip1202 needs the controller's address")

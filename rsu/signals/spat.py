@@ -49,8 +49,7 @@ def time_mark(utc: float, tenths: int | None) -> int:
     36001 when ``tenths`` is unknown."""
     if tenths is None:
         return UNKNOWN
-    if tenths < 0:
-        tenths = 0
+    tenths = max(tenths, 0)
     if tenths >= TENTHS_PER_HOUR:
         return BEYOND_HOUR
     return (tenths_in_hour(utc) + tenths) % TENTHS_PER_HOUR
@@ -68,7 +67,7 @@ def moy_and_dsecond(utc: float) -> tuple[int, int]:
     stamp = datetime.fromtimestamp(utc, tz=UTC)
     start = datetime(stamp.year, 1, 1, tzinfo=UTC).timestamp()
     minute = int((utc - start) // 60)
-    ms = int(round((utc % 60.0) * 1000.0)) % 60000
+    ms = round((utc % 60.0) * 1000.0) % 60000
     return minute, ms
 
 
@@ -125,9 +124,7 @@ def j2735_intersection(
             "states": [
                 {
                     "signalGroup": g.signal_group,
-                    "state-time-speed": [
-                        {"eventState": g.j2735, "timing": _j2735_timing(g, utc)}
-                    ],
+                    "state-time-speed": [{"eventState": g.j2735, "timing": _j2735_timing(g, utc)}],
                 }
                 for g in groups
             ],

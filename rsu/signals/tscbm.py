@@ -69,7 +69,7 @@ def parse(data: bytes) -> ControllerState:
         raise TscbmError("short", f"{n} bytes, a TSCBM has {SIZE} or {SIZE_WITH_PED}")
     if n > SIZE_WITH_PED:
         raise TscbmError("oversized", f"{n} bytes, a TSCBM has {SIZE} or {SIZE_WITH_PED}")
-    if n != SIZE and n != SIZE_WITH_PED:
+    if n not in (SIZE, SIZE_WITH_PED):
         raise TscbmError("bad_length", f"{n} bytes, a TSCBM has {SIZE} or {SIZE_WITH_PED}")
     header, count = _HEAD.unpack_from(data, 0)
     if header != HEADER:
