@@ -28,6 +28,7 @@ goes quiet (a second sender meanwhile is counted as ``other_source`` and dropped
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -125,6 +126,14 @@ class IntersectionConfig:
         return cfg
 
 
+def number(t: Table, key: str, default: float, lo: float, hi: float) -> float:
+    """``t.number`` that also refuses NaN and infinities (a NaN passes any range check)."""
+    value: float = t.number(key, default, lo=lo, hi=hi)
+    if not math.isfinite(value):
+        raise ConfigError(t.where(key), f"expected a finite number, got {value}")
+    return value
+
+
 def _check_address(text: str, where: str) -> None:
     """``10.0.0.21``, ``10.0.0.21:5000``, ``[fe80::1]:5000``, ``::1`` or a host name."""
     host = text
@@ -171,7 +180,7 @@ class SignalsConfig:
             source=source,
             listen=parse_hostport(t.string("listen", default_listen), t.where("listen")),
             intersections=_intersections(t),
-            record_hz=t.number("record_hz", 1.0, lo=0.0, hi=10.0),
+            record_hz=number(t, "record_hz", 1.0, 0.0, 10.0),
             psid=t.integer("psid", None, lo=0, hi=0xEFFFFFFF),
             channel=t.integer("channel", 183, lo=0, hi=255),
             priority=t.integer("priority", 6, lo=0, hi=7),

@@ -34,6 +34,7 @@ from typing import Self
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
+from rsu.signals.config import number
 from rsu.signals.model import PHASES, Bitmaps, ControllerState, PhaseTimes
 
 MODES = ("normal", "flash", "preempt", "manual")
@@ -78,12 +79,12 @@ class PlanConfig:
             rings=groups("rings", d.rings),
             barriers=groups("barriers", d.barriers),
             pedestrian=phases("pedestrian", d.pedestrian),
-            green_s=t.number("green_s", d.green_s, lo=1.0, hi=600.0),
-            yellow_s=t.number("yellow_s", d.yellow_s, lo=0.0, hi=60.0),
-            all_red_s=t.number("all_red_s", d.all_red_s, lo=0.0, hi=60.0),
-            walk_s=t.number("walk_s", d.walk_s, lo=0.0, hi=600.0),
-            ped_clear_s=t.number("ped_clear_s", d.ped_clear_s, lo=0.0, hi=600.0),
-            rate_hz=t.number("rate_hz", d.rate_hz, lo=1.0, hi=50.0),
+            green_s=number(t, "green_s", d.green_s, 1.0, 600.0),
+            yellow_s=number(t, "yellow_s", d.yellow_s, 0.0, 60.0),
+            all_red_s=number(t, "all_red_s", d.all_red_s, 0.0, 60.0),
+            walk_s=number(t, "walk_s", d.walk_s, 0.0, 600.0),
+            ped_clear_s=number(t, "ped_clear_s", d.ped_clear_s, 0.0, 600.0),
+            rate_hz=number(t, "rate_hz", d.rate_hz, 1.0, 50.0),
             flash_yellow=phases("flash_yellow", d.flash_yellow),
             preempt_phases=phases("preempt_phases", d.preempt_phases),
         )

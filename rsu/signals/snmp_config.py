@@ -38,6 +38,7 @@ from typing import Self
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
+from rsu.signals.config import number
 
 VERSIONS = ("1", "2c", "3")
 AUTH = ("none", "md5", "sha", "sha224", "sha256", "sha384", "sha512")
@@ -137,8 +138,8 @@ class SnmpConfig:
             auth_key=_secret(t, "auth_key"),
             priv=t.string("priv", "none", choices=PRIV),
             priv_key=_secret(t, "priv_key"),
-            poll_hz=t.number("poll_hz", 10.0, lo=0.5, hi=20.0),
-            timeout_s=t.number("timeout_s", 0.2, lo=0.01, hi=10.0),
+            poll_hz=number(t, "poll_hz", 10.0, 0.5, 20.0),
+            timeout_s=number(t, "timeout_s", 0.2, 0.01, 10.0),
             retries=t.integer("retries", 0, lo=0, hi=5),
             enable_oid=check_oid(enable_oid, t.where("enable_oid")) if enable_oid else None,
             enable_value=t.integer("enable_value", None, lo=-(2**31), hi=2**32 - 1),
