@@ -139,7 +139,10 @@ class Ntcip1202Source:
             self._thread = None
 
     def _run(self) -> None:
-        asyncio.run(self._main())
+        try:
+            asyncio.run(self._main())
+        except Exception as err:  # the edge must say why it stopped, not vanish
+            log.error("signals_poller_died", error=repr(err))
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -151,7 +154,7 @@ class Ntcip1202Source:
                 c.target = await UdpTransportTarget.create(
                     (c.host, c.port), timeout=self.snmp.timeout_s, retries=self.snmp.retries
                 )
-            await asyncio.gather(*(self._enable(engine, c) for c in self.controllers))
+            await asyncio.gather(*(self._enable_safely(engine, c) for c in self.controllers))
             await self._poll_forever(engine)
         finally:
             engine.close_dispatcher()
@@ -162,13 +165,20 @@ class Ntcip1202Source:
         loop = asyncio.get_running_loop()
         start, n = loop.time(), 0
         while not self._stopping.is_set():
-            await asyncio.gather(*(self._poll(engine, c) for c in self.controllers))
+            await asyncio.gather(*(self._poll_safely(engine, c) for c in self.controllers))
             n += 1
             delay = max(0.0, start + n * period - loop.time())
             if delay == 0.0:
                 start, n = loop.time(), 0  # fell behind: start a new grid, no burst
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _enable_safely(self, engine: SnmpEngine, c: Controller) -> None:
+        try:
+            await self._enable(engine, c)
+        except Exception as err:  # a failed enable must not stop the polling
+            c.enable = f"failed: {type(err).__name__}: {err}"
+            log.warning("signals_spat_enable", controller=c.cfg.controller, result=c.enable)
 
     async def _enable(self, engine: SnmpEngine, c: Controller) -> None:
         s = self.snmp
@@ -203,6 +213,13 @@ class Ntcip1202Source:
                 except (TypeError, ValueError):
                     continue  # noSuchObject / noSuchInstance / not an integer: unknown
         return out
+
+    async def _poll_safely(self, engine: SnmpEngine, c: Controller) -> None:
+        """One poll; whatever pysnmp raises is one counted failure (the loop goes on)."""
+        try:
+            await self._poll(engine, c)
+        except Exception as err:  # pysnmp raises many kinds (StatusInformation, PyAsn1Error)
+            self._failed(c, f"{type(err).__name__}: {err}")
 
     async def _poll(self, engine: SnmpEngine, c: Controller) -> None:
         values = await self._get(engine, c, c.plan.status)

@@ -31,10 +31,15 @@ def test_the_issue_single_table_form() -> None:
 
 def test_defaults() -> None:
     cfg = config({"intersection_id": 1, "groups": [{"signal_group": 1, "overlap": 3}]})
-    assert cfg.source == "tscbm" and cfg.listen == ("0.0.0.0", 6053) and cfg.record_hz == 1.0
+    assert cfg.source == "tscbm"
+    assert cfg.listen == ("0.0.0.0", 6053)
+    assert cfg.record_hz == 1.0
     assert cfg.intersections[0].groups[0].overlap
-    sim = config({"source": "sim", "intersection_id": 1, "groups": [{"signal_group": 1, "phase": 1}]})
-    assert sim.listen == ("127.0.0.1", 0) and sim.sim is not None
+    sim = config(
+        {"source": "sim", "intersection_id": 1, "groups": [{"signal_group": 1, "phase": 1}]}
+    )
+    assert sim.listen == ("127.0.0.1", 0)
+    assert sim.sim is not None
 
 
 def test_several_intersections_each_name_a_controller() -> None:
@@ -43,7 +48,12 @@ def test_several_intersections_each_name_a_controller() -> None:
         {
             "intersections": [
                 {"intersection_id": 1, "controller": "10.0.0.1", "groups": groups},
-                {"intersection_id": 2, "region": 9, "controller": "10.0.0.2:7000", "groups": groups},
+                {
+                    "intersection_id": 2,
+                    "region": 9,
+                    "controller": "10.0.0.2:7000",
+                    "groups": groups,
+                },
             ]
         }
     )

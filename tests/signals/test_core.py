@@ -54,10 +54,12 @@ def test_stale_controller_raises_the_alarm_and_its_spat_stops() -> None:
     clock.advance(0.29)
     assert c.tick(clock.monotonic()).alarms == ()
     deadline = c.next_deadline()
-    assert deadline is not None and deadline > clock.monotonic()
+    assert deadline is not None
+    assert deadline > clock.monotonic()
     clock.advance(0.02)  # 310 ms without an update
     out = c.tick(clock.monotonic())
-    assert len(out.alarms) == 1 and out.alarms[0].active
+    assert len(out.alarms) == 1
+    assert out.alarms[0].active
     alarm = out.alarms[0].alarm
     assert (alarm.source, alarm.kind) == (ALARM_SOURCE, ALARM_KIND) == ("signals", ALARM_KIND)
     assert ALARM_KIND == "signal_controller_lost"
@@ -82,7 +84,8 @@ def test_a_controller_never_heard_is_lost_after_the_startup_grace() -> None:
     c = core(started=clock.monotonic())
     assert c.tick(clock.monotonic() + STARTUP_GRACE_S - 0.01).alarms == ()
     out = c.tick(clock.monotonic() + STARTUP_GRACE_S + 0.01)
-    assert out.alarms[0].active and "never heard" in out.alarms[0].alarm.detail
+    assert out.alarms[0].active
+    assert "never heard" in out.alarms[0].alarm.detail
 
 
 FOUR = {
@@ -103,10 +106,12 @@ def test_two_controllers_on_one_port_are_never_mixed() -> None:
     codec = get_codec("j2735")
     ia = codec.decode(a.transmissions[0].payload).value["intersections"][0]
     ib = codec.decode(b.transmissions[0].payload).value["intersections"][0]
-    assert ia["id"]["id"] == 101 and ib["id"]["id"] == 102
+    assert ia["id"]["id"] == 101
+    assert ib["id"]["id"] == 102
     sa = {m["signalGroup"]: m["state-time-speed"][0]["eventState"] for m in ia["states"]}
     sb = {m["signalGroup"]: m["state-time-speed"][0]["eventState"] for m in ib["states"]}
-    assert sa[2] == "protected-Movement-Allowed" and sb[2] == "stop-And-Remain"
+    assert sa[2] == "protected-Movement-Allowed"
+    assert sb[2] == "stop-And-Remain"
     # an address no intersection names: counted, not used
     with capture_logs() as logs:
         assert c.on_datagram(datagram(clock, "10.9.9.9:5000"), clock.monotonic()) == c.on_datagram(
@@ -121,7 +126,8 @@ def test_two_controllers_on_one_port_are_never_mixed() -> None:
     out = c.tick(clock.monotonic())
     lost = [i["intersection"] for i in c.snapshot(clock.monotonic())["intersections"] if i["lost"]]
     assert lost == ["102"]  # 103 and 104 are still in their start-up grace
-    assert "102" in out.alarms[0].alarm.detail and "101 " not in out.alarms[0].alarm.detail
+    assert "102" in out.alarms[0].alarm.detail
+    assert "101 " not in out.alarms[0].alarm.detail
 
 
 def test_single_intersection_latches_its_sender_until_it_goes_quiet() -> None:
@@ -156,8 +162,10 @@ def test_bad_datagrams_are_counted_by_reason_and_dropped(data: bytes, reason: st
     c = core(started=clock.monotonic())
     with capture_logs() as logs:
         out = c.on_datagram(Datagram(data, "10.0.0.1:1", 1000.0, 0.0), 1000.0)
-    assert out.transmissions == () and c.n.bad == {reason: 1}
-    assert logs[0]["event"] == "signal_datagram_bad" and logs[0]["hex"] == data.hex()
+    assert out.transmissions == ()
+    assert c.n.bad == {reason: 1}
+    assert logs[0]["event"] == "signal_datagram_bad"
+    assert logs[0]["hex"] == data.hex()
 
 
 def test_records_are_sampled_and_phase_changes_are_events() -> None:
@@ -176,7 +184,8 @@ def test_records_are_sampled_and_phase_changes_are_events() -> None:
                  "to": "protected-clearance", "colour": "yellow"}
             ]  # fmt: skip
         clock.advance(0.1)
-    assert streams.count("spat") == 2 and streams.count("signals") == 1
+    assert streams.count("spat") == 2
+    assert streams.count("signals") == 1
 
 
 def test_no_records_when_record_hz_is_zero() -> None:

@@ -35,7 +35,8 @@ def test_green_yellow_all_red_then_the_other_barrier_group() -> None:
 def test_fixed_time_knows_each_change_exactly() -> None:
     s = Emulator(PLAN).state(2.5)
     p2, p4 = s.times(2), s.times(4)
-    assert p2 is not None and p4 is not None
+    assert p2 is not None
+    assert p4 is not None
     assert (p2.vehicle_min, p2.vehicle_max) == (75, 75)  # green ends at 10.0 s
     assert (p4.vehicle_min, p4.vehicle_max) == (115, 115)  # red until its green at 14.0 s
     assert p2.ped_min == 15  # walk ends at 4.0 s
@@ -63,12 +64,17 @@ def test_flash_preempt_and_manual_modes() -> None:
     e = Emulator(PlanConfig(flash_yellow=(2, 6)))
     e.mode = "flash"
     s = e.state(0.0)
-    assert s.status & 0b100 and all(bit(s.maps.flashing, p) for p in (2, 4, 6, 8))
-    assert vehicle_colour(s, 2) == "yellow" and vehicle_colour(s, 4) == "red"
-    assert s.times(2) is not None and s.times(2).vehicle_min is None  # type: ignore[union-attr]
+    assert s.status & 0b100
+    assert all(bit(s.maps.flashing, p) for p in (2, 4, 6, 8))
+    assert vehicle_colour(s, 2) == "yellow"
+    assert vehicle_colour(s, 4) == "red"
+    assert s.times(2) is not None
+    assert s.times(2).vehicle_min is None
     e.mode = "preempt"
     s = e.state(0.0)
-    assert s.status & 0b1000 and vehicle_colour(s, 2) == "green" and vehicle_colour(s, 4) == "red"
+    assert s.status & 0b1000
+    assert vehicle_colour(s, 2) == "green"
+    assert vehicle_colour(s, 4) == "red"
     e.mode = "manual"
     assert e.state(0.0).status & 1
 
@@ -80,4 +86,5 @@ def test_every_state_is_a_valid_tscbm_and_the_sequence_counts() -> None:
         s = e.state(i * 0.1, (1, 2, 3, 4))
         assert tscbm.parse(tscbm.build(s, pedestrian=True)).maps == s.maps
         seqs.append(s.sequence)
-    assert seqs[:3] == [1, 2, 3] and seqs[255] == 0
+    assert seqs[:3] == [1, 2, 3]
+    assert seqs[255] == 0

@@ -26,9 +26,11 @@ def test_tscbm_source_delivers_datagrams_with_the_sender_address() -> None:
             tx.sendto(b"\xcd" * 5000, src.address)  # oversized: read truncated, never whole
             assert wait_until(lambda: len(q) == 2)
             first, second = q.drain()
-            assert isinstance(first, Datagram) and first.data == data
+            assert isinstance(first, Datagram)
+            assert first.data == data
             assert first.peer == f"127.0.0.1:{tx.getsockname()[1]}"
-            assert isinstance(second, Datagram) and len(second.data) == READ_SIZE
+            assert isinstance(second, Datagram)
+            assert len(second.data) == READ_SIZE
     finally:
         src.stop()
     assert src.health()["received"] == 2
@@ -45,7 +47,8 @@ def test_the_queue_is_bounded_under_a_flood() -> None:
             assert wait_until(lambda: src.received == 200 or q.dropped > 150, timeout=5.0)
     finally:
         src.stop()
-    assert len(q) <= 8 and q.dropped >= 1
+    assert len(q) <= 8
+    assert q.dropped >= 1
 
 
 def test_sim_source_sends_tscbm_at_its_rate_from_each_controller_address() -> None:

@@ -27,7 +27,9 @@ BITMAPS = (
     "8000"  # flashing phases: phase 16
     "0000"  # flashing overlaps
 )
-TAIL = "09" + "03" + "00" + "2a" + "0d" + "1e" + "3b" + "03e7"  # status 0b1001, seq 42, 13:30:59.999
+TAIL = (
+    "09" + "03" + "00" + "2a" + "0d" + "1e" + "3b" + "03e7"
+)  # status 0b1001, seq 42, 13:30:59.999
 GOLDEN_241 = bytes.fromhex("cd10" + PHASE1 + UNUSED * 15 + BITMAPS + TAIL)
 GOLDEN_245 = GOLDEN_241 + bytes.fromhex("0001" + "8001")
 
