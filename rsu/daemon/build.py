@@ -20,6 +20,7 @@ from rsu.daemon.core import Core, TailHub
 from rsu.daemon.daemon import Daemon, Parts
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
 from rsu.daemon.inbox import Inbox
+from rsu.errors import RsuError
 from rsu.radio import open_radio
 from rsu.radio.types import DROP_NEWEST, DROP_OLDEST
 from rsu.uplink.service import Uplink
@@ -56,12 +57,68 @@ def build(config: Config, clock: Clock) -> Daemon:
     core = Core(
         codec=codec, radio=radio, uplink=uplink, scheduler=scheduler, tail=tail, perception=picture
     )
-    parts = Parts(radio, uplink, core, inbox, control, tail, gnss, edges, picture)
+    signals = _signals(config, clock, inbox, encoder, core)
+    parts = Parts(radio, uplink, core, inbox, control, tail, gnss, edges, picture, signals)
     daemon = Daemon(config, clock, parts)
     from rsu.daemon.commands import cloud_handler
 
     uplink.on_command = cloud_handler(daemon)
     return daemon
+
+
+def _signals(config: Config, clock: Clock, inbox: Inbox, encoder: Any, core: Core) -> Any:
+    """Signal controllers -> SPaT on the core's transmit path, records and alarms."""
+    sc = config.signals
+    if sc is None:
+        return None
+    from rsu.signals.stage import build_stage, frame_loader, map_frames, settings_for
+
+    standard = config.rsu.standard
+    loader = frame_loader(config.base_dir, encoder, standard)
+    aids = config.csae53.aids if config.csae53 is not None else None
+    queue = inbox.add("signals", sc.queue_size, DROP_OLDEST)
+    stage = build_stage(
+        sc, settings_for(sc, standard, aids), get_codec(standard), clock,
+        map_frames(sc, config.broadcast.messages, loader), queue,
+    )  # fmt: skip
+    _connect_signals(stage, core)
+    return stage
+
+
+def _connect_signals(stage: Any, core: Core) -> None:
+    """SPaT through the core's one transmit path; records to the uplink; the stage's alarm
+    changes to the ``alarms`` stream (on the core's board once it has one)."""
+    from rsu.alarms import AlarmBoard
+    from rsu.signals.stage import Sinks
+
+    board = getattr(core, "alarms", None) or AlarmBoard()
+    stage.alarms = board
+
+    def record(stream: str, data: dict[str, Any], utc: float) -> None:
+        if core.uplink.submit_data(stream, data, at=utc):
+            core.tap(stream, f"{data.get('type', stream)} {data.get('intersection', '')}", utc)
+
+    def alarm(update: Any, utc: float) -> None:
+        a = update.alarm
+        change = board.raise_(a, utc) if update.active else board.clear(a.source, a.kind, utc)
+        if change is not None:
+            record("alarms", change.as_dict(), utc)
+
+    stage.sinks = Sinks(core.transmit, record, alarm)
+    core.on_upsert.append(lambda m: stage.on_map(m.key, _frame_jer(m)))
+
+
+def _frame_jer(message: Any) -> dict[str, Any] | None:
+    if message.message_type != "MAP":
+        return None
+    if message.frame_jer is not None:
+        return dict(message.frame_jer)
+    for standard in ("j2735", "csae53"):  # UPER carries no mark of its standard: try both
+        try:
+            return get_codec(standard).decode(message.payload, unwrap=False).jer()
+        except RsuError:
+            continue
+    return None
 
 
 def _gnss(config: Config, clock: Clock, inbox: Inbox) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +141,8 @@ class Core:
         self.streams: dict[str, Stream] = {}
         self.gnss_fix: Any = None
         self.cameras: dict[str, dict[str, float]] = {}
+        self.on_upsert: list[Callable[[BroadcastMessage], None]] = []
+        """Told of every broadcast entry upserted (the signals stage follows its MAP)."""
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -234,6 +237,8 @@ class Core:
 
     def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[str]:
         notices = self.scheduler.on_event(Upsert(message), now, utc)
+        for listener in self.on_upsert:
+            listener(message)
         return [f"{n.kind}: {n.key} {n.detail}".strip() for n in notices]
 
     def send_now(self, payload: bytes, psid: int | None, channel: int, now: float) -> TxRequest:

@@ -64,6 +64,8 @@ class Parts:
     gnss: Any = None
     edges: list[Edge] = field(default_factory=list)
     picture: Any = None
+    signals: Any = None
+    """``rsu.signals.stage.SignalsStage`` when ``[signals]`` is configured."""
 
 
 class Daemon:
@@ -97,6 +99,8 @@ class Daemon:
         self.notifier.status("starting")
         self.parts.uplink.start()
         self.parts.radio.start()
+        if self.parts.signals is not None:
+            self.parts.signals.start()
         if self.parts.gnss is not None:
             self.parts.gnss.start()
         for edge in self.parts.edges:
@@ -156,6 +160,8 @@ class Daemon:
             self._wait_and_handle(now)
             now, utc = self.clock.monotonic(), self.clock.time()
             self.core.tick(now, utc)
+            if self.parts.signals is not None:
+                self.parts.signals.tick(now, utc)
             if self._reload:
                 self._reload = False  # a HUP from here on sets it again: reloaded next time
                 self.reload()
@@ -177,6 +183,10 @@ class Daemon:
 
     def _wait_and_handle(self, now: float) -> None:
         deadline = self.core.next_deadline()
+        if self.parts.signals is not None:
+            other = self.parts.signals.next_deadline()
+            if other is not None:
+                deadline = other if deadline is None else min(deadline, other)
         wait = MAX_WAIT_S if deadline is None else min(MAX_WAIT_S, max(0.0, deadline - now))
         if self.watchdog_s:
             wait = min(wait, self.watchdog_s / 4)
@@ -188,6 +198,8 @@ class Daemon:
         core = self.core
         if isinstance(item, RxFrame):
             core.on_rx(item, now, utc)
+        elif type(item).__name__ in ("Datagram", "Report") and self.parts.signals is not None:
+            self.parts.signals.handle(item, now, utc)
         elif type(item).__name__ in ("GnssFix", "GnssAlarm"):
             core.on_gnss(item, utc)
         elif type(item).__name__ == "RadarScan":
@@ -220,6 +232,8 @@ class Daemon:
             edge.stop()
         if self.parts.gnss is not None:
             self.parts.gnss.stop()
+        if self.parts.signals is not None:
+            self.parts.signals.stop()
         self.parts.radio.stop()
         leftover = self.parts.inbox.drain_all()
         for item in leftover:

@@ -33,6 +33,15 @@ def _gnss(d: Daemon) -> dict[str, Any] | None:
     return out
 
 
+def _signals(d: Daemon) -> dict[str, Any] | None:
+    stage = d.parts.signals
+    if stage is None:
+        return None
+    out: dict[str, Any] = stage.snapshot(d.clock.monotonic())
+    out["alarms"] = [a.as_dict() for a in stage.alarms.active("signals")]
+    return out
+
+
 def _queues(d: Daemon, up: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every bounded queue: one per edge (radio, gnss, radar-*, camera-*, commands, control),
     then the uplink's and the tail clients'."""
@@ -90,6 +99,7 @@ def build_snapshot(d: Daemon) -> dict[str, Any]:
         "radar": {k: v for k, v in edges.items() if k.startswith("radar-")},
         "cameras": {k[len("camera-") :]: v for k, v in edges.items() if k.startswith("camera-")},
         "fusion": parts.picture.stats() if parts.picture is not None else {},
+        "signals": _signals(d),
         "inputs": {
             "gnss_fixes": n.gnss_fixes,
             "gnss_alarms": n.gnss_alarms,

@@ -241,6 +241,12 @@ def _snmp(t: Table, source: str) -> Any:
         if t.has("snmp"):
             raise ConfigError(t.where("snmp"), 'only used with source = "ntcip1202"')
         return None
+    from importlib.util import find_spec
+
+    if find_spec("pysnmp") is None:
+        raise ConfigError(
+            t.where("source"), "ntcip1202 needs pysnmp (pip install 'rsu-edge[signals]')"
+        )
     from rsu.signals.snmp_config import SnmpConfig
 
     return SnmpConfig.from_table(t.table("snmp"))
@@ -254,3 +260,19 @@ def _sim(t: Table, source: str) -> Any:
     from rsu.signals.emulator import PlanConfig
 
     return PlanConfig.from_table(t.table("sim"))
+
+
+def signals_from_table(t: Table, broadcast: Any) -> SignalsConfig:
+    """``[signals]`` with the MAP names checked against ``[[broadcast.messages]]`` (the MAP's
+    content is checked when the daemon builds: that reads the message files)."""
+    cfg = SignalsConfig.from_table(t)
+    names = set()
+    if isinstance(broadcast, dict) and isinstance(broadcast.get("messages"), list):
+        names = {m.get("name") for m in broadcast["messages"] if isinstance(m, dict)}
+    for item in cfg.intersections:
+        if item.map is not None and item.map not in names:
+            known = ", ".join(sorted(str(n) for n in names)) or "none"
+            raise ConfigError(
+                f"{item.where}.map", f"no [[broadcast.messages]] entry {item.map!r} (have: {known})"
+            )
+    return cfg

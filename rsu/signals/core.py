@@ -164,7 +164,8 @@ class SignalsCore:
             self._count_source("other_source", peer)
             return None
         if single.peer != peer:
-            log.info("signal_controller_address", intersection=single.cfg.key, peer=peer)
+            if single.peer is not None:  # a new address for the one controller
+                log.info("signal_controller_address", intersection=single.cfg.key, peer=peer)
             single.peer = peer
         return single
 

@@ -1,0 +1,202 @@
+"""The daemon's signals stage: the source edge, its queue and the SPaT core, wired.
+
+``build_stage`` makes it from the config (checking the mapping against the named MAPs and that
+the SPaT encodes and decodes back through the codec, once, before anything runs). The daemon
+hands each item of the ``signals`` queue to ``handle`` and calls ``tick`` on its loop; the
+stage routes what the core returns: SPaT to ``Sinks.transmit`` (the daemon's one transmit path,
+so mode, signing and counters apply to SPaT as to everything else), records to the uplink,
+alarm raises and clears to ``Sinks.alarm``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from rsu.alarms import AlarmBoard
+from rsu.clock import Clock
+from rsu.errors import ConfigError, RsuError
+from rsu.radio.types import DROP_OLDEST, BoundedQueue, TxRequest
+from rsu.registry import load
+from rsu.signals import SOURCES
+from rsu.signals.config import SignalsConfig
+from rsu.signals.core import AlarmUpdate, Output, SignalsCore, SpatSettings
+from rsu.signals.mapref import MapRef, check_groups, map_ref
+from rsu.signals.model import Datagram, Report
+
+log = structlog.get_logger(__name__)
+CSAE_MAX_GROUPS = 16
+"""CSAE 53 PhaseList holds at most 16 phases per intersection."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sinks:
+    transmit: Callable[[TxRequest], bool]
+    record: Callable[[str, dict[str, Any], float], Any]
+    alarm: Callable[[AlarmUpdate, float], Any]
+
+
+class SignalsStage:
+    def __init__(self, core: SignalsCore, source: Any, queue: BoundedQueue[Datagram | Report]):
+        self.core = core
+        self.source = source
+        self.queue = queue
+        self.sinks: Sinks | None = None
+        self.alarms = AlarmBoard()
+        """Where this stage's alarms are shown (the daemon's board once it has one)."""
+
+    def start(self) -> None:
+        self.source.start()
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def handle(self, item: Datagram | Report, now: float, utc: float) -> None:
+        if isinstance(item, Datagram):
+            self.route(self.core.on_datagram(item, now), utc)
+        else:
+            self.route(self.core.on_report(item, now), utc)
+
+    def tick(self, now: float, utc: float) -> None:
+        self.route(self.core.tick(now), utc)
+
+    def next_deadline(self) -> float | None:
+        return self.core.next_deadline()
+
+    def route(self, out: Output, utc: float) -> None:
+        sinks = self.sinks
+        if sinks is None:
+            return
+        for tx in out.transmissions:
+            sinks.transmit(tx)
+        for stream, data in out.records:
+            sinks.record(stream, data, utc)
+        for change in out.alarms:
+            sinks.alarm(change, utc)
+
+    def on_map(self, name: str, frame_jer: dict[str, Any] | None) -> None:
+        """A broadcast entry was upserted; when it is a MAP a SPaT names, follow it."""
+        if frame_jer is None or name not in self.core.config.maps:
+            return
+        try:
+            self.core.on_map(name, map_ref(name, frame_jer))
+        except ConfigError as err:
+            log.warning("signals_map_mismatch", problem=str(err))
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        return {**self.core.snapshot(now), "edge": self.source.health()}
+
+
+def map_frames(cfg: SignalsConfig, messages: Sequence[Any], load_frame: Any) -> dict[str, MapRef]:
+    """The ``MapRef`` of each MAP entry a ``[signals]`` intersection names (``load_frame``:
+    entry config -> the frame's JER)."""
+    by_name = {m.name: m for m in messages}
+    out: dict[str, MapRef] = {}
+    for name in dict.fromkeys(cfg.maps):
+        entry = by_name.get(name)
+        if entry is None:  # the loader checks names; a reload may still race
+            raise ConfigError(f"{cfg.where}.map", f"no [[broadcast.messages]] entry {name!r}")
+        out[name] = map_ref(f"broadcast.messages {name!r}", load_frame(entry))
+    return out
+
+
+def revisions(cfg: SignalsConfig, maps: dict[str, MapRef], standard: str) -> dict[str, int]:
+    """Check every intersection against its MAP; the MAP revision per intersection key."""
+    out: dict[str, int] = {}
+    for item in cfg.intersections:
+        if standard == "csae53" and len(item.groups) > CSAE_MAX_GROUPS:
+            raise ConfigError(
+                f"{item.where}.groups", f"CSAE 53 SPAT takes at most {CSAE_MAX_GROUPS} phases"
+            )
+        if item.map is None:
+            continue
+        ref = maps[item.map]
+        if ref.standard != standard:
+            raise ConfigError(
+                f"{item.where}.map",
+                f"{item.map!r} is a {ref.standard} MAP, the RSU runs {standard}",
+            )
+        out[item.key] = check_groups(
+            ref, item.region, item.intersection_id, item.groups, item.where
+        )
+    return out
+
+
+def build_stage(
+    cfg: SignalsConfig,
+    settings: SpatSettings,
+    codec: Any,
+    clock: Clock,
+    maps: dict[str, MapRef],
+    queue: BoundedQueue[Datagram | Report] | None = None,
+) -> SignalsStage:
+    """Check the mapping, compile the path once (a sample SPaT must decode back), make the
+    source (not started)."""
+    revs = revisions(cfg, maps, settings.standard)
+    core = SignalsCore(cfg, settings, codec.encode, revisions=revs, started=clock.monotonic())
+    self_check(core, codec)
+    if queue is None:  # (an empty BoundedQueue is falsy: no "or" here)
+        queue = BoundedQueue(cfg.queue_size, policy=DROP_OLDEST)
+    source_cls = load(SOURCES, cfg.source, "signals", extra="signals")
+    return SignalsStage(core, source_cls(cfg, clock, queue), queue)
+
+
+def self_check(core: SignalsCore, codec: Any) -> None:
+    """Encode one SPaT per intersection from a dark controller and decode it back."""
+    from dataclasses import replace
+
+    from rsu.signals.model import ControllerState
+
+    for item in core.live:
+        probe = SignalsCore(
+            replace(core.config, intersections=(item.cfg,), record_hz=0.0),
+            core.settings,
+            codec.encode,
+            revisions={item.cfg.key: item.revision},
+        )
+        peer = item.cfg.controller or "self-check"
+        out = probe.on_report(Report(ControllerState(), peer, 0.0, 0.0), 0.0)
+        if not out.transmissions:
+            raise ConfigError(item.cfg.where, "the SPaT of this intersection does not encode")
+        try:
+            back = codec.decode(out.transmissions[0].payload, unwrap=False)
+        except RsuError as err:
+            raise ConfigError(item.cfg.where, f"its SPaT does not decode back: {err}") from err
+        if back.short_name != "SPAT":
+            raise ConfigError(item.cfg.where, f"its SPaT decodes as {back.short_name}")
+
+
+def frame_loader(base_dir: Any, encoder: Any, standard: str) -> Callable[[Any], dict[str, Any]]:
+    """``[[broadcast.messages]]`` entry -> its MessageFrame JER (hex files decoded with the
+    codec of the entry's standard, the RSU's by default)."""
+    from rsu.broadcast.config import load_message
+    from rsu.v2x.codec import get_codec
+
+    def load_frame(entry: Any) -> dict[str, Any]:
+        message = load_message(entry, base_dir, encoder)
+        if message.frame_jer is not None:
+            return message.frame_jer
+        assert message.payload is not None
+        codec = get_codec(entry.standard or standard)
+        try:
+            return codec.decode(message.payload, unwrap=False).jer()
+        except RsuError as err:
+            raise ConfigError(f"{entry.where}.file", f"does not decode: {err}") from err
+
+    return load_frame
+
+
+def settings_for(cfg: SignalsConfig, standard: str, aids: Any = None) -> SpatSettings:
+    """PSID 0x8002 (J2735) or the CSAE 53 SPAT AID (``[csae53.aids]`` or 3619) unless
+    ``[signals] psid`` says otherwise."""
+    from rsu.broadcast.standards import default_psid
+
+    psid = cfg.psid
+    if psid is None and standard == "csae53" and aids is not None:
+        psid = aids.get("SPAT")
+    if psid is None:
+        psid = default_psid(standard, "SPAT") or 0x8002
+    return SpatSettings(standard, psid, cfg.channel, cfg.priority)
