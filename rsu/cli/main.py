@@ -33,6 +33,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "spool",
     "camera",
     "calibrate",
+    "signals",
 )
 
 

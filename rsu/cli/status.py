@@ -100,7 +100,9 @@ def _inputs(st: dict[str, Any]) -> list[str]:
     fusion = st.get("fusion") or {}
     if fusion:
         out.append(f"fusion   {fusion.get('objects')} objects, {fusion.get('events')} events")
-    return out
+    from rsu.cli.signals import status_lines
+
+    return out + status_lines(st)
 
 
 def render(reply: dict[str, Any]) -> str:
