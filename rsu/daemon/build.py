@@ -74,7 +74,7 @@ def _signals(config: Config, clock: Clock, inbox: Inbox, encoder: Any, core: Cor
     from rsu.signals.stage import build_stage, frame_loader, map_frames, settings_for
 
     standard = config.rsu.standard
-    loader = frame_loader(config.base_dir, encoder, standard)
+    loader = frame_loader(config.base_dir, encoder)
     aids = config.csae53.aids if config.csae53 is not None else None
     queue = inbox.add("signals", sc.queue_size, DROP_OLDEST)
     stage = build_stage(

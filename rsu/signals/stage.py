@@ -113,12 +113,9 @@ def revisions(cfg: SignalsConfig, maps: dict[str, MapRef], standard: str) -> dic
             )
         if item.map is None:
             continue
+        # A MAP of the other standard is allowed (one broadcast table holds both): its
+        # intersection ids and signal groups (CSAE 53: phase ids) are the same numbers.
         ref = maps[item.map]
-        if ref.standard != standard:
-            raise ConfigError(
-                f"{item.where}.map",
-                f"{item.map!r} is a {ref.standard} MAP, the RSU runs {standard}",
-            )
         out[item.key] = check_groups(
             ref, item.region, item.intersection_id, item.groups, item.where
         )
@@ -169,9 +166,9 @@ def self_check(core: SignalsCore, codec: Any) -> None:
             raise ConfigError(item.cfg.where, f"its SPaT decodes as {back.short_name}")
 
 
-def frame_loader(base_dir: Any, encoder: Any, standard: str) -> Callable[[Any], dict[str, Any]]:
-    """``[[broadcast.messages]]`` entry -> its MessageFrame JER (hex files decoded with the
-    codec of the entry's standard, the RSU's by default)."""
+def frame_loader(base_dir: Any, encoder: Any) -> Callable[[Any], dict[str, Any]]:
+    """``[[broadcast.messages]]`` entry -> its MessageFrame JER (a hex file is decoded with
+    the codec of the entry's ``standard``, J2735 when not given, as the broadcast table does)."""
     from rsu.broadcast.config import load_message
     from rsu.v2x.codec import get_codec
 
@@ -180,7 +177,7 @@ def frame_loader(base_dir: Any, encoder: Any, standard: str) -> Callable[[Any], 
         if message.frame_jer is not None:
             return message.frame_jer
         assert message.payload is not None
-        codec = get_codec(entry.standard or standard)
+        codec = get_codec(entry.standard or "j2735")
         try:
             return codec.decode(message.payload, unwrap=False).jer()
         except RsuError as err:
@@ -200,3 +197,28 @@ def settings_for(cfg: SignalsConfig, standard: str, aids: Any = None) -> SpatSet
     if psid is None:
         psid = default_psid(standard, "SPAT") or 0x8002
     return SpatSettings(standard, psid, cfg.channel, cfg.priority)
+
+
+def check_mapping(config: Any) -> list[list[str]]:
+    """``rsu config check``: the ``[signals]`` mapping against the MAPs it names (the same
+    checks as the daemon's start, no socket opened); one row per intersection."""
+    sc = config.signals
+    if sc is None:
+        return []
+    from rsu.broadcast.standards import FrameEncoder
+    from rsu.v2x.codec import get_codec
+
+    standard = config.rsu.standard
+    loader = frame_loader(config.base_dir, FrameEncoder())
+    revs = revisions(sc, map_frames(sc, config.broadcast.messages, loader), standard)
+    aids = config.csae53.aids if config.csae53 is not None else None
+    core = SignalsCore(
+        sc, settings_for(sc, standard, aids), get_codec(standard).encode, revisions=revs
+    )
+    self_check(core, get_codec(standard))
+    rows = []
+    for item in sc.intersections:
+        groups = ", ".join(str(g.signal_group) for g in item.groups)
+        where = f"MAP {item.map!r} revision {revs[item.key]}" if item.map else "no MAP named"
+        rows.append([item.where, f"intersection {item.key}, groups {groups}", f"{where}; SPaT ok"])
+    return rows
