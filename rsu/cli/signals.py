@@ -91,8 +91,10 @@ def run_listen(args: argparse.Namespace) -> int:
     queue: BoundedQueue[Any] = BoundedQueue(1024)
     source = TscbmSource(cfg, SystemClock(), queue)
     source.start()
-    host, port = source.address
-    print(f"listening for TSCBM on {host}:{port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    from rsu.signals.udp import peer_name
+
+    where = peer_name(source.address)
+    print(f"listening for TSCBM on {where} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     view = Listener(cfg, json_lines=args.json)
     start = next_print = time.monotonic()
     try:
@@ -232,4 +234,6 @@ def status_lines(st: dict[str, Any]) -> list[str]:
         )
         if groups:
             out.append(f"         groups {groups}")
+    for a in sig.get("alarms", []):
+        out.append(colour(f"alarm    {a['kind']} ({a['severity']}): {a['detail']}", "red"))
     return out

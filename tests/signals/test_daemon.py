@@ -8,7 +8,6 @@ import json
 import shutil
 import socket
 import sqlite3
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 from rsu.config.loader import demo_config_path
 from rsu.daemon.control import ControlClient
 from rsu.radio.rsu41 import parse_ifm
-from rsu.signals import tscbm
-from rsu.signals.emulator import Emulator, PlanConfig
+from rsu.signals.emulator import PlanConfig
+from rsu.signals.sim import EmulatorSender
 from rsu.v2x.codec import get_codec
 from tests.conftest import wait_until
 from tests.daemon.helpers import DaemonProcess, rsu
@@ -57,23 +56,6 @@ def test_the_demo_broadcasts_live_spat_for_its_map(tmp_path: Path) -> None:
         assert d.terminate() == 0
     finally:
         d.close()
-
-
-class Controller(threading.Thread):
-    """A field controller: the emulator's TSCBM at 10 Hz to the daemon, pausable."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        super().__init__(daemon=True)
-        self.target, self.sock = target, _udp()
-        self.emulator = Emulator(PlanConfig(pedestrian=()))
-        self.paused, self.stop = False, threading.Event()
-
-    def run(self) -> None:
-        t0 = time.monotonic()
-        while not self.stop.wait(0.1):
-            if not self.paused:
-                data = tscbm.build(self.emulator.state(time.monotonic() - t0, (0, 0, 0, 0)))
-                self.sock.sendto(data, self.target)
 
 
 def _config(tmp_path: Path, tscbm_port: int, radio_port: int, ifm: int) -> Path:
@@ -120,7 +102,8 @@ def test_spat_goes_out_through_rsu41_and_a_lost_controller_raises_the_alarm(
     ifm.settimeout(0.5)
     tscbm_port = _port()
     d = DaemonProcess(_config(tmp_path, tscbm_port, _port(), ifm.getsockname()[1]), tmp_path)
-    controller = Controller(("127.0.0.1", tscbm_port))
+    # a field controller: the emulator's TSCBM at 10 Hz to the daemon, pausable
+    controller = EmulatorSender(PlanConfig(pedestrian=()), ("127.0.0.1", tscbm_port))
     try:
         d.wait_ready()
         controller.start()
@@ -164,7 +147,7 @@ def test_spat_goes_out_through_rsu41_and_a_lost_controller_raises_the_alarm(
         assert wait_until(lambda: alarms() == [])
         assert d.terminate() == 0
     finally:
-        controller.stop.set()
+        controller.stop()
         d.close()
     with sqlite3.connect(tmp_path / "rsu-demo" / "spool.db") as db:
         rows = db.execute("select payload from rows where stream = 'alarms'").fetchall()
