@@ -85,7 +85,7 @@ def run_listen(args: argparse.Namespace) -> int:
     every = _seconds(args.every, "--every", 0.1, 3600.0)
     cfg = _config(args)
     from rsu.clock import SystemClock
-    from rsu.radio.types import BoundedQueue
+    from rsu.queues import BoundedQueue
     from rsu.signals.udp import TscbmSource
 
     queue: BoundedQueue[Any] = BoundedQueue(1024)
@@ -210,30 +210,3 @@ class Listener:
             bad = ", ".join(f"{k} {v}" for k, v in sorted(self.bad.items()))
             parts.append(colour(f"bad datagrams: {bad}", "yellow"))
         return "\n\n".join(parts)
-
-
-def status_lines(st: dict[str, Any]) -> list[str]:
-    """``rsu status``: one line per intersection (controller, age, state) and its groups."""
-    sig = st.get("signals")
-    if not sig:
-        return []
-    out = []
-    for i in sig.get("intersections", []):
-        age = i.get("age_s")
-        state = colour("LOST", "red") if i.get("lost") else "ok"
-        age_text = "never heard" if age is None else f"{age:.2f} s ago"
-        out.append(
-            f"signals  {i['intersection']} ({sig.get('source')}) controller "
-            f"{i.get('controller') or '-'}: {state}, last update {age_text}, "
-            f"{i.get('spat_sent', 0)} SPaT sent"
-        )
-        groups = " ".join(
-            f"{g['signal_group']}:{g['colour']}{'*' if g.get('flashing') else ''}"
-            + (f"({g['min_s']:g}s)" if g.get("min_s") is not None else "")
-            for g in i.get("groups", [])
-        )
-        if groups:
-            out.append(f"         groups {groups}")
-    for a in sig.get("alarms", []):
-        out.append(colour(f"alarm    {a['kind']} ({a['severity']}): {a['detail']}", "red"))
-    return out

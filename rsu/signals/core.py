@@ -1,13 +1,13 @@
 """The SPaT core (sans-I/O): controller reports and ``now`` in, SPaT, records and alarms out.
 
 ``on_datagram`` takes raw TSCBM bytes with the sender's address (parsed and counted here),
-``on_report`` a state another source already read (NTCIP 1202). Each update of an intersection
-returns its SPaT at once (one ``TxRequest``, encoded), the phase changes it made (one record
-on the ``signals`` stream), and a SPaT record every ``1 / record_hz`` seconds (``spat``
-stream). ``tick`` finds controllers that went quiet for more than ``STALE_S`` (300 ms): their
-SPaT stops (nothing is sent for them until a fresh update) and the ``signal_controller_lost``
-alarm is raised; it clears when every controller is back. One alarm for all intersections,
-its detail naming the lost ones.
+``on_report`` a state another source already read (NTCIP 1202). Both return ``rsu.stage``
+``Outputs``: each update of an intersection its SPaT at once (one ``TxRequest``, encoded), the
+phase changes it made (one record on the ``signals`` stream), and a SPaT record every
+``1 / record_hz`` seconds (``spat`` stream). ``tick`` finds controllers that went quiet for
+more than ``STALE_S`` (300 ms): their SPaT stops (nothing is sent for them until a fresh
+update) and the ``signal_controller_lost`` alarm is raised; it clears when every controller
+is back. One alarm for all intersections, its detail naming the lost ones.
 
 Reports are told apart by the sender's address: an intersection whose ``controller`` is set
 takes only that address (``host`` or ``host:port``); the single intersection of a config
@@ -25,12 +25,13 @@ import structlog
 
 from rsu.alarms import Alarm
 from rsu.errors import RsuError
-from rsu.radio.types import TxRequest
 from rsu.signals import spat, tscbm
 from rsu.signals.config import STALE_S, IntersectionConfig, SignalsConfig
 from rsu.signals.mapref import MapRef
 from rsu.signals.model import ControllerState, Datagram, Report
 from rsu.signals.states import GroupState, group_states, phase_rows
+from rsu.stage import NOTHING, Clear, Outputs, Record
+from rsu.wire import TxRequest
 
 log = structlog.get_logger(__name__)
 
@@ -50,27 +51,6 @@ class SpatSettings:
     psid: int = 0x8002
     channel: int = 183
     priority: int = 6
-
-
-@dataclass(frozen=True, slots=True)
-class AlarmUpdate:
-    """Raise ``alarm`` (``active``) or clear it."""
-
-    alarm: Alarm
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """What one call returns: transmissions for the radio path, ``(stream, data)`` records
-    for the uplink, alarm raises/clears."""
-
-    transmissions: tuple[TxRequest, ...] = ()
-    records: tuple[tuple[str, dict[str, Any]], ...] = ()
-    alarms: tuple[AlarmUpdate, ...] = ()
-
-
-NOTHING = Output()
 
 
 @dataclass(slots=True)
@@ -131,7 +111,7 @@ class SignalsCore:
 
     # --- inputs -----------------------------------------------------------------------------
 
-    def on_datagram(self, d: Datagram, now: float) -> Output:
+    def on_datagram(self, d: Datagram, now: float) -> Outputs:
         self.n.datagrams += 1
         try:
             state = tscbm.parse(d.data)
@@ -140,7 +120,7 @@ class SignalsCore:
             return NOTHING
         return self.on_report(Report(state, d.peer, d.rx_monotonic, d.rx_utc, "tscbm"), now)
 
-    def on_report(self, r: Report, now: float) -> Output:
+    def on_report(self, r: Report, now: float) -> Outputs:
         self.n.reports += 1
         item = self._find(r.peer, now)
         if item is None:
@@ -186,27 +166,29 @@ class SignalsCore:
 
     # --- one update -------------------------------------------------------------------------
 
-    def _update(self, item: Live, r: Report, now: float) -> Output:
+    def _update(self, item: Live, r: Report, now: float) -> Outputs:
         before = item.groups
         item.state, item.peer, item.source = r.state, r.peer, r.source
         item.rx_monotonic, item.rx_utc = r.rx_monotonic, r.rx_utc
         item.groups = group_states(r.state, item.cfg.groups)
         item.updates += 1
-        records: list[tuple[str, dict[str, Any]]] = []
+        records: list[Record] = []
         changed = _changes(before, item.groups)
         if changed:
             item.changes += len(changed)
-            records.append(("signals", self._change_record(item, changed)))
+            text = " ".join(f"{g.signal_group}:{g.colour}" for _, g in changed)
+            records.append(Record("signals", self._change_record(item, changed), text))
         if self.config.record_hz > 0 and now - item.last_record >= 1.0 / self.config.record_hz:
             item.last_record = now
-            records.append(("spat", self.record(item)))
-        alarms: tuple[AlarmUpdate, ...] = ()
+            records.append(Record("spat", self.record(item), groups_text(item.groups)))
+        alarms = NOTHING
         if item.lost:
             item.lost = False
             log.info("signal_controller_back", intersection=item.cfg.key, peer=r.peer)
             alarms = self._alarm()
         tx = self._transmission(item)
-        return Output((tx,) if tx is not None else (), tuple(records), alarms)
+        out = Outputs(records=tuple(records), transmissions=(tx,) if tx is not None else ())
+        return out + alarms
 
     def _transmission(self, item: Live) -> TxRequest | None:
         assert item.state is not None
@@ -265,7 +247,7 @@ class SignalsCore:
             out = at if out is None else min(out, at)
         return None if out is None else out + 1e-3
 
-    def tick(self, now: float) -> Output:
+    def tick(self, now: float) -> Outputs:
         newly = False
         for item in self.live:
             if item.lost:
@@ -280,22 +262,24 @@ class SignalsCore:
                     "signal_controller_lost", intersection=item.cfg.key, peer=item.peer,
                     age_s=self._age(item, now),
                 )  # fmt: skip
-        return Output(alarms=self._alarm(now)) if newly else NOTHING
+        return self._alarm() if newly else NOTHING
 
-    def _alarm(self, now: float | None = None) -> tuple[AlarmUpdate, ...]:
+    def _alarm(self) -> Outputs:
+        """Raise (or refresh the detail of) the one alarm while any controller is lost;
+        clear it when none is."""
         lost = [i for i in self.live if i.lost]
         if not lost:
             if not self._alarm_on:
-                return ()
+                return NOTHING
             self._alarm_on = False
             detail = "every signal controller reports again"
-            return (AlarmUpdate(Alarm(ALARM_SOURCE, ALARM_KIND, detail), False),)
+            return Outputs(clears=(Clear(ALARM_SOURCE, ALARM_KIND, detail),))
         self._alarm_on = True
         names = ", ".join(
             f"{i.cfg.key} ({i.peer or i.cfg.controller or 'never heard'})" for i in lost
         )
         detail = f"no update for more than {STALE_S * 1000:.0f} ms: intersection {names}"
-        return (AlarmUpdate(Alarm(ALARM_SOURCE, ALARM_KIND, detail, "critical"), True),)
+        return Outputs(raises=(Alarm(ALARM_SOURCE, ALARM_KIND, detail, "critical"),))
 
     # --- MAP changes ------------------------------------------------------------------------
 
@@ -369,6 +353,15 @@ class SignalsCore:
             "phase_changes": item.changes,
             "phases": phase_rows(item.state) if item.state is not None else [],
         }
+
+
+def groups_text(groups: Sequence[GroupState]) -> str:
+    """``2:green(8.5s) 4:red*`` (``*`` flashing): a group table on one line."""
+    return " ".join(
+        f"{g.signal_group}:{g.colour}{'*' if g.flashing else ''}"
+        + (f"({g.min_tenths / 10:g}s)" if g.min_tenths is not None else "")
+        for g in groups
+    )
 
 
 def _group_row(g: GroupState) -> dict[str, Any]:

@@ -1,93 +1,109 @@
-"""The daemon's signals stage: the source edge, its queue and the SPaT core, wired.
+"""The signals part of the daemon: the source edge, its queue and the SPaT core, as one stage.
 
 ``build_stage`` makes it from the config (checking the mapping against the named MAPs and that
-the SPaT encodes and decodes back through the codec, once, before anything runs). The daemon
-hands each item of the ``signals`` queue to ``handle`` and calls ``tick`` on its loop; the
-stage routes what the core returns: SPaT to ``Sinks.transmit`` (the daemon's one transmit path,
-so mode, signing and counters apply to SPaT as to everything else), records to the uplink,
-alarm raises and clears to ``Sinks.alarm``.
+one SPaT per intersection encodes and decodes back through the codec, before anything runs).
+The daemon's inbox hands each item of the ``signals`` queue to ``on_item``; the core ticks it
+(``tick``, ``next_deadline``: the staleness rule); ``status()`` is its section of the stats
+snapshot; ``on_upsert`` follows the MAP it belongs to. Everything returned is ``rsu.stage``
+``Outputs`` that the daemon's core routes: SPaT through the one transmit path (so standby,
+radio limits, signing and counters apply to SPaT as to everything else), records to the
+uplink, the alarm to the board.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 
-from rsu.alarms import AlarmBoard
 from rsu.clock import Clock
 from rsu.errors import ConfigError, RsuError
-from rsu.radio.types import DROP_OLDEST, BoundedQueue, TxRequest
+from rsu.queues import DROP_OLDEST, BoundedQueue
 from rsu.registry import load
 from rsu.signals import SOURCES
 from rsu.signals.config import SignalsConfig
-from rsu.signals.core import AlarmUpdate, Output, SignalsCore, SpatSettings
+from rsu.signals.core import SignalsCore, SpatSettings, groups_text
 from rsu.signals.mapref import MapRef, check_groups, map_ref
 from rsu.signals.model import Datagram, Report
+from rsu.stage import Outputs
+from rsu.wire import BroadcastMessage
 
 log = structlog.get_logger(__name__)
 CSAE_MAX_GROUPS = 16
 """CSAE 53 PhaseList holds at most 16 phases per intersection."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sinks:
-    transmit: Callable[[TxRequest], bool]
-    record: Callable[[str, dict[str, Any], float], Any]
-    alarm: Callable[[AlarmUpdate, float], Any]
-
-
 class SignalsStage:
-    def __init__(self, core: SignalsCore, source: Any, queue: BoundedQueue[Datagram | Report]):
+    """``rsu.stage.Stage`` and ``Section`` of the daemon; ``source`` is its edge."""
+
+    name = "signals"
+
+    def __init__(
+        self, core: SignalsCore, source: Any, queue: BoundedQueue[Datagram | Report], clock: Clock
+    ) -> None:
         self.core = core
         self.source = source
         self.queue = queue
-        self.sinks: Sinks | None = None
-        self.alarms = AlarmBoard()
-        """Where this stage's alarms are shown (the daemon's board once it has one)."""
+        self.clock = clock
 
-    def start(self) -> None:
-        self.source.start()
-
-    def stop(self) -> None:
-        self.source.stop()
-
-    def handle(self, item: Datagram | Report, now: float, utc: float) -> None:
+    def on_item(self, item: Datagram | Report, now: float, utc: float) -> Outputs:
+        """The handler of the ``signals`` queue."""
         if isinstance(item, Datagram):
-            self.route(self.core.on_datagram(item, now), utc)
-        else:
-            self.route(self.core.on_report(item, now), utc)
+            return self.core.on_datagram(item, now)
+        return self.core.on_report(item, now)
 
-    def tick(self, now: float, utc: float) -> None:
-        self.route(self.core.tick(now), utc)
+    def tick(self, now: float, utc: float) -> Outputs:
+        return self.core.tick(now)
 
     def next_deadline(self) -> float | None:
         return self.core.next_deadline()
 
-    def route(self, out: Output, utc: float) -> None:
-        sinks = self.sinks
-        if sinks is None:
+    def on_upsert(self, message: BroadcastMessage) -> None:
+        """A broadcast entry was put in the table; when it is a MAP a SPaT names, follow it."""
+        if message.key not in self.core.config.maps:
             return
-        for tx in out.transmissions:
-            sinks.transmit(tx)
-        for stream, data in out.records:
-            sinks.record(stream, data, utc)
-        for change in out.alarms:
-            sinks.alarm(change, utc)
-
-    def on_map(self, name: str, frame_jer: dict[str, Any] | None) -> None:
-        """A broadcast entry was upserted; when it is a MAP a SPaT names, follow it."""
-        if frame_jer is None or name not in self.core.config.maps:
+        frame = _frame_jer(message)
+        if frame is None:
             return
         try:
-            self.core.on_map(name, map_ref(name, frame_jer))
+            self.core.on_map(message.key, map_ref(message.key, frame))
         except ConfigError as err:
             log.warning("signals_map_mismatch", problem=str(err))
 
-    def snapshot(self, now: float) -> dict[str, Any]:
-        return {**self.core.snapshot(now), "edge": self.source.health()}
+    def status(self) -> Mapping[str, object]:
+        """One line in ``rsu status`` (the scalar values: per intersection its controller,
+        the age of its last update and its groups), everything in ``detail``."""
+        snap = self.core.snapshot(self.clock.monotonic())
+        out: dict[str, object] = {
+            "source": snap["source"],
+            "spat_sent": snap["counters"]["spat_sent"],
+            "lost": sum(1 for i in snap["intersections"] if i["lost"]),
+        }
+        for item, row in zip(self.core.live, snap["intersections"], strict=True):
+            age = "never heard" if row["age_s"] is None else f"{row['age_s']:.2f} s ago"
+            state = "LOST" if row["lost"] else "ok"
+            out[f"[{item.cfg.key}]"] = (
+                f"{row['controller'] or '-'} {state}, {age}: {groups_text(item.groups)}"
+            )
+        out["detail"] = {**snap, "edge": self.source.health()}
+        return out
+
+
+def _frame_jer(message: BroadcastMessage) -> dict[str, Any] | None:
+    """The MessageFrame JER of a MAP entry (a UPER one decoded with either codec)."""
+    if message.frame_jer is not None:
+        return dict(message.frame_jer)
+    if message.payload is None or message.message_type != "MAP":
+        return None
+    from rsu.v2x.codec import get_codec
+
+    for standard in ("j2735", "csae53"):  # UPER carries no mark of its standard: try both
+        try:
+            return get_codec(standard).decode(message.payload, unwrap=False).jer()
+        except RsuError:
+            continue
+    return None
 
 
 def map_frames(cfg: SignalsConfig, messages: Sequence[Any], load_frame: Any) -> dict[str, MapRef]:
@@ -138,7 +154,7 @@ def build_stage(
     if queue is None:  # (an empty BoundedQueue is falsy: no "or" here)
         queue = BoundedQueue(cfg.queue_size, policy=DROP_OLDEST)
     source_cls = load(SOURCES, cfg.source, "signals", extra="signals")
-    return SignalsStage(core, source_cls(cfg, clock, queue), queue)
+    return SignalsStage(core, source_cls(cfg, clock, queue), queue, clock)
 
 
 def self_check(core: SignalsCore, codec: Any) -> None:

@@ -17,7 +17,7 @@ import structlog
 
 from rsu.clock import Clock
 from rsu.errors import RsuError
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 from rsu.signals.config import SignalsConfig
 from rsu.signals.model import Datagram, Report
 from rsu.signals.tscbm import SIZE_WITH_PED

@@ -38,7 +38,7 @@ def test_demo_daemon_notifies_ready_pings_watchdog_answers_status_and_stops_clea
     assert reply["status"]["mode"] == "operate"
     assert reply["status"]["watchdog"]["interval_s"] == pytest.approx(0.2)
     assert {e["key"] for e in reply["broadcast_entries"]} >= {"map-main"}
-    assert reply["status"]["signals"]["intersections"][0]["intersection_id"] == 36243
+    assert reply["status"]["signals"]["detail"]["intersections"][0]["intersection_id"] == 36243
     human = rsu("status", "--socket", str(d.socket))
     assert "rsu demo-rsu" in human.stdout
     assert "map-main" in human.stdout

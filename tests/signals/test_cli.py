@@ -100,27 +100,3 @@ def test_a_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> N
         port = busy.getsockname()[1]
         assert main(["signals", "listen", "--listen", f"127.0.0.1:{port}", "--duration", "1"]) == 1
     assert "error:" in capsys.readouterr().err
-
-
-def test_status_lines_show_controller_age_groups_and_the_alarm() -> None:
-    from rsu.cli.signals import status_lines
-
-    st = {
-        "signals": {
-            "source": "tscbm",
-            "intersections": [
-                {"intersection": "1001", "controller": "10.0.0.21:6053", "age_s": 0.42,
-                 "lost": True, "spat_sent": 7,
-                 "groups": [{"signal_group": 2, "colour": "red", "flashing": True, "min_s": 1.5}]}
-            ],
-            "alarms": [{"kind": "signal_controller_lost", "severity": "critical",
-                        "detail": "no update for more than 300 ms: intersection 1001"}],
-        }
-    }  # fmt: skip
-    lines = status_lines(st)
-    assert "controller 10.0.0.21:6053" in lines[0]
-    assert "LOST" in lines[0]
-    assert "last update 0.42 s ago" in lines[0]
-    assert lines[1].split() == ["groups", "2:red*(1.5s)"]
-    assert "signal_controller_lost (critical)" in lines[2]
-    assert status_lines({}) == []

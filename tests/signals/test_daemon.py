@@ -41,7 +41,7 @@ def test_the_demo_broadcasts_live_spat_for_its_map(tmp_path: Path) -> None:
         client = ControlClient(d.socket)
 
         def signals() -> dict[str, Any]:
-            return client.request("status")["status"]["signals"]["intersections"][0]
+            return client.request("status")["status"]["signals"]["detail"]["intersections"][0]
 
         assert wait_until(lambda: signals()["spat_sent"] >= 10, timeout=20)
         inter = signals()
@@ -52,7 +52,10 @@ def test_the_demo_broadcasts_live_spat_for_its_map(tmp_path: Path) -> None:
         by_type = client.request("status")["status"]["radio"]["counters"]["by_type"]
         assert by_type["SPAT"]["sent"] >= 10
         human = rsu("status", "--socket", str(d.socket))
-        assert "signals  36243 (sim)" in human.stdout
+        line = next(x for x in human.stdout.splitlines() if x.startswith("signals "))
+        assert "source sim" in line
+        assert "[36243] 127.0.0.1:" in line
+        assert " ok, " in line
         assert d.terminate() == 0
     finally:
         d.close()
@@ -124,12 +127,15 @@ def test_spat_goes_out_through_rsu41_and_a_lost_controller_raises_the_alarm(
         client = ControlClient(d.socket)
 
         def alarms() -> list[dict[str, Any]]:
-            return list(client.request("status")["status"]["signals"]["alarms"])
+            active = client.request("status")["status"]["alarms"]
+            return [a for a in active if a["source"] == "signals"]
 
         assert alarms() == []
         controller.paused = True
         assert wait_until(lambda: [a["kind"] for a in alarms()] == ["signal_controller_lost"])
-        assert client.request("status")["status"]["signals"]["intersections"][0]["lost"]
+        signals = client.request("status")["status"]["signals"]
+        assert signals["detail"]["intersections"][0]["lost"]
+        assert signals["lost"] == 1
         ifm.setblocking(False)
         while True:  # what was sent before the controller went quiet
             try:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rsu.clock import SystemClock
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 from rsu.signals.core import SignalsCore, SpatSettings
 from rsu.signals.model import Datagram, Report, bit
 from rsu.signals.ntcip1202 import Ntcip1202Source

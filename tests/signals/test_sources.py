@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from rsu.clock import SystemClock
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 from rsu.signals import tscbm
 from rsu.signals.model import Datagram, Report
 from rsu.signals.sim import SimSource
