@@ -38,6 +38,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "camera",
     "calibrate",
     "snmp",
+    "signals",
 )
 
 

@@ -12,7 +12,7 @@ that, so a failed build leaves no threads and no sockets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rsu.alarms import AlarmBoard
 from rsu.broadcast import Scheduler, Upsert, load_message
@@ -20,7 +20,7 @@ from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
 from rsu.daemon.cloud import CloudBroadcasts, CloudDesk, CloudGate
 from rsu.daemon.control import ControlServer
-from rsu.daemon.core import AlarmListener, Core, FrameListener, MessageListener
+from rsu.daemon.core import AlarmListener, Core, FrameListener, MessageListener, UpsertListener
 from rsu.daemon.daemon import Daemon, Flags, Parts
 from rsu.daemon.desk import ControlDesk, Info, Modes
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from rsu.gnss import Gnss
     from rsu.management.part import SnmpPart
     from rsu.radio.types import Radio
+    from rsu.signals.stage import SignalsStage
     from rsu.v2x.codec import Codec
 
 CAMERA_QUEUE = 32
@@ -70,6 +71,7 @@ class _Sensors:
     alarms: tuple[AlarmListener, ...] = ()
     readers: tuple[SnapshotReader, ...] = ()
     sections: tuple[Section, ...] = ()
+    upsert_listeners: tuple[UpsertListener, ...] = ()
 
 
 def build(config: Config, clock: Clock) -> Daemon:
@@ -132,6 +134,7 @@ def _core(
         listeners=sensors.listeners,
         frame_listeners=sensors.frames,
         alarm_listeners=sensors.alarms,
+        upsert_listeners=sensors.upsert_listeners,
     )
 
 
@@ -171,8 +174,8 @@ def _sources(
 def _sensors(
     config: Config, clock: Clock, inbox: Inbox, gnss: Gnss | None, watch: GnssWatch | None
 ) -> _Sensors:
-    """The road picture, radars, cameras and the SNMP agent, each queue with its handler
-    (new parts here)."""
+    """The road picture, radars, cameras, live SPaT and the SNMP agent, each queue with its
+    handler (new parts here)."""
     frame = config.rsu.local_frame() if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
     radars = _radars(config, clock, frame, inbox)
@@ -181,19 +184,48 @@ def _sensors(
         inbox.handle(radar.queue, _ignore if picture is None else picture.on_radar)
     for camera in cameras:
         inbox.handle(camera.queue, _ignore if picture is None else picture.on_camera)
+    edges: tuple[Edge, ...] = (*radars, *cameras)
+    stages: tuple[Stage, ...] = () if picture is None else (picture,)
+    listeners: tuple[MessageListener, ...] = () if picture is None else (picture.on_v2x,)
+    sections: tuple[Section, ...] = ()
+    upserts: tuple[UpsertListener, ...] = ()
+    signals = _signals(config, clock, inbox)
+    if signals is not None:
+        # the source is structurally an edge (name, start, stop, health) with its own thread(s)
+        edges += (cast("Edge", signals.source),)
+        stages, sections, upserts = (*stages, signals), (signals,), (signals.on_upsert,)
     snmp = _snmp(config, clock, inbox)
     return _Sensors(
         gnss,
         watch,
         picture,
-        (*radars, *cameras, *((snmp.edge,) if snmp else ())),
-        stages=(picture,) if picture else (),
-        listeners=(picture.on_v2x,) if picture else (),
+        (*edges, *((snmp.edge,) if snmp else ())),
+        stages=stages,
+        listeners=listeners,
         frames=(snmp.on_frame,) if snmp else (),
         alarms=(snmp.on_alarm,) if snmp else (),
         readers=(snmp.on_snapshot,) if snmp else (),
-        sections=(snmp,) if snmp else (),
+        sections=(*sections, *((snmp,) if snmp else ())),
+        upsert_listeners=upserts,
     )
+
+
+def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
+    """Signal controllers -> live SPaT (``[signals]``): the MAP mapping checked, one queue."""
+    sc = config.signals
+    if sc is None:
+        return None
+    from rsu.signals.stage import build_stage, frame_loader, map_frames, settings_for
+
+    standard = config.rsu.standard
+    maps = map_frames(sc, config.broadcast.messages, frame_loader(config.base_dir, FrameEncoder()))
+    aids = config.csae53.aids if config.csae53 is not None else None
+    queue = inbox.add("signals", sc.queue_size, DROP_OLDEST)
+    stage = build_stage(
+        sc, settings_for(sc, standard, aids), get_codec(standard), clock, maps, queue
+    )
+    inbox.handle(queue, stage.on_item)
+    return stage
 
 
 def _snmp(config: Config, clock: Clock, inbox: Inbox) -> SnmpPart | None:

@@ -41,6 +41,8 @@ _NOTICE_LEVEL = {"rejected": "warning", "changed": "debug", "unchanged": "debug"
 
 MessageListener = Callable[[V2xMessage, float], None]
 """Called with every decoded message and ``now`` (the road picture's ``on_v2x``)."""
+UpsertListener = Callable[[BroadcastMessage], None]
+"""Told of every entry put in the broadcast table (config, reload, cloud, stages)."""
 FrameListener = Callable[[RxFrame, V2xMessage, float, float], None]
 """Called with every decoded message, the frame it came in (the radio's PSID and RSSI, the
 bytes as received), ``now`` and ``utc`` (the SNMP agent's received-message forwarding)."""
@@ -112,6 +114,7 @@ class Core:
         frame_listeners: tuple[FrameListener, ...] = (),
         alarm_listeners: tuple[AlarmListener, ...] = (),
         guard: Guard | None = None,
+        upsert_listeners: tuple[UpsertListener, ...] = (),
     ) -> None:
         self.codec = codec
         self.radio = radio
@@ -123,6 +126,7 @@ class Core:
         self.listeners = listeners
         self.frame_listeners = frame_listeners
         self.alarm_listeners = alarm_listeners
+        self.upsert_listeners = upsert_listeners
         self.mode = "operate"
         self.n = CoreCounters()
         self.streams: dict[str, Stream] = {}
@@ -260,8 +264,12 @@ class Core:
         return before
 
     def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[Notice]:
-        """Put ``message`` in the broadcast table; the scheduler's notices (added, rejected...)."""
-        return self.scheduler.on_event(Upsert(message), now, utc)
+        """Put ``message`` in the broadcast table; the scheduler's notices (added, rejected...).
+        The upsert listeners are told of it (live SPaT follows the MAP it belongs to)."""
+        notices = self.scheduler.on_event(Upsert(message), now, utc)
+        for listener in self.upsert_listeners:
+            listener(message)
+        return notices
 
     def transmit(self, request: TxRequest) -> bool:
         if self.mode != "operate":
