@@ -48,6 +48,10 @@ def _files(config: Any) -> list[list[str]]:
     if up.password_file or up.password_credential:
         up.read_password()
         rows.append(["uplink.password", up.password_file or up.password_credential, "readable"])
+    if config.snmp is not None:  # the SNMP pass phrase and community files, as at start
+        from rsu.management.config import secret_files
+
+        rows += secret_files(config.snmp)
     if config.signals is not None:
         from rsu.signals.stage import check_mapping
 

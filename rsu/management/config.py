@@ -28,6 +28,7 @@ world-readable file gives anyone on the box read-write control of the radio.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 from dataclasses import dataclass
@@ -147,6 +148,8 @@ class SnmpConfig:
             location_description=t.string("location_description", ""),
             set_timeout_s=t.number("set_timeout_s", 3.0, lo=0.1, hi=30.0),
         )
+        if not math.isfinite(cfg.set_timeout_s):  # NaN passes a range check
+            raise ConfigError(t.where("set_timeout_s"), "expected a number of seconds, not nan")
         _check(cfg, t)
         t.done()
         return cfg
@@ -183,6 +186,18 @@ def read_secrets(config: SnmpConfig) -> Secrets:
         tuple((u, u.auth_key(), u.priv_key()) for u in config.users),
         tuple((c, c.secret()) for c in config.communities),
     )
+
+
+def secret_files(config: SnmpConfig) -> list[list[str]]:
+    """``rsu config check``: every secret file read and checked, as (key, path, result)."""
+    read_secrets(config)  # ConfigError naming the first bad one
+    rows = []
+    for u in config.users:
+        for key in ("auth_password_file", "priv_password_file"):
+            rows.append([f"{u.where}.{key}", getattr(u, key), "readable, private"])
+    for c in config.communities:
+        rows.append([f"{c.where}.community_file", c.community_file, "readable, private"])
+    return rows
 
 
 def read_secret(path: Path, where: str) -> str:

@@ -109,3 +109,23 @@ def test_a_corrupt_state_file_is_set_aside_and_valid_rows_survive(tmp_path: Path
     back = state.load(path)
     assert back.tables[MSG_REPEAT.name][2] == good
     assert (back.mode, back.boots) == ("standby", 4)
+
+
+def test_config_check_reads_the_secret_files_and_refuses_nan(tmp_path: Path) -> None:
+    from rsu.config.loader import config_from_dict
+    from rsu.management.config import secret_files
+
+    secret = tmp_path / "community"
+    secret.write_text("a-community-string\n")
+    secret.chmod(0o604)
+    snmp = {"listen": "127.0.0.1:1161", "communities": [{"community_file": str(secret)}]}
+    config = config_from_dict({"rsu": {"id": "r"}, "snmp": snmp})
+    assert config.snmp is not None
+    with pytest.raises(ConfigError, match=r"snmp.communities\[0\].community_file: .* mode 0604"):
+        secret_files(config.snmp)
+    secret.chmod(0o600)
+    assert secret_files(config.snmp) == [
+        ["snmp.communities[0].community_file", str(secret), "readable, private"]
+    ]
+    with pytest.raises(ConfigError, match=r"snmp\.set_timeout_s"):
+        config_from_dict({"rsu": {"id": "r"}, "snmp": {**snmp, "set_timeout_s": float("nan")}})
