@@ -145,6 +145,10 @@ class Agent:
         self._lock = threading.Lock()
 
     @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def address(self) -> tuple[str, int]:
         """Where the agent listens (the bound port when ``listen`` asked for port 0)."""
         return self._address
@@ -290,7 +294,7 @@ class Agent:
         malformed = c.oversized + sum(usm.get(k, 0) for k in MALFORMED)
         agent = {k: getattr(c, k) for k in AgentCounters.__slots__}
         agent.update(
-            running=self._thread is not None and self._thread.is_alive(),
+            running=self.running,
             malformed=malformed,
             varbinds_read=self._instrum.gets if self._instrum else 0,
             set_pdus=self._instrum.sets if self._instrum else 0,

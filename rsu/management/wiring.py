@@ -128,5 +128,4 @@ class SnmpEdge(Edge):
         self.part.sender.close()
 
     def health(self) -> dict[str, Any]:
-        running = self.agent is not None and self.agent.stats()["agent"]["running"]
-        return {"running": bool(running)}
+        return {"running": self.agent is not None and self.agent.running}
