@@ -23,7 +23,12 @@ from rsu.errors import FramingError
 
 MAX_PSID = 0x1020407F
 """The largest PSID a 4-octet p-encoding can carry."""
-_BASES = ((0x80, 1, 0x00), (0x4080, 2, 0x8000), (0x204080, 3, 0xC00000), (0x10204080, 4, 0xE0000000))
+_BASES = (
+    (0x80, 1, 0x00),
+    (0x4080, 2, 0x8000),
+    (0x204080, 3, 0xC00000),
+    (0x10204080, 4, 0xE0000000),
+)
 """(first integer PSID of the next length, octets, p-encoding prefix of this length)."""
 
 
@@ -83,7 +88,10 @@ def to_integer(pencoded: int) -> int:
 
 def _length_of(first: int) -> int:
     """Octets of a p-encoding from its first octet (0 for the reserved ``1111xxxx``)."""
-    return 1 if first < 0x80 else 2 if first < 0xC0 else 3 if first < 0xE0 else 4 if first < 0xF0 else 0
+    for size, limit in enumerate((0x80, 0xC0, 0xE0, 0xF0), start=1):
+        if first < limit:
+            return size
+    return 0
 
 
 def to_pencoded(psid: int) -> int:
