@@ -12,9 +12,11 @@ Tested against SoftHSM (Debian ``softhsm2``); see docs/security.md.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -55,7 +57,7 @@ class Pkcs11KeyStore:
         except (*self._errors, OSError) as err:
             raise KeyStoreError(f"PKCS#11 {module} token {token!r}: {_say(err)}") from err
         try:
-            self._key = self._session.get_key(
+            self._key: Any = self._session.get_key(
                 object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=key
             )
             public = self._session.get_key(object_class=pkcs11.ObjectClass.PUBLIC_KEY, label=key)
@@ -81,10 +83,8 @@ class Pkcs11KeyStore:
         )
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(*self._errors):
             self._session.close()
-        except self._errors:
-            pass
 
 
 def _public_key(ec_point: bytes) -> ec.EllipticCurvePublicKey:
