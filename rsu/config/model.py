@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rsu.perception.config import PerceptionConfig
     from rsu.perception.geo import LocalFrame
     from rsu.radio.config import RadioConfig
+    from rsu.security.config import SecurityConfig
     from rsu.sensors.config import RadarConfig
     from rsu.uplink.config import UplinkConfig
 
@@ -139,6 +140,8 @@ class Config:
     events: EventsConfig | None = None
     csae53: CsaeConfig | None = None
     """``[csae53]``: China-mode details (RSM/RSI ids, intervals, AIDs, event types)."""
+    security: SecurityConfig | None = None
+    """``[security]``: IEEE 1609.2 verification and signing."""
     sections: tuple[str, ...] = field(default=())
     """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
 

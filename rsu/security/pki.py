@@ -28,6 +28,7 @@ from rsu.v2x.psid import to_integer
 
 RSU_PSIDS = tuple(to_integer(PSIDS[t]) for t in ("SPAT", "MAP", "TIM", "SDSM"))
 """Integer PSIDs the RSU's certificate gets by default: SPaT, MAP, TIM/RSM/RSI, SDSM."""
+CRL_PSID = 256
 HOUR = 3600
 YEAR = 31556952
 
@@ -155,7 +156,8 @@ def make_test_pki(
     """Root (10 years), authorization CA (5 years) and RSU certificate from ``now32``."""
     start = now32 - HOUR  # an hour of slack for receivers whose clocks run a little behind
     root = make_root("rsu-edge test root CA", start, 10 * YEAR)
-    ca_subject = Subject("rsu-edge test authorization CA", start, 5 * YEAR, issue_psids=psids)
+    ca_psids = (*psids, CRL_PSID)  # the CA may also issue a CRL signer
+    ca_subject = Subject("rsu-edge test authorization CA", start, 5 * YEAR, issue_psids=ca_psids)
     ca = issue_with_key(root, ca_subject)
     key = rsu_key or ec.generate_private_key(ec.SECP256R1())
     rsu_subject = Subject("rsu-edge RSU", start, rsu_hours * HOUR, app_psids=psids)
