@@ -33,6 +33,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--standard", default="j2735", choices=sorted(STANDARDS), help="message set (default j2735)"
     )
+    p.add_argument("--verify", action="store_true", help="add the IEEE 1609.2 result to each line")
+    p.add_argument("--trust", help="trust directory for --verify (anchors, CA certificates, CRLs)")
+    p.add_argument("--at", help="verify as of this ISO 8601 UTC time (default: now)")
     p.set_defaults(func=run)
 
 
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give frames as arguments or --file PATH (- for stdin)")
     codec = get_codec(args.standard)
     unwrap = args.unwrap == "auto"
+    verify = _verify_stage(args) if args.verify else None
     failed = 0
     out = sys.stdout
     for line in input_lines(args.hex, args.file):
@@ -88,6 +92,24 @@ def run(args: argparse.Namespace) -> int:
             except DecodeError as err:
                 failed += 1
                 record = {"error": err.as_dict()}
+            if verify is not None:
+                record["security"] = verify(data)
         out.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
     out.flush()
     return 1 if failed else 0
+
+
+def _verify_stage(args: argparse.Namespace) -> Any:
+    """``data -> security dict`` for ``--verify`` (the per-line stage of the verifier)."""
+    from rsu.cli.sign import _time
+    from rsu.security.files import load_trust_dir
+    from rsu.security.trust import TrustStore
+    from rsu.security.verify import Verifier
+
+    if args.trust is None:
+        raise UsageError("--verify needs --trust DIR (a trust directory: rsu pki init makes one)")
+    at = _time(args.at)
+    store = TrustStore()
+    load_trust_dir(args.trust, store, at)
+    verifier = Verifier(store)
+    return lambda data: verifier.verify(data, at).as_dict()

@@ -33,6 +33,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "spool",
     "camera",
     "calibrate",
+    "pki",
+    "sign",
 )
 
 
