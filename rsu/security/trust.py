@@ -94,6 +94,18 @@ class TrustStore:
         self.generation += 1
         return entry
 
+    def pin(self, cert: Certificate) -> Entry:
+        """Trust one certificate directly, whoever issued it (certificate pinning: a bench,
+        a neighbour RSU's certificate). Explicit certificates only: it needs its own key."""
+        if cert.type != "explicit":
+            raise ValueError("only an explicit certificate can be pinned")
+        entry = _entry(cert, anchor=True)
+        entry.key = ecc.public_key(cert.key_curve, cert.verify_key)
+        entry.chain, entry.path = VALID, (cert,)
+        self.anchors[cert.id8] = entry
+        self.generation += 1
+        return entry
+
     def add_intermediate(self, cert: Certificate) -> Entry:
         entry = _entry(cert)
         self.intermediates[entry.cert.id8] = entry

@@ -164,7 +164,8 @@ class Verifier:
             return _with(base, "invalid_signature", signature="invalid")
         base = _with(base, base.result, signature="valid")
         if chain != VALID:
-            return _with(base, chain, detail="chain does not reach a trust anchor")
+            why = {"unknown_signer": "the chain does not reach a trust anchor"}.get(chain, "")
+            return _with(base, chain, detail=why or f"a certificate of the chain: {chain}")
         return self._checks(d, entry, base, now_utc)
 
     def _signer(self, d: Dot2Data) -> Entry | None:
