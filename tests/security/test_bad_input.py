@@ -3,6 +3,8 @@ and long chains, CRLs that do not parse. Always a result code and a counter, nev
 
 from __future__ import annotations
 
+import contextlib
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,10 +49,8 @@ def test_mutated_spdus_never_crash_the_parser_or_the_verifier(
     for pos, mask in flips:
         data[pos % len(data)] ^= mask
     mutated = bytes(data[: max(1, cut % (len(data) + 1))]) + tail
-    try:
+    with contextlib.suppress(FramingError):  # the one exception the parser may raise
         parse_dot2(mutated)
-    except FramingError:
-        pass  # the one exception the parser may raise
     assert pki().verifier().verify(mutated, NOW).result in RESULTS
 
 
