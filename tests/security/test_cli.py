@@ -30,7 +30,9 @@ def test_pki_init_writes_exactly_the_layout_with_a_private_key_0600(pki_dir: Pat
     root = certificate_from_bytes((pki_dir / "root.oer").read_bytes())
     ca = certificate_from_bytes((pki_dir / "ca.oer").read_bytes())
     rsu = certificate_from_bytes((pki_dir / "rsu.oer").read_bytes())
-    assert root.is_self_signed and ca.issuer_id8 == root.id8 and rsu.issuer_id8 == ca.id8
+    assert root.is_self_signed
+    assert ca.issuer_id8 == root.id8
+    assert rsu.issuer_id8 == ca.id8
     assert {130, 2113687, 131, 144} <= {p.psid for p in rsu.app_permissions}
     assert (pki_dir / "trust/root.oer").read_bytes() == root.encoded
     assert main(["pki", "init", str(pki_dir)]) == 2  # never overwritten by accident
