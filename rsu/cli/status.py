@@ -103,10 +103,36 @@ def _inputs(st: dict[str, Any]) -> list[str]:
     return out
 
 
+def _security(st: dict[str, Any]) -> list[str]:
+    sec = st.get("security")
+    if not sec:
+        return []
+    out = []
+    cert = sec.get("certificate")
+    if cert:
+        state = cert["state"]
+        shown = colour(state, "green" if state == "valid" else "red")
+        out.append(
+            f"cert     {cert['id8']} {shown}, {cert['hours_left']} h left "
+            f"(until {cert['valid_until']}); signed {sec.get('signed', {}).get('total', 0)}"
+        )
+    totals: dict[str, int] = {}
+    for row in sec.get("received", {}).get("by_psid", {}).values():
+        for result, n in row.items():
+            totals[result] = totals.get(result, 0) + n
+    seen = ", ".join(f"{k} {v}" for k, v in totals.items() if v) or "nothing yet"
+    trust = sec.get("trust", {})
+    out.append(
+        f"1609.2   verify {sec.get('verify')}: {seen}; cache hit rate "
+        f"{trust.get('cache_hit_rate')}, dropped {sec.get('dropped', 0)}"
+    )
+    return out
+
+
 def render(reply: dict[str, Any]) -> str:
     info, st = reply.get("info", {}), reply.get("status", {})
     parts = [
-        "\n".join(_head(info, st) + _inputs(st)),
+        "\n".join(_head(info, st) + _inputs(st) + _security(st)),
         _radio(st),
         _broadcast(reply.get("broadcast_entries", [])),
         _cloud(st),

@@ -47,21 +47,41 @@ def build(config: Config, clock: Clock) -> Daemon:
     encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
     scheduler = Scheduler(encoder, config.broadcast.max_entries)
     now, utc = clock.monotonic(), clock.time()
-    for entry in config.broadcast.messages:
-        scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
+    security = _security(config, utc)  # before any edge: a bad key or PKI fails the build
+    loaded = [load_message(entry, config.base_dir, encoder) for entry in config.broadcast.messages]
+    if security is not None:  # a signed broadcast the certificate does not permit: an error
+        from rsu.security.setup import check_broadcasts
+
+        check_broadcasts(security, [(m.key, m.message_type, m.psid) for m in loaded])
+    for message in loaded:
+        scheduler.on_event(Upsert(message), now, utc)
     frame = config.rsu.local_frame() if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
     edges: list[Edge] = [*_radars(config, clock, frame, inbox), *_cameras(config, inbox)]
     tail = TailHub(config.daemon.tail_queue)
     core = Core(
-        codec=codec, radio=radio, uplink=uplink, scheduler=scheduler, tail=tail, perception=picture
-    )
+        codec=codec, radio=radio, uplink=uplink, scheduler=scheduler, tail=tail,
+        perception=picture, security=security,
+    )  # fmt: skip
     parts = Parts(radio, uplink, core, inbox, control, tail, gnss, edges, picture)
     daemon = Daemon(config, clock, parts)
     from rsu.daemon.commands import cloud_handler
 
     uplink.on_command = cloud_handler(daemon)
     return daemon
+
+
+def _security(config: Config, utc: float) -> Any:
+    """The IEEE 1609.2 stage (verify on receive, sign at the transmit boundary), or None."""
+    if config.security is None:
+        return None
+    from rsu.security.setup import build_stage
+
+    rsu = config.rsu
+    position = None
+    if rsu.latitude is not None and rsu.longitude is not None:
+        position = (round(rsu.latitude * 1e7), round(rsu.longitude * 1e7))
+    return build_stage(config.security, config.resolve, utc, position)
 
 
 def _gnss(config: Config, clock: Clock, inbox: Inbox) -> Any:

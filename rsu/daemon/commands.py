@@ -112,7 +112,7 @@ def _tx(d: Daemon, args: dict[str, Any]) -> dict[str, Any]:
         )
     except DecodeError as err:
         return {"ok": False, "error": f"not a valid MessageFrame: {err}"}
-    sent = d.core.transmit(request)
+    sent = d.core.transmit(request, d.clock.time())
     log.info("tx_one_shot", type=request.message_type, psid=request.psid, sent=sent)
     return {
         "ok": sent,

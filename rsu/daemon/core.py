@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
 
+from rsu.alarms import AlarmBoard
 from rsu.broadcast import BroadcastMessage, Scheduler, Upsert
-from rsu.errors import DecodeError
+from rsu.errors import DecodeError, RsuError
 from rsu.radio.types import Radio, RxFrame, TxRequest
 from rsu.uplink.records import Origin, sender_id
 from rsu.uplink.service import Uplink
@@ -29,6 +30,8 @@ log = structlog.get_logger(__name__)
 LOG_FIRST = 5
 """Bad input of one kind is logged (with hex) this many times, then every ``LOG_EVERY``th."""
 LOG_EVERY = 1000
+SECURITY_CHECK_S = 60.0
+"""How often the certificate's expiry is looked at (alarms, heartbeat)."""
 _NOTICE_LEVEL = {"rejected": "warning", "changed": "debug", "unchanged": "debug"}
 
 
@@ -96,6 +99,8 @@ class CoreCounters:
     gnss_alarms: int = 0
     radar_scans: int = 0
     camera_frames: int = 0
+    security_dropped: int = 0
+    sign_failed: int = 0
 
 
 def summary(msg: V2xMessage) -> str:
@@ -128,6 +133,7 @@ class Core:
         scheduler: Scheduler,
         tail: TailHub,
         perception: Any = None,
+        security: Any = None,
     ) -> None:
         self.codec = codec
         self.radio = radio
@@ -135,6 +141,9 @@ class Core:
         self.scheduler = scheduler
         self.tail = tail
         self.perception = perception  # rsu.daemon.picture.Picture or None
+        self.security = security  # rsu.security.stage.SecurityStage or None
+        self.alarms = AlarmBoard()
+        self._next_security = 0.0
         self.mode = "operate"
         self.n = CoreCounters()
         self.streams: dict[str, Stream] = {}
@@ -151,11 +160,21 @@ class Core:
             return
         self.n.decoded += 1
         self.radio.counters.decoded(frame.psid, msg.short_name)
+        security = None
+        if self.security is not None:
+            verdict = self.security.on_received(frame.payload, msg.short_name, sender_id(msg), utc)
+            if not verdict.forward:
+                self.n.security_dropped += 1
+                return
+            security = verdict.result.as_dict()
         if self.perception is not None:
             self.perception.on_v2x(msg, now)
         origin = Origin(frame.backend or self.radio.name, frame.channel, frame.rssi)
         text = ""  # the summary line, made at most once per message
-        if self.uplink.submit_message(msg, origin=origin, received_at=frame.rx_utc):
+        sent = self.uplink.submit_message(
+            msg, origin=origin, received_at=frame.rx_utc, verification=security
+        )
+        if sent:
             text = summary(msg)
             self.tap(f"v2x/{msg.short_name}", text, utc)
         if self.tail.active:
@@ -167,6 +186,7 @@ class Core:
                     "rssi": frame.rssi,
                     "summary": text or summary(msg),
                     "jer": msg.jer(),
+                    **({"security": security["result"]} if security else {}),
                 }
             )
 
@@ -210,7 +230,7 @@ class Core:
 
     def tick(self, now: float, utc: float) -> None:
         for request in self.scheduler.poll(now, utc):
-            self.transmit(request)
+            self.transmit(request, utc)
         for notice in self.scheduler.take_notices():
             getattr(log, _NOTICE_LEVEL.get(notice.kind, "info"))(
                 "broadcast_" + notice.kind,
@@ -220,11 +240,37 @@ class Core:
             )
         if self.perception is not None:
             self.perception.tick(self, now, utc)
+        if self.security is not None and now >= self._next_security:
+            self._next_security = now + SECURITY_CHECK_S
+            self.check_security(utc)
 
-    def transmit(self, request: TxRequest) -> bool:
+    def check_security(self, utc: float) -> None:
+        """Certificate expiry: alarms (source "security") and the heartbeat's health."""
+        raised, cleared = self.security.alarms(utc)
+        changes = [self.alarms.raise_(a, utc) for a in raised]
+        changes += [self.alarms.clear("security", kind, utc) for kind in cleared]
+        for change in changes:
+            if change is not None:
+                log.warning("alarm_" + change.state, **change.as_dict())
+                self.uplink.submit_data("alarms", change.as_dict(), at=utc)
+                self.tap("alarms", f"{change.alarm.kind} {change.state}", utc)
+        status = self.security.status(utc)
+        if "certificate" in status:
+            self.uplink.set_health({**self.uplink.health, "certificate": status["certificate"]})
+
+    def transmit(self, request: TxRequest, utc: float) -> bool:
+        """The one transmit boundary: everything sent goes through here (signed when its
+        message type or broadcast entry is listed in ``[security] sign``)."""
         if self.mode != "operate":
             self.n.tx_suppressed += 1
             return False
+        if self.security is not None and self.security.wants_signing(
+            request.message_type, request.key
+        ):
+            signed = self._sign(request, utc)
+            if signed is None:
+                return False
+            request = signed
         ok = self.radio.send(request)
         if ok:
             self.n.tx_sent += 1
@@ -232,7 +278,31 @@ class Core:
             self.n.tx_failed += 1
         return ok
 
+    def _sign(self, request: TxRequest, utc: float) -> TxRequest | None:
+        """The request with its payload signed, or None (counted, logged: never sent
+        unsigned when it should be signed). ``utc``: the daemon's (GNSS-disciplined) clock."""
+        try:
+            payload = self.security.sign_frame(request.payload, request.psid, utc)
+        except (RsuError, ValueError) as err:
+            self.n.sign_failed += 1
+            self.security.n.sign_errors += 1
+            if self.n.sign_failed <= LOG_FIRST or self.n.sign_failed % LOG_EVERY == 0:
+                log.error(
+                    "tx_sign_failed", type=request.message_type, key=request.key,
+                    psid=request.psid, error=str(err), count=self.n.sign_failed,
+                )  # fmt: skip
+            return None
+        return replace(request, payload=payload)
+
     def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[str]:
+        stage = self.security
+        if stage is not None and stage.wants_signing(message.message_type, message.key):
+            try:  # a broadcast that could never be signed is refused now, not at each send
+                from rsu.v2x.psid import to_integer
+
+                stage.signer.require(to_integer(message.psid), f"broadcast {message.key}")
+            except (RsuError, ValueError) as err:
+                return [f"rejected: {message.key} {err}"]
         notices = self.scheduler.on_event(Upsert(message), now, utc)
         return [f"{n.kind}: {n.key} {n.detail}".strip() for n in notices]
 

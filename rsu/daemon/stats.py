@@ -90,6 +90,8 @@ def build_snapshot(d: Daemon) -> dict[str, Any]:
         "radar": {k: v for k, v in edges.items() if k.startswith("radar-")},
         "cameras": {k[len("camera-") :]: v for k, v in edges.items() if k.startswith("camera-")},
         "fusion": parts.picture.stats() if parts.picture is not None else {},
+        "security": core.security.status(d.clock.time()) if core.security is not None else None,
+        "alarms": [a.as_dict() for a in core.alarms.active()],
         "inputs": {
             "gnss_fixes": n.gnss_fixes,
             "gnss_alarms": n.gnss_alarms,
