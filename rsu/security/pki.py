@@ -140,7 +140,7 @@ def _key_of(issued: Issued) -> ec.EllipticCurvePrivateKey:
 
 
 @dataclass(frozen=True, slots=True)
-class TestPki:
+class LocalPki:
     root: Issued
     ca: Issued
     rsu: Issued
@@ -152,7 +152,7 @@ def make_test_pki(
     psids: Sequence[int] = RSU_PSIDS,
     rsu_hours: int = 24 * 365,
     rsu_key: ec.EllipticCurvePrivateKey | None = None,
-) -> TestPki:
+) -> LocalPki:
     """Root (10 years), authorization CA (5 years) and RSU certificate from ``now32``."""
     start = now32 - HOUR  # an hour of slack for receivers whose clocks run a little behind
     root = make_root("rsu-edge test root CA", start, 10 * YEAR)
@@ -161,4 +161,4 @@ def make_test_pki(
     ca = issue_with_key(root, ca_subject)
     key = rsu_key or ec.generate_private_key(ec.SECP256R1())
     rsu_subject = Subject("rsu-edge RSU", start, rsu_hours * HOUR, app_psids=psids)
-    return TestPki(root, ca, Issued(issue(ca, rsu_subject, key.public_key()), key))
+    return LocalPki(root, ca, Issued(issue(ca, rsu_subject, key.public_key()), key))
