@@ -14,6 +14,7 @@ entirely.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -221,6 +222,10 @@ class CompiledStandard:
     spec: Any
     tables: OpenTypeTables
     files: tuple[str, ...]
+    digest: str = ""
+    """SHA-256 of the modules, the asn1tools version and the patch level (the cache key)."""
+    cache_dir: Path | None = None
+    """Where compiled artefacts of this standard are cached (``None``: not cached)."""
 
 
 def module_files(standard: Standard) -> list[Path]:
@@ -251,32 +256,46 @@ def compile_standard(standard: Standard, cache_dir: Path | None = None) -> Compi
         digest.update(part.encode())
     key = f"{standard.name}-{digest.hexdigest()[:24]}.pickle"
     cache = cache_dir if cache_dir is not None else default_cache_dir()
-    spec = _load_cached(cache / key)
+    spec = load_cached(cache / key)
     if spec is None:
         try:
             spec = asn1tools.compile_files([str(p) for p in paths], "uper")
         except (asn1tools.ParseError, asn1tools.CompileError) as err:
             raise CodecError(f"{standard.name}: ASN.1 modules do not compile: {err}") from err
-        _store_cached(cache, key, spec)
+        store_cached(cache, key, spec)
     _patch_tree(spec)
-    return CompiledStandard(standard, spec, read_tables(texts), tuple(str(p) for p in paths))
+    return CompiledStandard(
+        standard,
+        spec,
+        read_tables(texts),
+        tuple(str(p) for p in paths),
+        digest=digest.hexdigest(),
+        cache_dir=cache,
+    )
 
 
-def _load_cached(path: Path) -> Any:
+def load_cached(path: Path) -> Any:
+    """The object pickled at ``path``; ``None`` when missing or unreadable in any way."""
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)  # our own cache file, written by this process' user
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except Exception:  # a damaged cache of any kind (truncated, garbage, old classes) is rebuilt
         return None
 
 
-def _store_cached(cache: Path, key: str, spec: Any) -> None:
+def store_cached(cache: Path, key: str, value: Any) -> None:
     """Write atomically; a read-only or full disk only costs the next start a recompile."""
+    tmp = None
     try:
         cache.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(spec, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache / key)
-    except (OSError, pickle.PicklingError, RecursionError):
+        tmp = None
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
         return
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

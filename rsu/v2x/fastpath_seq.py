@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from asn1tools.codecs import per, uper
 
 from rsu.v2x.asn1 import resolve
+from rsu.v2x.fastpath_names import type_label
 from rsu.v2x.jer import TYPE_OVERRIDES, open_type_id
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def _is_open(member: Any) -> bool:
 
 def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], depth: int) -> str:
     pad = "    " * depth
-    var = em.fresh("v")
+    var = em.fresh(getattr(node, "name", None) or "value")
     # A SEQUENCE with only mandatory members and nothing after them becomes one dict literal.
     literal = (
         node.additions is None
@@ -40,7 +41,7 @@ def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], 
         out.append(f"{pad}{var} = {{}}")
     ext = None
     if node.additions is not None:
-        ext = em.fresh("e")
+        ext = em.fresh("extended")
         out.append(f"{pad}{ext} = (n >> (T - p - 1)) & 1; p += 1")
     fields = _emit_root(em, node, var, out, depth, literal)
     if literal:
@@ -52,6 +53,16 @@ def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], 
         _emit_skip_additions(em, ext, out, depth)
     _emit_open_types(em, node, context, var, out, depth)
     return var
+
+
+def ascii_alphabet(node: Any) -> dict[int, str] | None:
+    """Index -> character for a known-multiplier string over ASCII, as asn1tools decodes it."""
+    if getattr(node, "ENCODING", "") != "ascii":
+        return None
+    decode_map = node.permitted_alphabet.decode_map
+    if not decode_map or any(not 0 <= code < 128 for code in decode_map.values()):
+        return None
+    return {index: chr(code) for index, code in decode_map.items()}
 
 
 def simple_width(node: Any) -> int | None:  # noqa: PLR0911 (one return per node kind)
@@ -88,7 +99,8 @@ def _value_of(em: _Emitter, node: Any, bits: str, width: int) -> str:
     if isinstance(node, per.Boolean):
         return f"bool({bits})"
     if isinstance(node, per.Enumerated):
-        return f"{em.const(dict(node.root_index_to_data))}[{bits}]"
+        table = em.const(dict(node.root_index_to_data), f"ENUM_{type_label(node)}")
+        return f"{table}[{bits}]"
     pad = -width % 8
     digits = 2 * ((width + pad) // 8)
     shifted = f"({bits} << {pad})" if pad else bits
@@ -99,7 +111,7 @@ def _emit_run(em: _Emitter, run: list[Any], out: list[str], pad: str) -> list[tu
     """One read for consecutive simple members, then shifts on the small word."""
     widths = [simple_width(m) or 0 for m in run]
     total = sum(widths)
-    word = em.fresh("w")
+    word = em.fresh("word")
     out.append(f"{pad}{word} = (n >> (T - p - {total})) & {(1 << total) - 1:#x}; p += {total}")
     fields = []
     offset = 0
@@ -110,7 +122,7 @@ def _emit_run(em: _Emitter, run: list[Any], out: list[str], pad: str) -> list[tu
             if shift
             else (f"({word} & {(1 << width) - 1:#x})")
         )
-        value = em.fresh("v")
+        value = em.fresh(member.name)
         out.append(f"{pad}{value} = {_value_of(em, member, bits, width)}")
         fields.append((member.name, value))
         offset += width
@@ -125,7 +137,7 @@ def _emit_root(
     presence: dict[int, str] = {}
     count = len(node.optionals)
     if count:
-        flags = em.fresh("o")
+        flags = em.fresh("present")
         out.append(f"{pad}{flags} = (n >> (T - p - {count})) & {(1 << count) - 1:#x}; p += {count}")
         for i, member in enumerate(node.optionals):
             presence[id(member)] = f"{flags} & {1 << (count - 1 - i):#x}"
@@ -178,9 +190,8 @@ def _default(em: _Emitter, member: Any) -> str:
     conv = em.builder.to_jer(member)
     value = copy.deepcopy(member.default)
     jer = conv(value) if conv is not None else value
-    const = em.const(jer)
+    const = em.const(jer, f"DEFAULT_{member.name}")
     if isinstance(jer, dict | list):
-        em.namespace["_deepcopy"] = copy.deepcopy
         return f"_deepcopy({const})"
     return const
 
@@ -190,7 +201,7 @@ def _emit_member(
 ) -> None:
     pad = "    " * depth
     if _is_open(member):
-        length, start = em.fresh("L"), em.fresh("q")
+        length, start = em.fresh("length"), em.fresh("start")
         out.append(f"{pad}{length}, p = _ld(n, T, p); {start} = p; p += 8 * {length}")
         out.append(f"{pad}if p > T: raise Fallback('open type past the end')")
         out.append(f"{pad}{var}[{member.name!r}] = ({start}, {length})")
@@ -206,8 +217,8 @@ def _emit_additions(
     em: _Emitter, node: Any, var: str, ext: str, out: list[str], depth: int
 ) -> None:
     pad = "    " * depth
-    count, bitmap, index = em.fresh("c"), em.fresh("m"), em.fresh("x")
-    length, start = em.fresh("L"), em.fresh("q")
+    count, bitmap, index = em.fresh("count"), em.fresh("bitmap"), em.fresh("index")
+    length, start = em.fresh("length"), em.fresh("start")
     out.append(f"{pad}if {ext}:")
     out.append(f"{pad}    {count}, p = _nsl(n, T, p)")
     out.append(f"{pad}    {bitmap} = (n >> (T - p - {count})) & ((1 << {count}) - 1); p += {count}")
@@ -229,7 +240,8 @@ def _emit_additions(
 def _emit_skip_additions(em: _Emitter, ext: str, out: list[str], depth: int) -> None:
     """An extensible SEQUENCE with no known additions: skip whatever a newer sender added."""
     pad = "    " * depth
-    count, bitmap, index, length = em.fresh("c"), em.fresh("m"), em.fresh("x"), em.fresh("L")
+    count, bitmap = em.fresh("count"), em.fresh("bitmap")
+    index, length = em.fresh("index"), em.fresh("length")
     out.append(f"{pad}if {ext}:")
     out.append(f"{pad}    {count}, p = _nsl(n, T, p)")
     out.append(f"{pad}    {bitmap} = (n >> (T - p - {count})) & ((1 << {count}) - 1); p += {count}")
@@ -249,7 +261,8 @@ def _emit_open_types(
             continue
         id_name = open_type_id(members, member)
         name = member.name
-        start, length, fn, end = em.fresh("q"), em.fresh("L"), em.fresh("g"), em.fresh("z")
+        start, length = em.fresh(f"{member.name}_start"), em.fresh(f"{member.name}_length")
+        fn, end = em.fresh("decode"), em.fresh("end")
         out.append(f"{pad}if {name!r} in {var}:")
         out.append(f"{pad}    {start}, {length} = {var}[{name!r}]")
         if id_name is None:
@@ -257,8 +270,9 @@ def _emit_open_types(
             continue
         table = em.builder.open_table(name, context)
         functions = {key: em.function_for_ref(ref) for key, ref in table.items()}
-        dispatch = em.const({})
-        em.deferred_tables.append((dispatch, functions))
+        dispatch = em.unique(f"OPEN_{name}_in_{context or 'any'}")
+        entries = ", ".join(f"{key!r}: {fn_name}" for key, fn_name in sorted(functions.items()))
+        em.tables.append(f"{dispatch} = {{{entries}}}")
         out.append(f"{pad}    {fn} = {dispatch}.get({var}.get({id_name!r}, -1))")
         out.append(f"{pad}    if {fn} is None:")
         out.append(f"{pad}        {var}[{name!r}] = _octets_hex(n, T, {start}, {length})")
