@@ -20,7 +20,7 @@ import os
 import pickle
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,27 @@ def _patch_node(node: Any, seen: set[int]) -> None:
         _patch_node(child, seen)
 
 
+_BUILTIN_TYPE_NAMES = frozenset({"SEQUENCE", "SEQUENCE OF", "SET", "SET OF", "CHOICE"})
+
+
+def type_owners(spec: Any) -> dict[int, str]:
+    """Map every node of ``spec`` to the name of the type assignment that defines it."""
+    owners: dict[int, str] = {}
+    for module in spec.modules.values():
+        for name, compiled in module.items():
+            stack = [(compiled.type, name)]
+            while stack:
+                node, owner = stack.pop()
+                if node is None or id(node) in owners:
+                    continue
+                type_name = getattr(node, "type_name", "") or ""
+                if type_name and type_name not in _BUILTIN_TYPE_NAMES:
+                    owner = type_name
+                owners[id(node)] = owner
+                stack.extend((child, owner) for child in children(node))
+    return owners
+
+
 def resolve(node: Any) -> Any:
     """The node a recursive reference stands for (the node itself otherwise)."""
     while isinstance(node, per.Recursive):
@@ -164,6 +185,13 @@ class OpenTypeTables:
     """Object set name -> its information object class (``REG-EXT-ID-AND-TYPE`` ...)."""
     regional_context: dict[tuple[str, str], str] = field(default_factory=dict)
     """(enclosing type name, member name) -> ``Reg-*`` set name."""
+    owners: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    """``id`` of a compiled node -> the type assignment whose text defines it.
+
+    asn1tools names a node after the type it references (``BSMcoreData``) but gives a type's
+    own top node, and any inline SEQUENCE, only the built-in name (``SEQUENCE``); without this
+    map the members of a message's own top level (``MapData.regional``) and of open type
+    contents had no context and their regional extensions stayed hex."""
 
 
 def _balanced(text: str, start: int) -> str:
@@ -267,7 +295,7 @@ def compile_standard(standard: Standard, cache_dir: Path | None = None) -> Compi
     return CompiledStandard(
         standard,
         spec,
-        read_tables(texts),
+        replace(read_tables(texts), owners=type_owners(spec)),
         tuple(str(p) for p in paths),
         digest=digest.hexdigest(),
         cache_dir=cache,
