@@ -102,14 +102,27 @@ class Codec:
                     data=data,
                 )
             return message
+        if self._fast is not None and self._maybe_bare(data):
+            # Most input is a bare frame: decoded whole, it needs no framing walk at all (the
+            # result is the one unwrap would give, since unwrap finds a bare frame there too).
+            try:
+                message = self.decode_frame(data)
+            except DecodeError:
+                message = None  # the framing below gives the error it always gave
+            if message is not None and len(message.raw) == len(data):
+                return message
         found = framing.unwrap(data, standard=self.name)
         message = self.decode_frame(found.frame)
         if found.envelope.kind == "bare" and len(message.raw) == len(data):
             return message
-        envelope = replace(
-            found.envelope, trailing=len(data) - found.envelope.offset - len(message.raw)
-        )
-        return replace(message, outer=data, envelope=envelope)
+        envelope = found.envelope
+        trailing = len(data) - envelope.offset - len(message.raw)
+        if envelope.trailing != trailing:
+            envelope = replace(envelope, trailing=trailing)
+        return V2xMessage(
+            message.standard, message.message_type, message.message_id, message.value,
+            message.raw, data, envelope, message.frame_choice,
+        )  # fmt: skip
 
     def decode_frame(self, frame: bytes) -> V2xMessage:
         """Decode a bare MessageFrame; bytes after its end are ignored (see ``raw``)."""
@@ -214,6 +227,15 @@ class Codec:
             location = getattr(err, "location_str", "") or ""
             reason = getattr(err, "message", None) or str(err)
             raise EncodeError(reason, message=_short(type_ref), path=location) from None
+
+    def _maybe_bare(self, data: bytes) -> bool:
+        """A J2735 frame starts 00 xx and has a non-empty value (what unwrap takes as bare)."""
+        return (
+            self.standard.frame_style == "id-value"
+            and len(data) > 3
+            and data[0] == 0
+            and data[2] not in (0, 0x80)
+        )
 
     def _decode_counted(self, frame: bytes) -> V2xMessage:
         """The general decoder after a fast path fallback, counted per message type."""
