@@ -105,12 +105,13 @@ class Codec:
         if self._fast is not None and self._maybe_bare(data):
             # Most input is a bare frame: decoded whole, it needs no framing walk at all (the
             # result is the one unwrap would give, since unwrap finds a bare frame there too).
+            bare: V2xMessage | None
             try:
-                message = self.decode_frame(data)
+                bare = self.decode_frame(data)
             except DecodeError:
-                message = None  # the framing below gives the error it always gave
-            if message is not None and len(message.raw) == len(data):
-                return message
+                bare = None  # the framing below gives the error it always gave
+            if bare is not None and len(bare.raw) == len(data):
+                return bare
         found = framing.unwrap(data, standard=self.name)
         message = self.decode_frame(found.frame)
         if found.envelope.kind == "bare" and len(message.raw) == len(data):

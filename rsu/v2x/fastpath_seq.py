@@ -37,13 +37,12 @@ def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], 
         and not node.optionals
         and not any(_is_open(m) or isinstance(m, per.AdditionGroup) for m in node.root_members)
     )
-    if not literal:
-        out.append(f"{pad}{var} = {{}}")
+    header: list[tuple[str, int]] = []
     ext = None
     if node.additions is not None:
         ext = em.fresh("extended")
-        out.append(f"{pad}{ext} = (n >> (T - p - 1)) & 1; p += 1")
-    fields = _emit_root(em, node, var, out, depth, literal)
+        header.append((ext, 1))
+    fields = _emit_root(em, node, var, out, depth, literal, header, create=True)
     if literal:
         items = ", ".join(f"{name!r}: {value}" for name, value in fields)
         out.append(f"{pad}{var} = {{{items}}}")
@@ -107,46 +106,61 @@ def _value_of(em: _Emitter, node: Any, bits: str, width: int) -> str:
     return f"format({shifted}, '0{digits}X')"
 
 
-def _emit_run(em: _Emitter, run: list[Any], out: list[str], pad: str) -> list[tuple[str, str]]:
-    """One read for consecutive simple members, then shifts on the small word."""
-    widths = [simple_width(m) or 0 for m in run]
+def _emit_run(
+    em: _Emitter, run: list[Any], out: list[str], pad: str, head: list[tuple[str, int]]
+) -> list[tuple[str, str]]:
+    """One read for the ``head`` bits (extension bit, presence bitmap) and the consecutive
+    simple members after them, then shifts on that small word instead of the whole frame."""
+    widths = [width for _, width in head] + [simple_width(m) or 0 for m in run]
     total = sum(widths)
     word = em.fresh("word")
     out.append(f"{pad}{word} = (n >> (T - p - {total})) & {(1 << total) - 1:#x}; p += {total}")
     fields = []
     offset = 0
-    for member, width in zip(run, widths, strict=True):
+    for i, width in enumerate(widths):
         shift = total - offset - width
-        bits = (
-            f"(({word} >> {shift}) & {(1 << width) - 1:#x})"
-            if shift
-            else (f"({word} & {(1 << width) - 1:#x})")
-        )
-        value = em.fresh(member.name)
-        out.append(f"{pad}{value} = {_value_of(em, member, bits, width)}")
-        fields.append((member.name, value))
+        mask = f"{(1 << width) - 1:#x}"
+        bits = f"(({word} >> {shift}) & {mask})" if shift else f"({word} & {mask})"
         offset += width
-    return fields
+        if i < len(head):
+            out.append(f"{pad}{head[i][0]} = {bits}")
+            continue
+        member = run[i - len(head)]
+        fields.append((member.name, _value_of(em, member, bits, width)))
+    return fields  # expressions on the word, each used once: no local variable per member
 
 
 def _emit_root(
-    em: _Emitter, node: Any, var: str, out: list[str], depth: int, literal: bool = False
+    em: _Emitter,
+    node: Any,
+    var: str,
+    out: list[str],
+    depth: int,
+    literal: bool = False,
+    header: list[tuple[str, int]] | None = None,
+    create: bool = False,
 ) -> list[tuple[str, str]]:
-    """Presence bits, then the root members; returns (name, variable) when ``literal``."""
+    """Presence bits, then the root members; returns (name, variable) when ``literal``.
+
+    ``header`` bits (the extension bit) and the presence bitmap are read in one go with the
+    simple mandatory members that follow them. ``create`` makes the dict ``var`` (starting
+    with those members) instead of adding to an existing one (an addition group).
+    """
     pad = "    " * depth
-    presence: dict[int, str] = {}
-    count = len(node.optionals)
-    if count:
-        flags = em.fresh("present")
-        out.append(f"{pad}{flags} = (n >> (T - p - {count})) & {(1 << count) - 1:#x}; p += {count}")
-        for i, member in enumerate(node.optionals):
-            presence[id(member)] = f"{flags} & {1 << (count - 1 - i):#x}"
+    presence, lead, first = _emit_head(em, node, list(header or []), out, pad)
+    members = list(node.root_members)
     fields: list[tuple[str, str]] = []
+    if literal:
+        fields.extend(first)
+    elif create:
+        out.append(f"{pad}{var} = {{{', '.join(f'{k!r}: {v}' for k, v in first)}}}")
+    else:
+        out.extend(f"{pad}{var}[{name!r}] = {value}" for name, value in first)
     run: list[Any] = []
 
     def flush() -> None:
         if len(run) > 1:
-            pairs = _emit_run(em, run, out, pad)
+            pairs = _emit_run(em, run, out, pad, [])
         elif run:
             pairs = [
                 (run[0].name, em.emit(run[0], em.builder.member_context(node, run[0]), out, depth))
@@ -160,9 +174,9 @@ def _emit_root(
             else:
                 out.append(f"{pad}{var}[{name!r}] = {value}")
 
-    for member in node.root_members:
+    for member in members[len(lead) :]:
         present = presence.get(id(member))
-        if present is None and not _is_open(member) and simple_width(member):
+        if _simple_mandatory(member, presence):
             run.append(member)
             continue
         flush()
@@ -184,6 +198,30 @@ def _emit_root(
             out.append(f"{pad}    {var}[{member.name!r}] = {_default(em, member)}")
     flush()
     return fields
+
+
+def _emit_head(
+    em: _Emitter, node: Any, head: list[tuple[str, int]], out: list[str], pad: str
+) -> tuple[dict[int, str], list[Any], list[tuple[str, str]]]:
+    """Read the header bits, the presence bitmap and the leading simple mandatory members in
+    one go; return the presence tests, those members and their (name, expression)."""
+    presence: dict[int, str] = {}
+    count = len(node.optionals)
+    if count:
+        flags = em.fresh("present")
+        head.append((flags, count))
+        for i, member in enumerate(node.optionals):
+            presence[id(member)] = f"{flags} & {1 << (count - 1 - i):#x}"
+    members = list(node.root_members)
+    lead: list[Any] = []
+    if head:
+        while len(lead) < len(members) and _simple_mandatory(members[len(lead)], presence):
+            lead.append(members[len(lead)])
+    return presence, lead, _emit_run(em, lead, out, pad, head) if head else []
+
+
+def _simple_mandatory(member: Any, presence: dict[int, str]) -> bool:
+    return id(member) not in presence and not _is_open(member) and bool(simple_width(member))
 
 
 def _default(em: _Emitter, member: Any) -> str:
