@@ -35,7 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(func=run)
 
 
-def _time(text: str | None) -> float:
+def parse_time(text: str | None) -> float:
+    """``--at``: an ISO 8601 UTC time (with a zone), or now."""
     import time
 
     if text is None:
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.hex and args.file is None:
         raise UsageError("give frames as arguments or --file PATH (- for stdin)")
-    at = _time(args.at)
+    at = parse_time(args.at)
     signer = _signer(args)
     if not isinstance(signer, Signer):
         raise UsageError("no signer")

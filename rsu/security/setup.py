@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from rsu.errors import ConfigError, SecurityError
 from rsu.security.config import SecurityConfig
@@ -70,3 +71,26 @@ def check_broadcasts(stage: SecurityStage, entries: Iterable[tuple[str, str, int
             except ValueError as err:
                 raise ConfigError(f"broadcast.messages[{i}].psid", str(err)) from err
             stage.signer.require(integer, f"broadcast.messages[{i}] ({name}, {message_type})")
+
+
+def verifier_from_dir(trust_dir: str | Path, now_utc: float) -> Verifier:
+    """A verifier trusting the anchors (and applying the CRLs) of ``trust_dir``."""
+    store = TrustStore()
+    load_trust_dir(trust_dir, store, now_utc)
+    return Verifier(store)
+
+
+def verify_stage(trust_dir: str, at: float | None) -> Callable[[bytes, Any, dict[str, Any]], bool]:
+    """``rsu decode --verify``'s per-line stage: ``record["security"]`` from the line's bytes
+    (whether they decoded or not); the verifier is built once per process (workers too)."""
+    import time
+
+    when = time.time() if at is None else at
+    verifier = verifier_from_dir(trust_dir, when)
+
+    def stage(data: bytes, message: Any, record: dict[str, Any]) -> bool:
+        del message
+        record["security"] = verifier.verify(data, when).as_dict()
+        return True
+
+    return stage
