@@ -64,7 +64,9 @@ class Stage(Protocol):
     ``data`` is the item's bytes as given; ``message`` is None when they did not decode (a
     stage may still have something to say, as verification does)."""
 
-    def __call__(self, data: bytes, message: V2xMessage | None, record: dict[str, Any]) -> bool: ...
+    def __call__(
+        self, data: bytes, message: V2xMessage | None, record: dict[str, Any], /
+    ) -> bool: ...
 
 
 def _stages(options: DecodeOptions) -> tuple[Stage, ...]:
