@@ -126,7 +126,7 @@ def _fusion(st: dict[str, Any]) -> str:
 
 
 def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = False) -> str:
-    st = d.snapshot_cached()
+    st = d.parts.stats.latest().as_dict()
     up = st.get("uplink", {})
     if stopped and s.cloud is not None:  # the summary after stopping: closed on purpose
         mqtt = colour("closed", "yellow")
@@ -152,7 +152,7 @@ def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = Fal
             colour(
                 "stopped"
                 if stopped
-                else f"rsu status --socket {d.control_server.path}   (Ctrl-C to stop)",
+                else f"rsu status --socket {d.parts.control.path}   (Ctrl-C to stop)",
                 "dim",
             ),
         ]
@@ -161,7 +161,7 @@ def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = Fal
 
 def _json_line(s: Session, d: Any) -> dict[str, Any]:
     """One JSON line per second: what was spooled and what the broker delivered."""
-    st = d.snapshot_cached()
+    st = d.parts.stats.latest().as_dict()
     received = None
     if s.cloud is not None:
         received = {

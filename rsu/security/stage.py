@@ -19,12 +19,15 @@ from rsu.security.config import SecurityConfig
 from rsu.security.expiry import certificate_status, expiry_alarms
 from rsu.security.sign import Signer
 from rsu.security.verify import NOT_VERIFIED, RESULTS, SecurityResult, Verifier
+from rsu.stage import NOTHING, Clear, Outputs
 from rsu.v2x.psid import to_integer
 
 MAX_SENDERS = 20_000
 """Senders remembered by ``first-then-every`` (oldest forgotten first, counted)."""
 MAX_PSIDS = 256
 """Distinct PSIDs counted; more are counted under ``other``."""
+CHECK_EVERY_S = 60.0
+"""How often the certificate's expiry is looked at (alarms)."""
 PASS = ("valid", "unsecured", "not_verified")
 """Results that are never dropped (unsecured is a fact, not a failure)."""
 
@@ -54,6 +57,11 @@ class StageCounters:
 
 
 class SecurityStage:
+    """A stage of the daemon's core (``rsu.stage``): ``tick`` returns the expiry alarms,
+    ``status`` is its section of the stats snapshot (``security``)."""
+
+    name = "security"
+
     def __init__(
         self, config: SecurityConfig, verifier: Verifier | None, signer: Signer | None
     ) -> None:
@@ -63,6 +71,8 @@ class SecurityStage:
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._sign = frozenset(config.sign)
         self.n = StageCounters()
+        self._next = 0.0
+        self._utc = 0.0
 
     # --- receive ---------------------------------------------------------------------------
 
@@ -99,6 +109,21 @@ class SecurityStage:
     def wants_signing(self, message_type: str, entry: str) -> bool:
         return message_type in self._sign or (bool(entry) and entry in self._sign)
 
+    def unsignable(self, message_type: str, entry: str, pencoded_psid: int) -> str | None:
+        """Why a broadcast of this type/entry could not be signed (None: it can, or it is
+        not to be signed)."""
+        if not self.wants_signing(message_type, entry):
+            return None
+        if self.signer is None:
+            return "no signer configured"
+        try:
+            psid = to_integer(pencoded_psid)
+        except ValueError as err:
+            return str(err)
+        if not self.signer.permits(psid):
+            return f"PSID {pencoded_psid:#x} is not in the RSU certificate's appPermissions"
+        return None
+
     def sign_frame(self, payload: bytes, pencoded_psid: int, now_utc: float) -> bytes:
         """``payload`` signed for the PSID as radios and RSU 4.1 write it (p-encoded)."""
         if self.signer is None:
@@ -107,6 +132,24 @@ class SecurityStage:
 
     # --- status ----------------------------------------------------------------------------
 
+    def tick(self, now: float, utc: float) -> Outputs:
+        """Every ``CHECK_EVERY_S``: the certificate expiry alarms raised and cleared."""
+        self._utc = utc
+        if now < self._next:
+            return NOTHING
+        self._next = now + CHECK_EVERY_S
+        raised, cleared = self.alarms(utc)
+        return Outputs(raises=raised, clears=tuple(Clear("security", k) for k in cleared))
+
+    def next_deadline(self) -> float | None:
+        return self._next if self.signer is not None else None
+
+    def certificate(self) -> dict[str, Any] | None:
+        """The RSU certificate's NTCIP 1218 state (for the heartbeat), if it signs."""
+        if self.signer is None:
+            return None
+        return certificate_status(self.signer.certificate, self._utc).as_dict()
+
     def alarms(self, now_utc: float) -> tuple[tuple[Alarm, ...], tuple[str, ...]]:
         """(alarms to raise, kinds to clear) of source ``security``."""
         if self.signer is None:
@@ -114,7 +157,11 @@ class SecurityStage:
         status = certificate_status(self.signer.certificate, now_utc)
         return expiry_alarms(status, now_utc, self.config.expiry_warning_days)
 
-    def status(self, now_utc: float) -> dict[str, Any]:
+    def status(self) -> dict[str, Any]:
+        """The ``security`` section of the stats snapshot (as of the last tick)."""
+        return self.status_at(self._utc)
+
+    def status_at(self, now_utc: float) -> dict[str, Any]:
         out: dict[str, Any] = {
             "verify": self.config.verify,
             "invalid": self.config.invalid,

@@ -11,10 +11,10 @@ from rsu.clock import FakeClock
 from rsu.config.loader import load_config
 from rsu.daemon import Daemon, build
 from rsu.errors import SecurityError
-from rsu.radio.types import RxFrame, TxRequest
 from rsu.security.keys import write_pem_key
 from rsu.security.pki import LocalPki, make_test_pki
 from rsu.security.times import utc_to_time32
+from rsu.wire import RxFrame, TxRequest
 from tests.daemon.helpers import copy_demo
 from tests.security.helpers import NOW
 
@@ -61,7 +61,7 @@ def test_every_map_and_spat_transmission_is_signed_and_verifies(tmp_path: Path) 
     assert signed.with_certificate >= 2  # once a second, and at the start
     assert signed.with_digest > 0
     # a one-shot through the same boundary (rsu tx / cloud): signed as well
-    request = core.send_now(_bare(sent[0]), None, 183, 0.0)
+    request = core.send_now(_bare(sent[0]), None, 183)
     assert core.transmit(request, clock.time())
     assert verifier.verify(d.parts.radio.tx_log[-1].payload, clock.time()).result == "valid"
 
@@ -94,7 +94,7 @@ def test_received_signed_frames_carry_the_security_result_in_their_record(
     assert sec["psid_pencoded"] == "0xE0000017"
     assert sec["signer_id8"]
     assert sec["generation_time"]
-    status = d.snapshot()["security"]
+    status = d.snapshot().as_dict()["security"]
     assert status["received"]["by_psid"]["2113687"]["invalid_signature"] == 1
 
 
@@ -122,16 +122,20 @@ def test_certificate_expiry_shows_in_status_and_raises_alarms_a_week_before(
     d, _ = _daemon(tmp_path, rsu_hours=24 * 10)  # valid 10 days from an hour before NOW
     core, clock = d.core, d.clock
     core.tick(clock.monotonic(), clock.time())
-    cert = d.snapshot()["security"]["certificate"]
+    d.serve()
+    cert = d.snapshot().as_dict()["security"]["certificate"]
     assert (cert["state"], cert["ntcip_state"]) == ("valid", 2)
     assert 238 <= cert["hours_left"] <= 239
     assert not core.alarms.active()
-    assert d.parts.uplink.health["certificate"]["state"] == "valid"  # the heartbeat's
+    heartbeat = core.security.certificate()  # what the daemon puts in the heartbeat's health
+    assert heartbeat is not None
+    assert heartbeat["state"] == "valid"
     clock.advance(4 * 86400)  # type: ignore[attr-defined]
     core.tick(clock.monotonic(), clock.time())
     assert [a.alarm.kind for a in core.alarms.active()] == ["certificate_expiring"]
     clock.advance(6 * 86400)  # type: ignore[attr-defined]
     core.tick(clock.monotonic(), clock.time())
     assert [a.alarm.kind for a in core.alarms.active()] == ["certificate_expired"]
-    assert d.snapshot()["security"]["certificate"]["state"] == "notValid"
-    assert d.snapshot()["alarms"][0]["severity"] == "critical"
+    snap = d.snapshot().as_dict()
+    assert snap["security"]["certificate"]["state"] == "notValid"
+    assert snap["alarms"][0]["severity"] == "critical"

@@ -38,7 +38,7 @@ def test_invalid_messages_are_forwarded_marked_by_default_and_counted_per_psid()
     assert (bad.result.result, bad.forward) == ("invalid_signature", True)
     row = stage.n.by_psid[str(MAP)]
     assert (row["valid"], row["invalid_signature"]) == (1, 1)
-    assert stage.status(NOW)["received"]["psid_form"] == "integer"
+    assert stage.status_at(NOW)["received"]["psid_form"] == "integer"
 
 
 def test_drop_policy_drops_failures_but_never_valid_or_unsecured() -> None:
