@@ -23,6 +23,8 @@ from rsu.v2x.dot2_cert import Certificate
 
 MAX_CHAIN_DEPTH = 8
 """Links followed from a certificate to its anchor; a longer (or looping) chain is unknown."""
+MAX_REVOKED = 1_000_000
+"""Revocation entries kept (HashedId10 each, ~100 MB at most); more are counted, not kept."""
 VALID, UNKNOWN, INVALID, REVOKED = "valid", "unknown_signer", "invalid_signature", "revoked"
 
 
@@ -53,6 +55,7 @@ class StoreCounters:
     evicted: int = 0
     bad_certificates: int = 0
     chain_checks: int = 0
+    revocations_dropped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         looked = self.cache_hits + self.cache_misses
@@ -64,6 +67,7 @@ class StoreCounters:
             "evicted": self.evicted,
             "bad_certificates": self.bad_certificates,
             "chain_checks": self.chain_checks,
+            "revocations_dropped": self.revocations_dropped,
         }
 
 
@@ -127,6 +131,9 @@ class TrustStore:
         return entry
 
     def revoke(self, id10: bytes, until: int) -> None:
+        if id10 not in self.revoked and len(self.revoked) >= MAX_REVOKED:
+            self.n.revocations_dropped += 1
+            return
         self.revoked[id10] = max(until, self.revoked.get(id10, 0))
         self.generation += 1
 

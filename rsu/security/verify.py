@@ -184,8 +184,9 @@ class Verifier:
             return None
         if sig.curve != entry.curve:
             return False
-        alg = "sha384" if sig.curve in ("nistp384", "brainpoolp384r1") else "sha256"
-        message = signing_input(d.to_be_signed or b"", entry.cert.encoded, alg)
+        if d.hash_id not in ("sha256", "sha384"):
+            return None  # SM3 (China): no implementation here
+        message = signing_input(d.to_be_signed or b"", entry.cert.encoded, d.hash_id)
         r = int.from_bytes(sig.r.x, "big") % ecc.order(sig.curve)
         return ecc.verify(key, sig.curve, r, int.from_bytes(sig.s, "big"), message)
 

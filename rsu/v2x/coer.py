@@ -71,6 +71,14 @@ class Reader:
         """A fixed-size big-endian unsigned integer (Uint16, Uint32, Time64 ...)."""
         return int.from_bytes(self.take(n, what), "big")
 
+    def enumerated(self, what: str) -> int:
+        """An ENUMERATED of the root (one octet below 128; 1609.2 has no longer ones)."""
+        start = self.pos
+        first = self.u8(what)
+        if first >= 0x80:
+            raise self.fail(f"{what}: enumerated value in long form (0x{first:02x})", start)
+        return first
+
     def length(self, what: str, *, check: bool = True) -> int:
         """A length determinant (X.696 8.6): short form < 128, else 0x80|n and n octets.
 

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 
 from rsu.errors import FramingError
 from rsu.v2x.coer import Reader
-from rsu.v2x.dot2_cert import Certificate, Signature, decode_certificate, signature_at
+from rsu.v2x.dot2_cert import (
+    Certificate,
+    Signature,
+    decode_certificate,
+    public_encryption_key,
+    signature_at,
+)
 
 PROTOCOL_VERSION = 3
 _MAX_NESTING = 3
@@ -115,7 +121,7 @@ def _unsecured(r: Reader, version: int) -> Dot2Data:
 
 
 def _signed(r: Reader, version: int, depth: int) -> Dot2Data:
-    hash_id = _enumerated(r, "SignedData.hashId")
+    hash_id = r.enumerated("SignedData.hashId")
     tbs_start = r.pos
     bits = r.preamble(3, "SignedDataPayload")
     if not bits & 0b010:
@@ -151,14 +157,6 @@ def _signed(r: Reader, version: int, depth: int) -> Dot2Data:
     )  # fmt: skip
 
 
-def _enumerated(r: Reader, what: str) -> int:
-    start = r.pos
-    first = r.u8(what)
-    if first < 0x80:
-        return first
-    raise r.fail(f"{what}: enumerated value in long form (0x{first:02x})", start)
-
-
 def _choice(r: Reader, root: int, what: str, *, fixed: tuple[int, ...] = ()) -> int | None:
     """Read a CHOICE tag. Extension alternatives (tag >= ``root``) are skipped as open types
     and give ``None``. With ``fixed`` (octet sizes per root alternative) the value is skipped
@@ -170,15 +168,6 @@ def _choice(r: Reader, root: int, what: str, *, fixed: tuple[int, ...] = ()) -> 
     if fixed:
         r.skip(fixed[tag], what)
     return tag
-
-
-def _curve_point(r: Reader, size: int, what: str) -> None:
-    """EccP256CurvePoint / EccP384CurvePoint: x-only, fill, compressed-y-0/1, uncompressed."""
-    start = r.pos
-    tag = r.tag(what)
-    if tag > 4:
-        raise r.fail(f"{what}: unknown curve point alternative {tag}", start)
-    r.skip((size, 0, size, size, 2 * size)[tag], what)
 
 
 def _header_info(r: Reader) -> _Header:
@@ -221,9 +210,7 @@ def _encryption_key(r: Reader, what: str) -> None:
     start = r.pos
     tag = r.tag(what)
     if tag == 0:
-        _enumerated(r, f"{what}.supportedSymmAlg")
-        if _choice(r, 2, f"{what}.publicKey") is not None:
-            _curve_point(r, 32, f"{what}.publicKey")
+        public_encryption_key(r, what)
     elif tag == 1:
         _choice(r, 1, f"{what}.symmetric", fixed=(16,))
     else:

@@ -164,7 +164,7 @@ def decode_certificate(r: Reader) -> Certificate:
     version = r.u8("Certificate.version")
     if version != 3:
         raise r.fail(f"Certificate.version {version}, expected 3", begin + 1)
-    kind = _enumerated(r, "Certificate.type")
+    kind = r.enumerated("Certificate.type")
     if kind > 1:
         raise r.fail(f"Certificate.type {kind} unknown", r.pos - 1)
     issuer, issuer_id8, hash_alg = _issuer(r)
@@ -210,14 +210,6 @@ class _TbsFields:
     notes: list[str] = field(default_factory=list)
 
 
-def _enumerated(r: Reader, what: str) -> int:
-    start = r.pos
-    first = r.u8(what)
-    if first < 0x80:
-        return first
-    raise r.fail(f"{what}: enumerated value in long form (0x{first:02x})", start)
-
-
 def _issuer(r: Reader) -> tuple[str, bytes | None, str]:
     what = "Certificate.issuer"
     start = r.pos
@@ -225,7 +217,7 @@ def _issuer(r: Reader) -> tuple[str, bytes | None, str]:
     if tag == 0:
         return "sha256AndDigest", r.take(8, what), "sha256"
     if tag == 1:
-        alg = _enumerated(r, f"{what}.self")
+        alg = r.enumerated(f"{what}.self")
         if alg >= len(HASHES):
             raise r.fail(f"{what}.self: unknown hash algorithm {alg}", start)
         return "self", None, HASHES[alg]
@@ -258,7 +250,7 @@ def _to_be_signed(r: Reader, out: _TbsFields) -> None:
         for _ in range(r.quantity(f"{what}.certRequestPermissions", 2)):
             _group_permissions(r, f"{what}.certRequestPermissions")
     if bits & 0x01:
-        _public_encryption_key(r, f"{what}.encryptionKey")
+        public_encryption_key(r, f"{what}.encryptionKey")
     _verify_key_indicator(r, out)
     if bits & 0x80:
         r.extensions(what)  # flags, appExtensions ... (2022): not needed for verification
@@ -386,8 +378,9 @@ def _psid_ssp_range(r: Reader, what: str) -> int:
     return psid
 
 
-def _public_encryption_key(r: Reader, what: str) -> None:
-    _enumerated(r, f"{what}.supportedSymmAlg")
+def public_encryption_key(r: Reader, what: str) -> None:
+    """``PublicEncryptionKey``: walked (an RSU does not decrypt), its curve point checked."""
+    r.enumerated(f"{what}.supportedSymmAlg")
     start = r.pos
     tag = r.tag(f"{what}.publicKey")
     if tag < 2:
