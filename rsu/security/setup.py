@@ -8,6 +8,7 @@ broadcast whose PSID the certificate does not permit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,11 @@ def check_broadcasts(stage: SecurityStage, entries: Iterable[tuple[str, str, int
             stage.signer.require(integer, f"broadcast.messages[{i}] ({name}, {message_type})")
 
 
+@functools.lru_cache(maxsize=4)
 def verifier_from_dir(trust_dir: str | Path, now_utc: float) -> Verifier:
-    """A verifier trusting the anchors (and applying the CRLs) of ``trust_dir``."""
+    """A verifier trusting the anchors (and applying the CRLs) of ``trust_dir``; made once
+    per process for the same arguments (``rsu decode`` checks the directory before the
+    first line, and forked ``--jobs`` workers inherit it)."""
     store = TrustStore()
     load_trust_dir(trust_dir, store, now_utc)
     return Verifier(store)

@@ -101,3 +101,20 @@ def test_cli_refuses_bad_arguments_with_a_message(
                  str(pki_dir / "rsu.key.pem"), BSM])  # fmt: skip
     assert code == 1
     assert "chmod 600" in capsys.readouterr().err
+
+
+def test_decode_verify_runs_in_every_worker_of_jobs(
+    pki_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["sign", "--certificate", str(pki_dir / "rsu.oer"), "--key",
+                 str(pki_dir / "rsu.key.pem"), "--psid", "0x8003", BSM]) == 0  # fmt: skip
+    signed = capsys.readouterr().out.strip()
+    frames = tmp_path / "frames.hex"
+    frames.write_text((signed + "\n") * 600)  # several chunks: more than one worker's share
+    code = main(["decode", "--verify", "--trust", f"{pki_dir}/trust", "--jobs", "2",
+                 "--format", "summary", "--file", str(frames)])  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert len(lines) == 600
+    assert {json.loads(line)["security"]["result"] for line in lines} == {"valid"}
