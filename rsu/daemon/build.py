@@ -20,7 +20,7 @@ from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
 from rsu.daemon.cloud import CloudBroadcasts, CloudDesk, CloudGate
 from rsu.daemon.control import ControlServer
-from rsu.daemon.core import Core
+from rsu.daemon.core import Core, MessageListener
 from rsu.daemon.daemon import Daemon, Flags, Parts
 from rsu.daemon.desk import ControlDesk, Info, Modes
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
@@ -34,7 +34,7 @@ from rsu.daemon.stats import Stats, StatsSources
 from rsu.daemon.tail import TailHub
 from rsu.queues import DROP_NEWEST, DROP_OLDEST, BoundedQueue
 from rsu.radio import open_radio
-from rsu.stage import Outputs, Stage
+from rsu.stage import Outputs, Section, Stage
 from rsu.uplink.commands import Command
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import get_codec
@@ -55,10 +55,17 @@ CAMERA_QUEUE = 32
 
 @dataclass(frozen=True, slots=True)
 class _Sensors:
+    """The optional parts: their edges (started and stopped with the daemon), the stages the
+    core ticks, the message listeners it tells of every decoded message, and the sections
+    of the stats snapshot they add. A new part is made in ``_sensors`` and added here."""
+
     gnss: Gnss | None
     gnss_watch: GnssWatch | None
     picture: Picture | None
     edges: tuple[Edge, ...]
+    stages: tuple[Stage, ...] = ()
+    listeners: tuple[MessageListener, ...] = ()
+    sections: tuple[Section, ...] = ()
 
 
 def build(config: Config, clock: Clock) -> Daemon:
@@ -110,9 +117,8 @@ def build(config: Config, clock: Clock) -> Daemon:
 def _core(
     config: Config, clock: Clock, codec: Codec, radio: Radio, uplink: Uplink, sensors: _Sensors
 ) -> Core:
-    picture = sensors.picture
     security = _security(config, clock.time())  # a bad key or PKI fails the build here
-    stages: tuple[Stage, ...] = (picture,) if picture is not None else ()
+    stages = sensors.stages
     return Core(
         codec=codec,
         radio=radio,
@@ -121,8 +127,8 @@ def _core(
         tail=TailHub(config.daemon.tail_queue),
         alarms=AlarmBoard(),
         stages=(*stages, security) if security is not None else stages,
-        listeners=(picture.on_v2x,) if picture is not None else (),
-        security=security,
+        listeners=sensors.listeners,
+        security=security,  # also on its own: verification in on_rx, signing in transmit
     )
 
 
@@ -173,14 +179,16 @@ def _sources(
         gnss_watch=sensors.gnss_watch,
         edges=sensors.edges,
         picture=sensors.picture,
-        sections=(core.security,) if core.security is not None else (),
+        sections=(*sensors.sections, core.security)
+        if core.security is not None
+        else sensors.sections,
     )
 
 
 def _sensors(
     config: Config, clock: Clock, inbox: Inbox, gnss: Gnss | None, watch: GnssWatch | None
 ) -> _Sensors:
-    """The road picture, radars and cameras, each queue with its handler."""
+    """The road picture, radars and cameras, each queue with its handler (new parts here)."""
     frame = config.rsu.local_frame() if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
     radars = _radars(config, clock, frame, inbox)
@@ -189,7 +197,11 @@ def _sensors(
         inbox.handle(radar.queue, _ignore if picture is None else picture.on_radar)
     for camera in cameras:
         inbox.handle(camera.queue, _ignore if picture is None else picture.on_camera)
-    return _Sensors(gnss, watch, picture, (*radars, *cameras))
+    if picture is None:
+        return _Sensors(gnss, watch, None, (*radars, *cameras))
+    return _Sensors(
+        gnss, watch, picture, (*radars, *cameras), stages=(picture,), listeners=(picture.on_v2x,)
+    )
 
 
 def _ignore(item: object, now: float, utc: float) -> Outputs | None:

@@ -210,7 +210,8 @@ class ControlClient:
     def request(self, cmd: str, **args: Any) -> dict[str, Any]:
         for reply in self.stream(cmd, **args):
             if not reply.get("ok", False):
-                raise ControlError(f"daemon refused {cmd}: {reply.get('error', 'no reason')}")
+                why = str(reply.get("error", "no reason")).removeprefix(f"{cmd}: ")
+                raise ControlError(f"daemon refused {cmd}: {why}")
             return reply
         raise ControlError(f"the daemon closed the connection without answering {cmd}")
 

@@ -9,6 +9,7 @@ control thread; every other command goes to the core's ``control`` queue (bounde
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +21,9 @@ from rsu.queues import BoundedQueue
 from rsu.wire import TxLimits
 
 CONTROL_TIMEOUT_S = 5.0
+IDLE_S = 1.0
+"""A tail client that got no line for this long gets an idle line (dead clients are noticed,
+and a client whose filter matches nothing is not timed out)."""
 
 
 class ControlFront:
@@ -64,14 +68,17 @@ class ControlFront:
         queue, wake = sub
         try:
             yield {"ok": True, "kind": "hello", "rsu_id": self.rsu_id}
+            quiet_since = time.monotonic()
             while not self.stopping():
-                if not wake.wait(1.0):
-                    yield {"ok": True, "kind": "idle"}
-                    continue
+                woke = wake.wait(IDLE_S)
                 wake.clear()
-                while queue:
+                while woke and queue:
                     item = queue.popleft()
                     if not args.types or item["type"] in args.types:
+                        quiet_since = time.monotonic()
                         yield {"ok": True, "kind": "message", **item}
+                if time.monotonic() - quiet_since >= IDLE_S:  # nothing for this client lately
+                    quiet_since = time.monotonic()
+                    yield {"ok": True, "kind": "idle"}
         finally:
             self.tail.unsubscribe(sub)
