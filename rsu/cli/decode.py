@@ -131,12 +131,8 @@ def run(args: argparse.Namespace) -> int:
     skipped: dict[str, int] = {}
     items = _items(args.hex, args.file, frozenset(args.udp_port), skipped)
     out = _binary_stdout()
-    try:
-        failed = run_lines(options, items, out, jobs)
-        out.flush()
-    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
-        _silence_stdout()
-        return 1
+    failed = run_lines(options, items, out, jobs)  # a reader gone (``| head``): rsu.cli.main
+    out.flush()  # ends quietly with 141, as for every command
     if skipped:
         detail = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
         print(f"rsu decode: packets without a V2X frame skipped: {detail}", file=sys.stderr)
@@ -215,16 +211,6 @@ class _TextOut:
 
     def flush(self) -> None:
         self.stream.flush()
-
-
-def _silence_stdout() -> None:
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def _dump(standard: str, directory: Path) -> None:
