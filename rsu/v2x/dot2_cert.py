@@ -2,7 +2,8 @@
 
 ``decode_certificate(r)`` reads one ``Certificate`` at the reader's cursor and returns a
 :class:`Certificate` holding every field a verifier checks (issuer, validity, region,
-permissions, the verification key or the ECQV reconstruction value, the signature) plus the
+permissions, the verification key or the ECQV reconstruction value, the signature; the
+values are in :mod:`rsu.v2x.dot2_values`) plus the
 exact octets it was read from (``encoded``) and the span of its ``ToBeSignedCertificate``
 (``tbs``): 1609.2 hashes and signs these encodings as received. Layouts follow IEEE
 1609.2-2016 with 1609.2a-2017 and 1609.2-2022 (extension alternatives and additions are read
@@ -14,10 +15,33 @@ Every read is bounded by :class:`~rsu.v2x.coer.Reader`; malformed input raises
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from rsu.v2x.coer import Reader
+from rsu.v2x.dot2_values import (
+    Certificate,
+    CurvePoint,
+    IssuePermission,
+    PsidSsp,
+    Region,
+    Signature,
+)
+
+__all__ = [
+    "CURVES",
+    "Certificate",
+    "CurvePoint",
+    "IssuePermission",
+    "PsidSsp",
+    "Region",
+    "Signature",
+    "certificate_from_bytes",
+    "curve_point",
+    "decode_certificate",
+    "public_encryption_key",
+    "public_key_at",
+    "signature_at",
+]
 
 CURVES = ("nistp256", "brainpoolp256r1", "brainpoolp384r1", "nistp384", "sm2")
 """``Signature`` / ``PublicVerificationKey`` alternatives in tag order (two root, three
@@ -28,133 +52,6 @@ HASHES = ("sha256", "sha384", "sm3")
 CERT_TYPES = ("explicit", "implicit")
 _DURATION_S = (1e-6, 1e-3, 1, 60, 3600, 216000, 31556952)
 """Duration alternatives (microseconds .. years) in seconds; a 1609.2 year is 31556952 s."""
-
-
-@dataclass(frozen=True, slots=True)
-class CurvePoint:
-    """An ``EccP256CurvePoint`` / ``EccP384CurvePoint``: ``kind`` is one of ``POINT_KINDS``."""
-
-    kind: str
-    x: bytes = b""
-    y: bytes = b""
-
-    def sec1(self) -> bytes:
-        """The SEC 1 octets (02/03 || x compressed, 04 || x || y); x-only and fill raise."""
-        if self.kind == "compressed-y-0":
-            return b"\x02" + self.x
-        if self.kind == "compressed-y-1":
-            return b"\x03" + self.x
-        if self.kind == "uncompressed":
-            return b"\x04" + self.x + self.y
-        raise ValueError(f"a {self.kind} curve point is not a public key")
-
-
-@dataclass(frozen=True, slots=True)
-class Signature:
-    """An ECDSA signature: ``curve`` from ``CURVES``, ``r`` as a point (its x is r), ``s``."""
-
-    curve: str
-    r: CurvePoint
-    s: bytes
-    encoded: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class PsidSsp:
-    """One entry of ``appPermissions``: an integer PSID and its SSP (opaque or bitmap)."""
-
-    psid: int
-    ssp: bytes | None = None
-    ssp_kind: str = ""
-    """``"opaque"``, ``"bitmap"`` or ``""`` when absent."""
-
-
-@dataclass(frozen=True, slots=True)
-class IssuePermission:
-    """One ``PsidGroupPermissions`` of ``certIssuePermissions`` (what a CA may issue)."""
-
-    psids: tuple[int, ...] | None
-    """None: ``all``."""
-    min_chain_length: int = 1
-    chain_length_range: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    """A ``GeographicRegion``. Positions are 1/10 micro-degrees (1e-7 degrees)."""
-
-    kind: str
-    """``circle``, ``rectangles``, ``polygon``, ``identified`` or ``unknown`` (extension)."""
-    circle: tuple[int, int, int] | None = None
-    """(latitude, longitude, radius in metres)."""
-    rectangles: tuple[tuple[int, int, int, int], ...] = ()
-    """(north-west lat, lon, south-east lat, lon) each."""
-    polygon: tuple[tuple[int, int], ...] = ()
-    countries: tuple[int, ...] = ()
-    """UN M.49 country codes of an identified region (regions inside them are not checked)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Certificate:
-    encoded: bytes
-    tbs: bytes
-    type: str
-    issuer: str
-    """``self``, ``sha256AndDigest`` or ``sha384AndDigest``."""
-    issuer_id8: bytes | None
-    hash_algorithm: str
-    """The hash of this certificate's HashedId8 and signature (from the issuer field)."""
-    id_kind: str
-    id_value: str
-    craca_id: bytes
-    crl_series: int
-    start: int
-    """Time32 of the validity start."""
-    duration_s: float
-    key_curve: str
-    verify_key: CurvePoint
-    """The verification key (explicit) or the reconstruction value (implicit)."""
-    region: Region | None = None
-    assurance_level: int | None = None
-    app_permissions: tuple[PsidSsp, ...] = ()
-    issue_permissions: tuple[IssuePermission, ...] = ()
-    signature: Signature | None = None
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def end(self) -> float:
-        """Time32 (float) just after the validity period."""
-        return self.start + self.duration_s
-
-    @property
-    def is_self_signed(self) -> bool:
-        return self.issuer == "self"
-
-    @property
-    def is_ca(self) -> bool:
-        return bool(self.issue_permissions)
-
-    def digest(self) -> bytes:
-        """Hash of the whole certificate with its own hash algorithm."""
-        return hashlib.new(self.hash_algorithm, self.encoded).digest()
-
-    @property
-    def id8(self) -> bytes:
-        """HashedId8: the low-order 8 octets of the certificate's hash."""
-        return self.digest()[-8:]
-
-    @property
-    def id10(self) -> bytes:
-        """HashedId10 (hash-based CRLs)."""
-        return self.digest()[-10:]
-
-    @property
-    def id3(self) -> bytes:
-        """HashedId3 (peer-to-peer certificate requests)."""
-        return self.digest()[-3:]
-
-    def permits(self, psid: int) -> PsidSsp | None:
-        return next((p for p in self.app_permissions if p.psid == psid), None)
 
 
 def decode_certificate(r: Reader) -> Certificate:
