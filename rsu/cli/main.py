@@ -39,6 +39,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "calibrate",
     "pki",
     "sign",
+    "signals",
 )
 
 

@@ -43,6 +43,8 @@ LOG_EVERY = 1000
 _NOTICE_LEVEL = {"rejected": "warning", "changed": "debug", "unchanged": "debug"}
 
 MessageListener = Callable[[V2xMessage, float], None]
+UpsertListener = Callable[[BroadcastMessage], None]
+"""Told of every entry put in the broadcast table (config, reload, cloud, stages)."""
 """Called with every decoded message and ``now`` (the road picture's ``on_v2x``)."""
 
 
@@ -111,6 +113,7 @@ class Core:
         stages: tuple[Stage, ...] = (),
         listeners: tuple[MessageListener, ...] = (),
         guard: Guard | None = None,
+        upsert_listeners: tuple[UpsertListener, ...] = (),
         security: SecurityStage | None = None,
     ) -> None:
         self.codec = codec
@@ -121,6 +124,7 @@ class Core:
         self.alarms = alarms
         self.stages = stages
         self.listeners = listeners
+        self.upsert_listeners = upsert_listeners
         self.mode = "operate"
         self.n = CoreCounters()
         self.streams: dict[str, Stream] = {}
@@ -257,12 +261,16 @@ class Core:
 
     def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[Notice]:
         """Put ``message`` in the broadcast table; the scheduler's notices (added, rejected...).
-        A message of a signed type whose PSID the RSU certificate lacks is rejected here."""
+        The upsert listeners are told of it (live SPaT follows the MAP it belongs to). A
+        message of a signed type whose PSID the RSU certificate lacks is rejected here."""
         if self.security is not None:
             problem = self.security.unsignable(message.message_type, message.key, message.psid)
             if problem is not None:
                 return [Notice("rejected", message.key, detail=problem)]
-        return self.scheduler.on_event(Upsert(message), now, utc)
+        notices = self.scheduler.on_event(Upsert(message), now, utc)
+        for listener in self.upsert_listeners:
+            listener(message)
+        return notices
 
     def transmit(self, request: TxRequest, utc: float) -> bool:
         """The one transmit boundary: every transmission passes here, and those of a type or

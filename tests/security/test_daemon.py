@@ -4,6 +4,7 @@ received (the record's ``security``), certificate expiry in status and alarms.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,11 +46,25 @@ def _daemon(tmp_path: Path, extra: str = SECURITY, **pki_args: object) -> tuple[
     return build(load_config(config), FakeClock(NOW)), pki
 
 
+def _live_spat(d: Daemon) -> None:
+    """One TSCBM of the demo's controller emulator, handled as the signals queue would be."""
+    from rsu.signals.emulator import PlanConfig
+    from rsu.signals.model import Datagram
+    from rsu.signals.sim import EmulatorSender
+
+    signals: Any = next(s for s in d.core.stages if s.name == "signals")
+    plan = PlanConfig(rings=((2, 4), (6, 8)), barriers=((2, 6), (4, 8)), pedestrian=())
+    now, utc = d.clock.monotonic(), d.clock.time()
+    data = EmulatorSender(plan, ("127.0.0.1", 9)).datagram(1.0, utc)
+    d.core.run("signals", signals.on_item, Datagram(data, "127.0.0.1:6053", now, utc), now, utc)
+
+
 def test_every_map_and_spat_transmission_is_signed_and_verifies(tmp_path: Path) -> None:
     d, _pki = _daemon(tmp_path)
     clock, core = d.clock, d.core
     for _ in range(12):
         core.tick(clock.monotonic(), clock.time())
+        _live_spat(d)  # the signals stage's live SPaT: a transmission through the same boundary
         clock.advance(0.1)  # type: ignore[attr-defined]
     sent: list[TxRequest] = d.parts.radio.tx_log  # type: ignore[attr-defined]
     assert {r.message_type for r in sent} == {"MAP", "SPAT"}
@@ -126,16 +141,17 @@ def test_certificate_expiry_shows_in_status_and_raises_alarms_a_week_before(
     cert = d.snapshot().as_dict()["security"]["certificate"]
     assert (cert["state"], cert["ntcip_state"]) == ("valid", 2)
     assert 238 <= cert["hours_left"] <= 239
-    assert not core.alarms.active()
+    assert not core.alarms.active("security")
     heartbeat = core.security.certificate()  # what the daemon puts in the heartbeat's health
     assert heartbeat is not None
     assert heartbeat["state"] == "valid"
     clock.advance(4 * 86400)  # type: ignore[attr-defined]
     core.tick(clock.monotonic(), clock.time())
-    assert [a.alarm.kind for a in core.alarms.active()] == ["certificate_expiring"]
+    assert [a.alarm.kind for a in core.alarms.active("security")] == ["certificate_expiring"]
     clock.advance(6 * 86400)  # type: ignore[attr-defined]
     core.tick(clock.monotonic(), clock.time())
-    assert [a.alarm.kind for a in core.alarms.active()] == ["certificate_expired"]
+    assert [a.alarm.kind for a in core.alarms.active("security")] == ["certificate_expired"]
     snap = d.snapshot().as_dict()
     assert snap["security"]["certificate"]["state"] == "notValid"
-    assert snap["alarms"][0]["severity"] == "critical"
+    ours = [a for a in snap["alarms"] if a["source"] == "security"]
+    assert [a["severity"] for a in ours] == ["critical"]
