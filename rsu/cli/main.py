@@ -38,6 +38,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "camera",
     "calibrate",
     "snmp",
+    "pki",
+    "sign",
     "signals",
 )
 

@@ -34,6 +34,7 @@ SECTIONS = (
     "events",
     "csae53",
     "snmp",
+    "security",
     "signals",
 )
 
@@ -109,6 +110,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         events=_events(root.table("events"), rsu.local_frame()) if root.has("events") else None,
         csae53=_csae53(root.table("csae53")) if root.has("csae53") else None,
         snmp=_snmp(root.table("snmp")) if root.has("snmp") else None,
+        security=_security(root.table("security")) if root.has("security") else None,
         signals=_signals(root.table("signals"), data) if root.has("signals") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
@@ -183,6 +185,12 @@ def _snmp(t: Table) -> Any:
     from rsu.management.config import SnmpConfig
 
     return SnmpConfig.from_table(t)
+
+
+def _security(t: Table) -> Any:
+    from rsu.security.config import SecurityConfig
+
+    return SecurityConfig.from_table(t)
 
 
 def _signals(t: Table, data: dict[str, Any]) -> Any:

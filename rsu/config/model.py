@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rsu.management.config import SnmpConfig
     from rsu.perception.config import PerceptionConfig
     from rsu.radio.config import RadioConfig
+    from rsu.security.config import SecurityConfig
     from rsu.sensors.config import RadarConfig
     from rsu.signals.config import SignalsConfig
     from rsu.uplink.config import UplinkConfig
@@ -143,6 +144,8 @@ class Config:
     """``[csae53]``: China-mode details (RSM/RSI ids, intervals, AIDs, event types)."""
     snmp: SnmpConfig | None = None
     """``[snmp]``: the NTCIP 1218 agent (off when absent)."""
+    security: SecurityConfig | None = None
+    """``[security]``: IEEE 1609.2 verification and signing."""
     signals: SignalsConfig | None = None
     """``[signals]``: signal controllers -> live SPaT (``rsu.signals``)."""
     sections: tuple[str, ...] = field(default=())

@@ -12,6 +12,7 @@ that, so a failed build leaves no threads and no sockets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from rsu.alarms import AlarmBoard
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from rsu.gnss import Gnss
     from rsu.management.part import SnmpPart
     from rsu.radio.types import Radio
+    from rsu.security.stage import SecurityStage
     from rsu.signals.stage import SignalsStage
     from rsu.v2x.codec import Codec
 
@@ -85,10 +87,11 @@ def build(config: Config, clock: Clock) -> Daemon:
     )  # full: an error ACK
     gnss, watch = _gnss(config, clock, inbox)
     radio = open_radio(config.radio, clock, inbox.add("radio", config.daemon.inbound_queue))
-    sensors = _sensors(config, clock, inbox, gnss, watch)
+    security = _security(config, clock.time())  # a bad key or PKI fails the build here
+    sensors = _sensors(config, clock, inbox, gnss, watch, security)
     broadcasts = CloudBroadcasts(config)
     uplink = Uplink(config.uplink, clock=clock, on_command=CloudGate(commands, clock, broadcasts))
-    core = _core(config, clock, codec, radio, uplink, sensors)
+    core = _core(config, clock, codec, radio, uplink, sensors, security)
     inbox.handle(radio.rx, core.on_rx)
     notifier = Notifier()
     watchdog = Watchdog(notifier, watchdog_interval() or config.daemon.watchdog_fallback_s or None)
@@ -121,30 +124,57 @@ def build(config: Config, clock: Clock) -> Daemon:
 
 
 def _core(
-    config: Config, clock: Clock, codec: Codec, radio: Radio, uplink: Uplink, sensors: _Sensors
+    config: Config,
+    clock: Clock,
+    codec: Codec,
+    radio: Radio,
+    uplink: Uplink,
+    sensors: _Sensors,
+    security: SecurityStage | None,
 ) -> Core:
+    stages = sensors.stages
     return Core(
         codec=codec,
         radio=radio,
         uplink=uplink,
-        scheduler=_scheduler(config, clock),
+        scheduler=_scheduler(config, clock, security),
         tail=TailHub(config.daemon.tail_queue),
         alarms=AlarmBoard(),
-        stages=sensors.stages,
+        stages=(*stages, security) if security is not None else stages,
         listeners=sensors.listeners,
         frame_listeners=sensors.frames,
         alarm_listeners=sensors.alarms,
         upsert_listeners=sensors.upsert_listeners,
+        security=security,  # also on its own: verification in on_rx, signing in transmit
     )
 
 
-def _scheduler(config: Config, clock: Clock) -> Scheduler:
-    """The store-and-repeat table, with the config's entries in it."""
+def _security(config: Config, utc: float) -> SecurityStage | None:
+    """IEEE 1609.2: verify on receive, sign at the one transmit boundary (``Core.transmit``)."""
+    if config.security is None:
+        return None
+    from rsu.security.setup import build_stage
+
+    rsu = config.rsu
+    position = None
+    if rsu.latitude is not None and rsu.longitude is not None:
+        position = (round(rsu.latitude * 1e7), round(rsu.longitude * 1e7))
+    return build_stage(config.security, config.resolve, utc, position)
+
+
+def _scheduler(config: Config, clock: Clock, security: SecurityStage | None) -> Scheduler:
+    """The store-and-repeat table, with the config's entries in it (each entry to be signed
+    checked against the RSU certificate first: a PSID it lacks is a config error)."""
     encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
     scheduler = Scheduler(encoder, config.broadcast.max_entries)
     now, utc = clock.monotonic(), clock.time()
-    for entry in config.broadcast.messages:
-        scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
+    loaded = [load_message(entry, config.base_dir, encoder) for entry in config.broadcast.messages]
+    if security is not None:
+        from rsu.security.setup import check_broadcasts
+
+        check_broadcasts(security, [(m.key, m.message_type, m.psid) for m in loaded])
+    for message in loaded:
+        scheduler.on_event(Upsert(message), now, utc)
     return scheduler
 
 
@@ -166,13 +196,20 @@ def _sources(
         gnss_watch=sensors.gnss_watch,
         edges=sensors.edges,
         picture=sensors.picture,
-        sections=sensors.sections,
+        sections=(*sensors.sections, core.security)
+        if core.security is not None
+        else sensors.sections,
         readers=sensors.readers,
     )
 
 
 def _sensors(
-    config: Config, clock: Clock, inbox: Inbox, gnss: Gnss | None, watch: GnssWatch | None
+    config: Config,
+    clock: Clock,
+    inbox: Inbox,
+    gnss: Gnss | None,
+    watch: GnssWatch | None,
+    security: SecurityStage | None,
 ) -> _Sensors:
     """The road picture, radars, cameras, live SPaT and the SNMP agent, each queue with its
     handler (new parts here)."""
@@ -194,7 +231,7 @@ def _sensors(
         # the source is structurally an edge (name, start, stop, health) with its own thread(s)
         edges += (cast("Edge", signals.source),)
         stages, sections, upserts = (*stages, signals), (signals,), (signals.on_upsert,)
-    snmp = _snmp(config, clock, inbox)
+    snmp = _snmp(config, clock, inbox, security)
     return _Sensors(
         gnss,
         watch,
@@ -228,17 +265,20 @@ def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
     return stage
 
 
-def _snmp(config: Config, clock: Clock, inbox: Inbox) -> SnmpPart | None:
+def _snmp(
+    config: Config, clock: Clock, inbox: Inbox, security: SecurityStage | None
+) -> SnmpPart | None:
     """``[snmp]``: the NTCIP 1218 agent. Its SETs come on the ``snmp`` queue (full: the
-    manager is told resourceUnavailable). This daemon has no 1609.2 signer, so a row asking
-    for signing is refused (``signing`` None)."""
+    manager is told resourceUnavailable). A row asking for 1609.2 signing is accepted only
+    where the security layer can sign its PSID (without one: refused)."""
     if config.snmp is None:
         return None
     from rsu.management.part import SnmpPart
 
     queue = inbox.add("snmp", 16, DROP_NEWEST)
     decode = get_codec(config.rsu.standard).decode
-    part = SnmpPart(config.snmp, config.rsu, clock, queue, decode, signing=None)
+    signing = None if security is None else partial(security.unsignable, "", "", asked=True)
+    part = SnmpPart(config.snmp, config.rsu, clock, queue, decode, signing)
     inbox.handle(queue, part.on_request)
     return part
 

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from rsu.queues import BoundedQueue
 from rsu.stage import ModeChange, Notice, Outputs, Record
 from rsu.v2x.message import V2xMessage
 from rsu.v2x.names import PSIDS
+from rsu.v2x.psid import to_pencoded
 from rsu.wire import RxFrame
 
 if TYPE_CHECKING:
@@ -266,11 +268,20 @@ def _certificates(section: object) -> tuple[AppCert, ...] | None:
         psids = cert.get("psids", ())
         out.append(
             AppCert(
-                tuple(p for p in psids if isinstance(p, int) and 0 <= p < 2**32)[:63]
-                if isinstance(psids, list | tuple)
-                else (),
+                _pencoded(psids) if isinstance(psids, list | tuple) else (),
                 state if state in (1, 2, 3, 4) else 1,
                 hours if isinstance(hours, int) and not isinstance(hours, bool) else None,
             )
         )
     return tuple(out)
+
+
+def _pencoded(psids: list[object] | tuple[object, ...]) -> tuple[int, ...]:
+    """The certificate's PSIDs (integer form, as 1609.2 has them) in the p-encoded form NTCIP
+    1218's tables use (0x8002 for SPaT's 130); at most 63 (what rsuSecAppCertPsid holds)."""
+    out = []
+    for p in psids:
+        if isinstance(p, int) and not isinstance(p, bool):
+            with contextlib.suppress(ValueError):
+                out.append(to_pencoded(p))
+    return tuple(out[:63])

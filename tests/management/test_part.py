@@ -256,3 +256,15 @@ def test_the_certificate_table_reads_the_security_section(daemon: Daemon) -> Non
     tree = render(part.link.view)
     assert tree.get((*entry, 3, 1)) is None
     assert tree.get((*oids.SEC_ENROLL_CERT_STATUS, 0)) == smi.integer(3)  # notEnrolled
+
+
+def test_a_transmission_asking_for_signing_is_never_sent_unsigned(daemon: Daemon) -> None:
+    from rsu.wire import BroadcastMessage, TxRequest
+
+    core, utc = daemon.core, daemon.clock.time()
+    assert not core.transmit(TxRequest(SPAT, 0x8002, sign=True), utc)  # no [security] here
+    assert (core.n.sign_failed, core.n.tx_sent) == (1, 0)
+    entry = BroadcastMessage("signed", 0x8002, 183, 100, payload=SPAT, sign=True)
+    (notice,) = core.upsert(entry, 0.0, utc)
+    assert (notice.kind, notice.key) == ("rejected", "signed")
+    assert "no [security] layer" in notice.detail
