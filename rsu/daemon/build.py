@@ -43,7 +43,12 @@ def build(config: Config, clock: Clock) -> Daemon:
     inbox.add("commands", config.daemon.control_queue, DROP_NEWEST)  # error ACK when full
     gnss = _gnss(config, clock, inbox)
     radio = open_radio(config.radio, clock, inbox.add("radio", config.daemon.inbound_queue))
-    uplink = Uplink(config.uplink, clock=clock)
+    uplink = Uplink(
+        config.uplink,
+        clock=clock,
+        check_broadcast=_broadcast_check(config, codec),
+        birth=_birth(config),
+    )
     encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
     scheduler = Scheduler(encoder, config.broadcast.max_entries)
     now, utc = clock.monotonic(), clock.time()
@@ -62,6 +67,28 @@ def build(config: Config, clock: Clock) -> Daemon:
 
     uplink.on_command = cloud_handler(daemon)
     return daemon
+
+
+def _broadcast_check(config: Config, codec: Any) -> Any:
+    """Cloud ``broadcast`` commands decoded/encoded with the RSU's codec before the ACK."""
+    import functools
+
+    from rsu.daemon.csae import cloud_frame
+    from rsu.uplink.broadcast import BroadcastCheck
+
+    return BroadcastCheck(codec, functools.partial(cloud_frame, config))
+
+
+def _birth(config: Config) -> Any:
+    """What the retained birth message says this RSU is."""
+    from rsu import __version__
+    from rsu.uplink.status import Birth
+
+    lat, lon = config.rsu.latitude, config.rsu.longitude
+    position = (lat, lon) if lat is not None and lon is not None else None
+    parts = {"gnss": config.gnss, "fusion": config.fusion, "radar": config.radars}
+    caps = ("receive", "broadcast", *(name for name, on in parts.items() if on))
+    return Birth(config.rsu.standard, position, caps, version=__version__)
 
 
 def _gnss(config: Config, clock: Clock, inbox: Inbox) -> Any:

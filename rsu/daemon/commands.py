@@ -144,41 +144,32 @@ def tail_stream(d: Daemon, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def cloud_handler(d: Daemon) -> Callable[[Command], None]:
-    """The uplink's ``on_command``: check on the uplink thread, apply on the core thread."""
+    """The uplink's ``on_command``: the uplink checked it whole (a broadcast decoded or
+    encoded with the RSU's codec); it is applied on the core thread."""
 
     def on_command(cmd: Command) -> None:
         if cmd.kind == "reboot":
             raise CommandError("rejected", "reboot is not done remotely; systemd restarts rsu")
-        if cmd.kind == "broadcast" and cmd.broadcast is not None:
-            _broadcast_message(cmd, d.clock.time(), d.config)  # CommandError when it cannot be
         if not d.parts.inbox["commands"].put(cmd):
             raise CommandError("rejected", "busy: too many cloud commands pending, try again")
 
     return on_command
 
 
-def _broadcast_message(cmd: Command, utc: float, config: Any = None) -> BroadcastMessage:
-    from rsu.broadcast.standards import default_psid
-    from rsu.daemon.csae import cloud_frame
-
+def _broadcast_message(cmd: Command, utc: float) -> BroadcastMessage:
+    """The broadcast entry of a command the uplink checked (``psid`` and, for JER,
+    ``frame_jer`` resolved there): nothing is decoded or encoded again here."""
     req = cmd.broadcast
     assert req is not None
-    standard = config.rsu.standard if config is not None else "j2735"
-    psid = req.psid if req.psid is not None else default_psid(standard, req.message_type)
-    if psid is None:
-        raise CommandError("bad_value", f"broadcast: no PSID known for {req.message_type}")
-    frame = None
-    if req.data is None:
-        frame = cloud_frame(config, req.message_type, req.jer)
-    if req.data is None and frame is None:
-        raise CommandError("bad_value", f"broadcast: cannot encode {req.message_type} from JER")
+    assert req.psid is not None
+    assert req.data is not None or req.frame_jer is not None
     return BroadcastMessage(
         key=f"cloud-{req.message_type}-{cmd.ref or 'default'}",
-        psid=psid,
+        psid=req.psid,
         channel=183,
         interval_ms=req.interval_ms,
         payload=req.data,
-        frame_jer=frame,
+        frame_jer=req.frame_jer,
         message_type=req.message_type,
         stop=utc + req.duration_s if req.duration_s > 0 else None,
         source="cloud",
@@ -190,7 +181,7 @@ def apply_cloud(d: Daemon, cmd: Command) -> None:
     if cmd.kind in ("standby", "operate"):
         _mode(d, cmd.kind, by="cloud", ref=cmd.ref)
     elif cmd.kind == "broadcast":
-        message = _broadcast_message(cmd, d.clock.time(), d.config)
+        message = _broadcast_message(cmd, d.clock.time())
         for text in d.core.upsert(message, d.clock.monotonic(), d.clock.time()):
             log.info("cloud_broadcast", result=text, ref=cmd.ref)
     elif cmd.kind == "config" and cmd.config is not None and cmd.config.log_level:

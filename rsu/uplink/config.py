@@ -6,6 +6,7 @@ the file is ignored so that ``rsu replay`` and ``rsu spool`` work with a full da
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,12 @@ PRIORITIES: dict[str, int] = {"bulk": 0, "normal": 1, "critical": 2}
 
 DIALECTS = ("default", "cn-rsu")
 PROTOCOLS = ("3.1.1", "5")
+PROFILES = ("full", "decoded", "raw")
+"""Payload profiles of received-message records (``rsu.uplink.records``)."""
+ENCODINGS = ("json", "cbor")
+COMPRESSIONS = ("none", "zlib")
+PERISHABLE = ("SPAT", "RSM", "SDSM", "objects")
+"""Streams whose records are stale after ``expiry_s`` (positions, signal states, objects)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +43,8 @@ class Filter:
     def from_table(cls, t: Table) -> Self:
         out = cls(
             path=t.string("path"),
-            min=t.number("min", None),
-            max=t.number("max", None),
+            min=finite_number(t, "min", None),
+            max=finite_number(t, "max", None),
             equals=t.raw("equals", None),
         )
         t.done()
@@ -61,6 +68,11 @@ class UploadPolicy:
     filters: tuple[Filter, ...] = ()
     batch: bool = False
     priority: int = 0
+    payload: str | None = None
+    """Payload profile of this type (None: ``[uplink] payload``)."""
+    expiry_s: float | None = None
+    """Seconds after which a record of this type is stale (None: ``[uplink] expiry_s`` for
+    the ``perishable`` types, never for others; 0: never)."""
 
     @classmethod
     def from_table(cls, t: Table, *, batch_default: bool = False) -> Self:
@@ -69,10 +81,12 @@ class UploadPolicy:
             sample=t.integer("sample", 1, lo=1, hi=1_000_000),
             sample_mode=t.string("sample_mode", "all", choices=("all", "by_id")),
             ids=tuple(i.lower() for i in t.array("ids", [], of=str)),
-            rate_limit=t.number("rate_limit", 0.0, lo=0.0),
+            rate_limit=finite_number(t, "rate_limit", 0.0, lo=0.0, hi=1e9),
             filters=tuple(Filter.from_table(f) for f in t.tables("filters")),
             batch=t.boolean("batch", batch_default),
             priority=PRIORITIES[t.string("priority", "bulk", choices=tuple(PRIORITIES))],
+            payload=t.string("payload", None, choices=PROFILES),
+            expiry_s=finite_number(t, "expiry_s", None, lo=0.0, hi=86400.0),
         )
         t.done()
         return out
@@ -138,7 +152,27 @@ class UplinkConfig:
     heartbeat_s: float = 10.0
     running_info_s: float = 60.0
     max_command_bytes: int = 256 * 1024
+    command_queue_bytes: int = 4 * 1024 * 1024
     policies: dict[str, UploadPolicy] = field(default_factory=dict)
+    payload: str = "full"
+    encoding: str = "json"
+    compression: str = "none"
+    always_array: bool = False
+    session_expiry_s: int = 3600
+    expiry_s: float = 2.0
+    perishable: tuple[str, ...] = PERISHABLE
+
+    def profile(self, short_name: str) -> str:
+        """The payload profile of a message type."""
+        return self.policy(short_name).payload or self.payload
+
+    def stream_expiry(self, name: str) -> float:
+        """Seconds after which records of a stream (message short name or ``objects``...)
+        are stale; 0 for never."""
+        pol = self.policies.get(name)
+        if pol is not None and pol.expiry_s is not None:
+            return pol.expiry_s
+        return self.expiry_s if name in self.perishable else 0.0
 
     def default_policy(self) -> UploadPolicy:
         """For types without a table: batched in the default dialect (a publish carries a
@@ -169,17 +203,22 @@ class UplinkConfig:
             spool=_spool_from(t),
             batch_max=t.integer("batch_max", 100, lo=1, hi=10_000),
             batch_max_bytes=t.integer("batch_max_bytes", 256 * 1024, lo=1024, hi=64 * 1024**2),
-            batch_linger_ms=t.number("batch_linger_ms", 50.0, lo=0.0, hi=5000.0),
+            batch_linger_ms=finite_number(t, "batch_linger_ms", 50.0, lo=0.0, hi=5000.0),
             inflight=t.integer("inflight", 64, lo=1, hi=65_000),
             queue_size=t.integer("queue_size", 5_000, lo=10, hi=10_000_000),
-            reconnect_min_s=t.number("reconnect_min_s", 0.5, lo=0.01),
-            reconnect_max_s=t.number("reconnect_max_s", 60.0, lo=0.1),
-            heartbeat_s=t.number("heartbeat_s", 10.0, lo=0.0),
-            running_info_s=t.number("running_info_s", 60.0, lo=0.0),
-            max_command_bytes=t.integer("max_command_bytes", 256 * 1024, lo=64),
+            reconnect_min_s=finite_number(t, "reconnect_min_s", 0.5, lo=0.01, hi=3600.0),
+            reconnect_max_s=finite_number(t, "reconnect_max_s", 60.0, lo=0.1, hi=86400.0),
+            heartbeat_s=finite_number(t, "heartbeat_s", 10.0, lo=0.0, hi=86400.0),
+            running_info_s=finite_number(t, "running_info_s", 60.0, lo=0.0, hi=86400.0),
+            max_command_bytes=t.integer("max_command_bytes", 256 * 1024, lo=64, hi=64 * 1024**2),
+            command_queue_bytes=t.integer(
+                "command_queue_bytes", 4 * 1024 * 1024, lo=1024, hi=1024**3
+            ),
             policies=_policies_from(t.table("policy"), batch_default=dialect == "default"),
+            **_wire_from(t),
         )
         t.done()
+        _check_wire(out, t)
         return out
 
     def read_password(self) -> str | None:
@@ -196,11 +235,42 @@ class UplinkConfig:
         return None
 
 
+def finite_number(
+    t: Table, key: str, default: Any, lo: float | None = None, hi: float | None = None
+) -> Any:
+    """``Table.number`` that also refuses NaN and the infinities (TOML has ``nan``/``inf``)."""
+    value = t.number(key, default, lo=lo, hi=hi)
+    if value is not None and not math.isfinite(value):
+        raise ConfigError(t.where(key), f"expected a finite number, got {value}")
+    return value
+
+
 def _read_secret(path: Path, where: str) -> str:
     try:
         return path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as err:
         raise ConfigError(where, f"cannot read {path}: {err.strerror}") from err
+
+
+def _wire_from(t: Table) -> dict[str, Any]:
+    """Payload profile, encoding, expiry and session keys (issue 12 and 17)."""
+    return {
+        "payload": t.string("payload", "full", choices=PROFILES),
+        "encoding": t.string("encoding", "json", choices=ENCODINGS),
+        "compression": t.string("compression", "none", choices=COMPRESSIONS),
+        "always_array": t.boolean("always_array", False),
+        "session_expiry_s": t.integer("session_expiry_s", 3600, lo=0, hi=0xFFFFFFFF),
+        "expiry_s": finite_number(t, "expiry_s", 2.0, lo=0.0, hi=86400.0),
+        "perishable": tuple(t.array("perishable", list(PERISHABLE), of=str)),
+    }
+
+
+def _check_wire(cfg: UplinkConfig, t: Table) -> None:
+    if cfg.protocol != "5" and (cfg.encoding != "json" or cfg.compression != "none"):
+        key = "encoding" if cfg.encoding != "json" else "compression"
+        raise ConfigError(
+            t.where(key), 'needs protocol = "5": the MQTT 5 content type tells consumers'
+        )
 
 
 def _tls_from(t: Table) -> TlsConfig:
@@ -214,9 +284,9 @@ def _tls_from(t: Table) -> TlsConfig:
 
 def _spool_from(t: Table) -> SpoolLimits:
     return SpoolLimits(
-        max_bytes=int(t.number("spool_max_mb", 500.0, lo=0.01) * 1024 * 1024),
-        max_age_s=t.number("spool_max_age_hours", 72.0, lo=0.0) * 3600.0,
-        critical_max_age_s=t.number("spool_critical_max_age_hours", 720.0, lo=0.0) * 3600.0,
+        max_bytes=int(finite_number(t, "spool_max_mb", 500.0, lo=0.01) * 1024 * 1024),
+        max_age_s=finite_number(t, "spool_max_age_hours", 72.0, lo=0.0) * 3600.0,
+        critical_max_age_s=finite_number(t, "spool_critical_max_age_hours", 720.0, lo=0.0) * 3600.0,
         sync=t.string("spool_sync", "normal", choices=("normal", "full")),
     )
 

@@ -20,6 +20,11 @@ SCHEMA = "rsu-edge/uplink/1"
 
 BULK, NORMAL, CRITICAL = 0, 1, 2
 
+PROFILES = ("full", "decoded", "raw")
+"""Payload profiles of a received-message record: ``full`` (decoded JER and the raw hex),
+``decoded`` (the JER without ``raw``/``outer``), ``raw`` (the bare frame as ``raw`` hex with the
+security envelope and origin, no JER: for a cloud that decodes itself)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:
@@ -48,6 +53,8 @@ class Record:
     body: dict[str, Any]
     priority: int = BULK
     batch: bool = False
+    expires: float | None = None
+    """UTC seconds after which the record is stale (perishable streams): not sent later."""
 
 
 class RecordIds:
@@ -82,8 +89,10 @@ def message_body(
     received_at: float,
     origin: Origin | None = None,
     verification: str | None = None,
+    profile: str = "full",
 ) -> dict[str, Any]:
-    """The received-message record (see docs/uplink.md for every field)."""
+    """The received-message record in one of ``PROFILES`` (see docs/uplink.md for every
+    field). Fields are added in the order consumers see them; add new ones here."""
     security = msg.envelope.as_dict()
     security["verification"] = verification or "not_checked"
     body: dict[str, Any] = {
@@ -93,13 +102,15 @@ def message_body(
         "standard": msg.standard,
         "message_type": msg.message_type,
         "message_id": msg.message_id,
-        "raw": msg.raw.hex(),
-        "security": security,
-        "origin": (origin or Origin()).as_dict(),
-        "decoded": msg.jer(),
-        "schema": SCHEMA,
     }
-    if msg.outer is not None:
+    if profile != "decoded":
+        body["raw"] = msg.raw.hex()
+    body["security"] = security
+    body["origin"] = (origin or Origin()).as_dict()
+    if profile != "raw":
+        body["decoded"] = msg.jer()
+    body["schema"] = SCHEMA
+    if msg.outer is not None and profile == "full":
         body["outer"] = msg.outer.hex()
     if msg.frame_choice is not None:
         body["frame"] = msg.frame_choice

@@ -18,6 +18,11 @@ from rsu.v2x.message import V2xMessage
 from tests.v2x.vectors import load
 
 
+def _presence(topic: str) -> bool:
+    """The retained status and birth topics (not records)."""
+    return topic.endswith(("/status", "/birth", "/STATUS/UP", "/BIRTH/UP"))
+
+
 class Collector:
     """A paho subscriber that keeps every message; ``records`` flattens batched payloads."""
 
@@ -66,7 +71,7 @@ class Collector:
         with self._lock:
             msgs = list(self.messages)
         for topic, payload, _ in msgs:
-            if topic.startswith(prefix) and "/cmd/" not in topic and not topic.endswith("status"):
+            if topic.startswith(prefix) and "/cmd/" not in topic and not _presence(topic):
                 body = json.loads(payload)
                 out.extend(body if isinstance(body, list) else [body])
         return out
@@ -132,3 +137,15 @@ def frames() -> list[dict[str, Any]]:
 def messages(frames: list[dict[str, Any]]) -> list[V2xMessage]:
     codec = get_codec("j2735")
     return [codec.decode(bytes.fromhex(f["outer_hex"] or f["hex"])) for f in frames[:400]]
+
+
+@pytest.fixture(scope="session")
+def smallest() -> Callable[[str], V2xMessage]:
+    """The smallest real J2735 frame of a type (``MAP``, ``SPAT`` ...), decoded."""
+    codec = get_codec("j2735")
+    decoded = [codec.decode(bytes.fromhex(f["hex"])) for f in load("j2735_real.jsonl")]
+
+    def pick(short: str) -> V2xMessage:
+        return min((m for m in decoded if m.short_name == short), key=lambda m: len(m.raw))
+
+    return pick
