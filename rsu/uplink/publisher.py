@@ -160,7 +160,11 @@ class Publisher:
         expired: list[Row] = []
         wire = self.settings.wire
         ctype = None if wire.plain else wire.content_type
-        while self._ready and self.connected and len(self._inflight) < self.settings.inflight:
+        while (
+            self._ready
+            and self.connected
+            and len(self._inflight) + len(out) < self.settings.inflight
+        ):
             row = self._ready.popleft()
             if self._hold is not None and row.stream not in self._hold:
                 self._rewind = row.seq if self._rewind is None else min(self._rewind, row.seq)
