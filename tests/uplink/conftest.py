@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,9 @@ from rsu.uplink.config import UplinkConfig, read_uplink_config
 from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 from tests.v2x.vectors import load
+
+
+_IDS = itertools.count()
 
 
 def _presence(topic: str) -> bool:
@@ -33,17 +37,21 @@ class Collector:
         persistent: bool = False,
         auth: Any = None,
         tls_insecure: bool = False,
+        v5: bool = False,
         **tls: Any,
     ) -> None:
         host_port = url.split("://", 1)[1]
         host, port = host_port.rsplit(":", 1)
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.properties: list[tuple[str, Any]] = []
+        """(topic, MQTT 5 properties) of every message (v5 collectors)."""
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        kwargs: dict[str, Any] = {"protocol": paho.MQTTv5} if v5 else {}
+        if not v5:
+            kwargs["clean_session"] = not persistent
         self.client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"collector-{len(topics)}-{persistent}",
-            clean_session=not persistent,
+            CallbackAPIVersion.VERSION2, client_id=f"collector-{next(_IDS)}-{persistent}", **kwargs
         )
         self.client.reconnect_delay_set(0.05, 0.5)
         if auth is not None:
@@ -61,6 +69,7 @@ class Collector:
     def _on_message(self, client: Any, userdata: Any, msg: paho.MQTTMessage) -> None:
         with self._lock:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.properties.append((msg.topic, getattr(msg, "properties", None)))
 
     def on(self, topic: str) -> list[Any]:
         with self._lock:
@@ -76,8 +85,8 @@ class Collector:
                 out.extend(body if isinstance(body, list) else [body])
         return out
 
-    def publish(self, topic: str, payload: bytes | str) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(5.0)
+    def publish(self, topic: str, payload: bytes | str, properties: Any = None) -> None:
+        self.client.publish(topic, payload, qos=1, properties=properties).wait_for_publish(5.0)
 
     def ids(self, prefix: str = "") -> list[str]:
         return [r["id"] for r in self.records(prefix)]

@@ -124,3 +124,25 @@ def test_cn_topics_for_records(tmp_path: Path) -> None:
     assert d.topic("v2x/SPAT") == "V2X/RSU/rsu-0042/SPAT/UP"
     assert "V2X/RSU/ESN9/MNG/DOWN" in d.subscriptions()
     assert all("#" not in t and "+" not in t for t in d.subscriptions())
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "text"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "bad_json", "nested deeper than 32"),
+        (b'{"a": "' + b"[" * 1000 + b'"}', None, ""),  # brackets inside a string do not count
+        (b'{"x": ' + b"9" * 5000 + b"}", "bad_json", "digits"),
+        (b'{"x": [1, {"y": NaN}]}', "bad_value", "cfg.x[1].y: expected a finite number"),
+        (b'{"x": -Infinity}', "bad_value", "expected a finite number"),
+    ],
+)
+def test_json_is_bounded_before_and_checked_after_parsing(
+    payload: bytes, code: str | None, text: str
+) -> None:
+    if code is None:
+        assert cmds.parse_json(payload, 10**7, "cfg")["a"].startswith("[")
+        return
+    with pytest.raises(CommandError) as err:
+        cmds.parse_json(payload, 10**7, "cfg")
+    assert err.value.code == code
+    assert text in str(err.value)
