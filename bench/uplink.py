@@ -282,6 +282,127 @@ def bench_backlog(tmp: Path, broker: Broker, msgs: list[V2xMessage], n: int) -> 
     }
 
 
+def bench_wire_bytes(msgs: list[V2xMessage], batch: int = 50) -> dict[str, Any]:
+    """Bytes per BSM on the wire (MQTT payload) for each payload profile and wire format,
+    over every BSM of the real mix: one record a publish, and batches of ``batch``."""
+    from rsu.uplink.wire import WireFormat
+
+    bsms = [m for m in msgs if m.short_name == "BSM"]
+    out: dict[str, Any] = {"bsms": len(bsms), "batch": batch}
+    formats = {
+        "json": WireFormat(),
+        "cbor": WireFormat("cbor"),
+        "json+zlib": WireFormat("json", "zlib"),
+        "cbor+zlib": WireFormat("cbor", "zlib"),
+    }
+    for profile in ("full", "decoded", "raw"):
+        parts = [
+            encode_body(
+                message_body(
+                    m, record_id=f"{i:030x}", rsu_id="rsu-0042", received_at=1.7e9, profile=profile
+                )
+            )
+            for i, m in enumerate(bsms)
+        ]
+        row: dict[str, Any] = {}
+        for name, fmt in formats.items():
+            single = sum(len(p) for part in parts for p in fmt.payloads([part], batch=False))
+            batched = sum(
+                len(p)
+                for k in range(0, len(parts), batch)
+                for p in fmt.payloads(parts[k : k + batch], batch=True)
+            )
+            row[name] = {
+                "single": round(single / len(parts), 1),
+                "batched": round(batched / len(parts), 1),
+            }
+        out[profile] = row
+    full = out["full"]["json"]["single"]
+    out["raw_over_full"] = round(out["raw"]["json"]["single"] / full, 3)
+    return out
+
+
+_CHILD = """
+import sys, time
+from rsu.uplink.config import read_uplink_config
+from rsu.uplink.service import Uplink
+table = {"broker": sys.argv[1], "spool_path": sys.argv[2], "protocol": sys.argv[3],
+         "heartbeat_s": 0.0, "running_info_s": 0.0}
+up = Uplink(read_uplink_config({"rsu": {"id": "bench"}, "uplink": table}), on_command=lambda c: None)
+up.start()
+while not up.stats().connected:
+    time.sleep(0.01)
+print("ready", flush=True)
+sys.stdin.readline()
+print(sum(up.stats().commands.values()), flush=True)
+up.stop()
+"""
+
+
+def child_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_command_rss(
+    tmp: Path, port: int, protocol: str, src: str | None = None, n: int = 8, mb: int = 30
+) -> dict[str, Any]:
+    """RSS of an uplink process (``src``: another checkout, for a baseline) before and after
+    ``n`` downlink commands of ``mb`` MB each (all too large), then one good command."""
+    import subprocess
+
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            f"mqtt://127.0.0.1:{port}",
+            str(tmp / f"rss{protocol}.db"),
+            protocol,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    before = child_rss_mb(child.pid)
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="rss-bench")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    peak = before
+    big = b'{"id": "x", "pad": "' + b"a" * (mb * 1024 * 1024) + b'"}'
+    for _ in range(n):
+        client.publish("rsu/bench/cmd/config", big, qos=1).wait_for_publish(60)
+        time.sleep(1.0)
+        peak = max(peak, child_rss_mb(child.pid))
+    client.publish("rsu/bench/cmd/config", b'{"heartbeat_s": 5}', qos=1).wait_for_publish(10)
+    time.sleep(2.0)
+    after = child_rss_mb(child.pid)
+    child.stdin.write("\n")
+    child.stdin.flush()
+    answered = int(child.stdout.readline())
+    child.wait(30)
+    client.disconnect()
+    client.loop_stop()
+    return {
+        "protocol": protocol,
+        "code": "main" if src else "branch",
+        "commands": f"{n} x {mb} MB + 1 good",
+        "acked": answered,
+        "rss_mb_before": round(before, 1),
+        "rss_mb_peak": round(peak, 1),
+        "rss_mb_after": round(after, 1),
+    }
+
+
 def bench_baseline(port: int, msgs: list[V2xMessage], n: int, batch: int) -> dict[str, Any]:
     """paho alone, QoS 1, same payloads, same in-flight window (64), no spool."""
     payloads = []
@@ -334,8 +455,25 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--backlog", type=int, default=1_000_000)
     ap.add_argument("--out", default=None, help="write the JSON results here")
+    ap.add_argument("--wire-only", action="store_true", help="only bytes per BSM on the wire")
+    ap.add_argument("--rss-only", action="store_true", help="only RSS under 30 MB commands")
+    ap.add_argument("--baseline-src", default=None, help="checkout for the RSS baseline (main)")
     args = ap.parse_args()
     msgs = load_messages()
+    if args.wire_only:
+        print(json.dumps(bench_wire_bytes(msgs), indent=1))
+        return 0
+    if args.rss_only:
+        with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
+            broker = Broker(Path(d)).start()
+            try:
+                for src in ([args.baseline_src] if args.baseline_src else []) + [None]:
+                    for proto in ("3.1.1", "5"):
+                        out = bench_command_rss(Path(d), broker.port, proto, src)
+                        print(json.dumps(out), flush=True)
+            finally:
+                broker.stop()
+        return 0
     bsm = sum(m.short_name == "BSM" for m in msgs)
     results: dict[str, Any] = {
         "machine": {
@@ -346,6 +484,7 @@ def main() -> int:
         },
         "mix": {"frames": len(msgs), "bsm_share": round(bsm / len(msgs), 2)},
     }
+    results["wire_bytes_per_bsm"] = bench_wire_bytes(msgs)
     with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
         tmp = Path(d)
         broker = Broker(tmp)
