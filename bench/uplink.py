@@ -324,6 +324,8 @@ def bench_wire_bytes(msgs: list[V2xMessage], batch: int = 50) -> dict[str, Any]:
 
 _CHILD = """
 import sys, time
+import structlog
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 from rsu.uplink.config import read_uplink_config
 from rsu.uplink.service import Uplink
 table = {"broker": sys.argv[1], "spool_path": sys.argv[2], "protocol": sys.argv[3],
@@ -368,6 +370,7 @@ def bench_command_rss(
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
         env=env,
     )

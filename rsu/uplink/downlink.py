@@ -18,6 +18,7 @@ import structlog
 from rsu.errors import CommandError
 from rsu.uplink.commands import BroadcastRequest, Command
 from rsu.uplink.dialects import Dialect, Inbound, Reply
+from rsu.uplink.memory import TRIM_AFTER_BYTES, release_free_memory
 from rsu.uplink.policy import PolicyGate
 from rsu.uplink.publisher import Publish, Publisher
 
@@ -53,6 +54,8 @@ class Downlink:
         return self._check
 
     def handle(self, msg: Inbound, now: float, utc: float) -> Publish | None:
+        if msg.size > TRIM_AFTER_BYTES:  # paho's buffer for it is free by now: give it back
+            release_free_memory()
         if self.dialect.is_own_ack(msg.topic):
             return None
         try:
