@@ -330,7 +330,8 @@ from rsu.uplink.config import read_uplink_config
 from rsu.uplink.service import Uplink
 table = {"broker": sys.argv[1], "spool_path": sys.argv[2], "protocol": sys.argv[3],
          "heartbeat_s": 0.0, "running_info_s": 0.0}
-up = Uplink(read_uplink_config({"rsu": {"id": "bench"}, "uplink": table}), on_command=lambda c: None)
+cfg = read_uplink_config({"rsu": {"id": "bench"}, "uplink": table})
+up = Uplink(cfg, on_command=lambda c: None)
 up.start()
 while not up.stats().connected:
     time.sleep(0.01)
@@ -374,7 +375,8 @@ def bench_command_rss(
         text=True,
         env=env,
     )
-    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout is not None
+    assert child.stdin is not None
     assert child.stdout.readline().strip() == "ready"
     before = child_rss_mb(child.pid)
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id="rss-bench")
@@ -451,7 +453,7 @@ def bench_baseline(port: int, msgs: list[V2xMessage], n: int, batch: int) -> dic
     }
 
 
-def main() -> int:
+def main() -> int:  # noqa: PLR0915 - one section per measurement, read top to bottom
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--rate", type=float, default=10_000.0)

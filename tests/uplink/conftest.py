@@ -18,7 +18,6 @@ from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 from tests.v2x.vectors import load
 
-
 _IDS = itertools.count()
 
 
