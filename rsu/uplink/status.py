@@ -1,9 +1,10 @@
 """What the RSU says about itself on the retained status and birth topics (pure values).
 
 The daemon hands the uplink an ``RsuStatus`` (mode, radio, GNSS, alarms) once a second with
-``Uplink.set_status``; the uplink adds its own MQTT and spool state. A change of the status'
-``key`` (standby/operate, radio up/down, GNSS fix, an alarm raised or cleared) publishes the
-retained status at once (coalesced to one a second); otherwise it goes out with each heartbeat.
+``Uplink.set_status`` (``rsu.daemon.stats.uplink_status`` builds it from the snapshot); the
+uplink adds its own MQTT and spool state. A change of the status' ``key`` (standby/operate,
+radio up/down, GNSS fix, an alarm raised or cleared) publishes the retained status at once
+(coalesced to one a second); otherwise it goes out with each heartbeat.
 
 The birth (``Birth``) is retained beside the status and says what this RSU is: software
 version, message set, position, capabilities.
@@ -20,14 +21,14 @@ from rsu.clock import utc_iso
 
 @dataclass(frozen=True, slots=True)
 class RsuStatus:
-    """The daemon's side of the status. ``alarms`` are ``ActiveAlarm.as_dict()`` values."""
+    """The daemon's side of the status (``rsu.daemon.stats.uplink_status`` makes it).
+
+    ``alarms``: the active ones, each with at least ``source`` and ``kind``."""
 
     mode: str = "unknown"
     radio: Mapping[str, Any] = field(default_factory=dict)
     gnss: Mapping[str, Any] | None = None
     alarms: tuple[Mapping[str, Any], ...] = ()
-    health: Mapping[str, Any] = field(default_factory=dict)
-    """Free-form extras (kept as ``health`` in the payload, as before)."""
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -43,41 +44,6 @@ class RsuStatus:
             "gnss": None if self.gnss is None else dict(self.gnss),
             "alarms": [dict(a) for a in self.alarms],
         }
-
-
-def radio_state(health: Mapping[str, Any]) -> str:
-    """``up`` or ``down`` from a radio backend's ``health()`` (serial: connected, no fatal
-    error; RSU 4.1: its thread running; sim: always up)."""
-    if health.get("error"):
-        return "down"
-    for key in ("connected", "running"):
-        if key in health:
-            return "up" if health[key] else "down"
-    return "up"
-
-
-def from_snapshot(snap: Mapping[str, Any]) -> RsuStatus:
-    """The status from the daemon's stats snapshot (``rsu.daemon.stats.build_snapshot``)."""
-    radio = snap.get("radio") or {}
-    health = radio.get("health") or {}
-    gnss_part = snap.get("gnss")
-    gnss = None
-    if isinstance(gnss_part, Mapping):
-        fix = gnss_part.get("fix") or {}
-        gnss = {
-            "backend": (gnss_part.get("health") or {}).get("backend"),
-            "fix": bool(fix.get("valid")),
-            "lat": fix.get("lat"),
-            "lon": fix.get("lon"),
-            "satellites": fix.get("satellites"),
-        }
-    alarms = (snap.get("alarms") or {}).get("active") or ()
-    return RsuStatus(
-        mode=str(snap.get("mode", "unknown")),
-        radio={"backend": radio.get("backend"), "state": radio_state(health)},
-        gnss=gnss,
-        alarms=tuple(a for a in alarms if isinstance(a, Mapping)),
-    )
 
 
 @dataclass(frozen=True, slots=True)
