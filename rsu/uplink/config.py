@@ -6,6 +6,7 @@ the file is ignored so that ``rsu replay`` and ``rsu spool`` work with a full da
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from dataclasses import dataclass, field
@@ -270,6 +271,10 @@ def _check_wire(cfg: UplinkConfig, t: Table) -> None:
         key = "encoding" if cfg.encoding != "json" else "compression"
         raise ConfigError(
             t.where(key), 'needs protocol = "5": the MQTT 5 content type tells consumers'
+        )
+    if cfg.encoding == "cbor" and importlib.util.find_spec("cbor2") is None:  # found, not loaded
+        raise ConfigError(
+            t.where("encoding"), "needs the cbor2 package: pip install 'rsu-edge[mqtt]'"
         )
 
 

@@ -133,3 +133,20 @@ def test_batching_defaults_per_dialect() -> None:
     assert not cn.policy("SPAT").batch
     assert not cn.policy("BSM").batch
     assert cn.policy("BSM").sample == 2
+
+
+def test_cbor_encoding_without_cbor2_installed_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = {"rsu": {"id": "r1"}, "uplink": {"protocol": "5", "encoding": "cbor"}}
+    assert read_uplink_config(table).encoding == "cbor"  # installed here (the mqtt extra)
+    import importlib.util
+
+    real = importlib.util.find_spec
+    # cbor2 cannot be uninstalled for one test: the lookup is made to miss it
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "cbor2" else real(name, *a)
+    )
+    with pytest.raises(ConfigError, match=r"pip install 'rsu-edge\[mqtt\]'") as err:
+        read_uplink_config(table)
+    assert err.value.path == "uplink.encoding"
