@@ -6,8 +6,8 @@ and the command subscriptions. Every other process a field engineer or a bench r
 as ``{client_id}-{role}-{pid}``: the broker never hands it the daemon's session (a shared id
 makes the broker drop the older connection: the daemon would flap offline/online), and it
 publishes no status, no will and takes no commands. ``rsu replay`` writes its own spool next to
-the daemon's, so it can run while the daemon runs; ``rsu spool drain`` drains the daemon's
-spool (and so refuses to run while the daemon holds it).
+the daemon's, so it can run while the daemon runs, and sets no expiry on what it uploads;
+``rsu spool drain`` drains the daemon's spool (and so refuses to run while the daemon holds it).
 """
 
 from __future__ import annotations
@@ -26,9 +26,13 @@ class Role:
     """Subscribes to the command topics and ACKs them (the daemon only)."""
     own_spool: bool = False
     """Uses ``<spool>.<role>.db`` instead of the daemon's spool."""
+    perishable: bool = False
+    """Records of perishable streams expire (``[uplink] perishable``: live positions and
+    signal states). Not for ``rsu replay``: a capture is uploaded whole, however slow the
+    broker, not cut by the seconds it waited."""
 
 
-DAEMON = Role("daemon", presence=True, commands=True)
+DAEMON = Role("daemon", presence=True, commands=True, perishable=True)
 REPLAY = Role("replay", own_spool=True)
 DRAIN = Role("drain")
 DOCTOR = Role("doctor", own_spool=True)

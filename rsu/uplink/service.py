@@ -187,6 +187,8 @@ class Uplink:
         return self.submit(Record(rid, kind, body, DATA_PRIORITY[kind], False, expires))
 
     def _expires(self, stream: str, at: float) -> float | None:
+        if not self.role.perishable:
+            return None
         ttl = self.gate.policy(stream).expiry_s
         if ttl is None:
             ttl = self.config.stream_expiry(stream)

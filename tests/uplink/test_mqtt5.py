@@ -12,6 +12,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from rsu.clock import FakeClock
+from rsu.uplink.identity import REPLAY
 from rsu.uplink.service import Uplink
 from rsu.uplink.status import Birth, RsuStatus
 from rsu.uplink.wire import decode_payload
@@ -112,6 +113,32 @@ def test_stale_perishable_records_are_dropped_and_counted_fresh_ones_carry_an_ex
         assert props[0].MessageExpiryInterval == 1
         events = [p for t, p in sub.properties if t == "rsu/rsu-0042/events"]
         assert not hasattr(events[0], "MessageExpiryInterval")  # events never expire
+    finally:
+        up.stop()
+
+
+def test_a_replay_uploads_its_capture_whole_however_long_the_broker_was_away(
+    tmp_path: Path,
+    broker_factory: Callable[..., Broker],
+    collect: Callable[..., Collector],
+    smallest: Callable[[str], V2xMessage],
+) -> None:
+    broker = broker_factory(persistent=True).start()
+    sub = collect(broker.url, ["rsu/rsu-0042/#"], persistent=True)  # kept across the restart
+    broker.stop()
+    clock = FakeClock(start=1_800_000_000.0)
+    cfg = make_config(tmp_path, broker.url, **V5, expiry_s=1.0, batch_linger_ms=0.0)
+    up = Uplink(cfg, clock=clock, role=REPLAY)
+    up.start()  # broker down: records wait in the (replay's own) spool
+    try:
+        for _ in range(5):
+            assert up.submit_message(smallest("SPAT"))
+        assert wait_until(lambda: up.stats().pending == 5)
+        clock.advance(5.0)  # what made the daemon's SPATs stale
+        broker.start()
+        assert up.wait_drained(15.0)
+        assert wait_until(lambda: len(sub.records("rsu/rsu-0042/v2x/SPAT")) == 5)
+        assert up.stats().expired == 0
     finally:
         up.stop()
 
