@@ -19,7 +19,7 @@ from rsu.errors import CommandError
 from rsu.queues import BoundedQueue
 from rsu.stage import Outputs
 from rsu.uplink.commands import Command
-from rsu.wire import BroadcastMessage
+from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
 
 if TYPE_CHECKING:
     from rsu.clock import Clock
@@ -44,7 +44,7 @@ class CloudBroadcasts:
         return BroadcastMessage(
             key=f"cloud-{req.message_type}-{cmd.ref or 'default'}",
             psid=req.psid,
-            channel=183,
+            channel=DEFAULT_CHANNEL,
             interval_ms=req.interval_ms,
             payload=req.data,
             frame_jer=req.frame_jer,
