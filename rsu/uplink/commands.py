@@ -13,7 +13,7 @@ from typing import Any
 
 from rsu.config.fields import Table
 from rsu.errors import CommandError, ConfigError
-from rsu.uplink.config import UploadPolicy, finite_number
+from rsu.uplink.config import UploadPolicy, finite_number, stream_name
 from rsu.uplink.jsonin import load_object
 
 CODES = ("ok", "bad_json", "unknown_command", "bad_value", "too_large", "rejected")
@@ -99,9 +99,8 @@ def _bad(err: ConfigError) -> CommandError:
 
 def policy_change(message_type: str, data: Any, where: str) -> PolicyChange:
     """Validate one policy table (same keys as ``[uplink.policy.X]``), keep the given keys."""
-    if not isinstance(message_type, str) or not message_type.isalnum():
-        raise CommandError("bad_value", f"{where}: bad message type {message_type!r}")
     try:
+        stream_name(message_type, where)
         t = Table(data, where)
         full = UploadPolicy.from_table(t)
     except ConfigError as err:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from rsu.config.fields import Table
 from rsu.config.loader import read_toml
 from rsu.errors import ConfigError
+from rsu.v2x.names import SHORT_NAMES
 
 PRIORITIES: dict[str, int] = {"bulk": 0, "normal": 1, "critical": 2}
 """Spool priority classes: a record may only evict records of its own class or lower."""
@@ -29,6 +30,18 @@ ENCODINGS = ("json", "cbor")
 COMPRESSIONS = ("none", "zlib")
 PERISHABLE = ("SPAT", "RSM", "SDSM", "objects")
 """Streams whose records are stale after ``expiry_s`` (positions, signal states, objects)."""
+STREAMS = SHORT_NAMES | {"objects"}
+"""What ``[uplink.policy.<NAME>]`` and ``perishable`` name: a message type's short name, or
+the fused object lists (events, alarms and stats never expire and have no policy)."""
+
+
+def stream_name(name: object, where: str) -> str:
+    """``name`` if it is one of ``STREAMS`` (a typo would silently leave a policy unused)."""
+    if not isinstance(name, str) or name not in STREAMS:
+        raise ConfigError(
+            where, f"unknown message type {name!r}: expected one of {', '.join(sorted(STREAMS))}"
+        )
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +275,10 @@ def _wire_from(t: Table) -> dict[str, Any]:
         "always_array": t.boolean("always_array", False),
         "session_expiry_s": t.integer("session_expiry_s", 3600, lo=0, hi=0xFFFFFFFF),
         "expiry_s": finite_number(t, "expiry_s", 2.0, lo=0.0, hi=86400.0),
-        "perishable": tuple(t.array("perishable", list(PERISHABLE), of=str)),
+        "perishable": tuple(
+            stream_name(name, f"{t.where('perishable')}[{i}]")
+            for i, name in enumerate(t.array("perishable", list(PERISHABLE), of=str))
+        ),
     }
 
 
@@ -299,6 +315,7 @@ def _spool_from(t: Table) -> SpoolLimits:
 def _policies_from(t: Table, *, batch_default: bool) -> dict[str, UploadPolicy]:
     out: dict[str, UploadPolicy] = {}
     for name in list(t.data):
+        stream_name(name, t.where(name))
         out[name] = UploadPolicy.from_table(t.table(name), batch_default=batch_default)
     t.done()
     return out

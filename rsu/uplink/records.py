@@ -20,7 +20,6 @@ SCHEMA = "rsu-edge/uplink/1"
 
 BULK, NORMAL, CRITICAL = 0, 1, 2
 
-PROFILES = ("full", "decoded", "raw")
 """Payload profiles of a received-message record: ``full`` (decoded JER and the raw hex),
 ``decoded`` (the JER without ``raw``/``outer``), ``raw`` (the bare frame as ``raw`` hex with the
 security envelope and origin, no JER: for a cloud that decodes itself)."""
@@ -91,8 +90,8 @@ def message_body(
     verification: str | None = None,
     profile: str = "full",
 ) -> dict[str, Any]:
-    """The received-message record in one of ``PROFILES`` (see docs/uplink.md for every
-    field). Fields are added in the order consumers see them; add new ones here."""
+    """The received-message record in one of ``rsu.uplink.config.PROFILES`` (docs/uplink.md
+    says every field). Fields are added in the order consumers see them; add new ones here."""
     security = msg.envelope.as_dict()
     security["verification"] = verification or "not_checked"
     body: dict[str, Any] = {

@@ -57,6 +57,8 @@ def test_mqtts_defaults_to_8883_and_reads_tls_files() -> None:
             "uplink.policy.BSM.filters[0].bogus",
         ),
         ({"spool_max_mb": "big"}, "uplink.spool_max_mb"),
+        ({"policy": {"BMS": {"sample": 2}}}, "uplink.policy.BMS"),  # a typo: never applied
+        ({"perishable": ["SPAT", "Spat"]}, "uplink.perishable[1]"),
     ],
 )
 def test_bad_values_name_the_dotted_path(uplink: dict[str, object], where: str) -> None:
