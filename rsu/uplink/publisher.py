@@ -253,8 +253,12 @@ class Publisher:
                 self._next[name] = now + periods[name]
         return out
 
-    def next_deadline(self) -> float | None:
-        """When ``due`` or ``ingest_due`` next has something (monotonic), or None."""
+    def next_deadline(self, queued: int = 0) -> float | None:
+        """When ``due`` or ``ingest_due`` next has something (monotonic), or None. With
+        ``queued`` records whose linger has not started (they came while the last ones were
+        committed), at once: ``ingest_due`` starts their linger."""
+        if queued > 0 and self._linger_since is None:
+            return -math.inf
         times = [
             t
             for name, t in self._next.items()

@@ -280,7 +280,7 @@ class Uplink:
     def _run(self) -> None:
         while not self._stopping.is_set():
             now = self.clock.monotonic()
-            deadline = self.publisher.next_deadline()
+            deadline = self.publisher.next_deadline(len(self._queue))
             wait = MAX_WAIT_S if deadline is None else min(MAX_WAIT_S, max(0.0, deadline - now))
             if not self._inbox.acks and not self._inbox.events:
                 self._inbox.wake.wait(wait)

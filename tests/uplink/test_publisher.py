@@ -4,6 +4,7 @@ no threads, no sleeps)."""
 from __future__ import annotations
 
 import json
+import math
 
 from rsu.clock import FakeClock
 from rsu.uplink.packing import Row
@@ -81,6 +82,10 @@ def test_linger_commits_a_row_worth_at_once_or_the_first_record_after_linger_s()
     clock.advance(0.002)
     assert pub.ingest_due(4, clock.monotonic())
     assert pub.ingest_due(10, clock.monotonic())  # a full row does not wait
+    # records that came while those were committed: due at once, to start their linger
+    assert pub.next_deadline(queued=2) == -math.inf
+    assert not pub.ingest_due(2, clock.monotonic())
+    assert pub.next_deadline(queued=2) == clock.monotonic() + 0.05
 
 
 def test_perishable_rows_expire_unsent_and_fresh_ones_carry_the_expiry_left() -> None:
