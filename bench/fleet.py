@@ -29,17 +29,10 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.conftest
+from bench.measure import report, rss_mb
 from tests.conftest import Broker
 
 RECONNECT_MIN_S, RECONNECT_MAX_S, EXPIRY_S = 0.5, 8.0, 2.0
-
-
-def rss_mb(pid: int | str = "self") -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _uplinks(first: int, count: int, port: int, tmp: str) -> list[Any]:
@@ -247,10 +240,7 @@ def main() -> int:
             "per_rsu": round(sum(rep["rss_mb"] for rep in reports) / args.rsus, 2),
         },
     }
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    report(results, args.out)
     return 0
 
 

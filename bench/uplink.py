@@ -32,16 +32,9 @@ from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.conftest, tests.v2x
+from bench.measure import report, rss_mb
 from tests.conftest import Broker
 from tests.v2x.vectors import load
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def spool_file_bytes(path: Path) -> int:
@@ -64,6 +57,7 @@ def make_uplink(tmp: Path, port: int, name: str, **extra: Any) -> Uplink:
         "reconnect_min_s": 0.05,
         "reconnect_max_s": 0.2,
         "spool_max_mb": 2000.0,
+        "expiry_s": 0.0,  # throughput of every record: none dropped as stale (as on main)
         **extra,
     }
     return Uplink(read_uplink_config({"rsu": {"id": "bench"}, "uplink": table}))
@@ -520,10 +514,7 @@ def main() -> int:  # noqa: PLR0915 - one section per measurement, read top to b
         finally:
             broker.stop()
     results["machine"]["loadavg_end"] = os.getloadavg()
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    report(results, args.out)
     return 0
 
 
