@@ -2,6 +2,8 @@
 spool bytes per record and RSS; baseline: paho publishing the same payloads directly.
 
     .venv/bin/python bench/uplink.py [--records 100000] [--backlog 1000000] [--out FILE]
+    .venv/bin/python bench/uplink.py --cli-only [--records N] [--baseline-src CHECKOUT]
+        (`rsu replay` of N/5 frames as a user runs it; the baseline checkout first)
 
 Real decoded frames from ../shared/vectors (80% BSM) are cycled; decoding is not part of the
 uplink numbers (the codec is measured separately and reported as such).
@@ -336,14 +338,6 @@ up.stop()
 """
 
 
-def child_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def bench_command_rss(
     tmp: Path, port: int, protocol: str, src: str | None = None, n: int = 8, mb: int = 30
 ) -> dict[str, Any]:
@@ -372,7 +366,7 @@ def bench_command_rss(
     assert child.stdout is not None
     assert child.stdin is not None
     assert child.stdout.readline().strip() == "ready"
-    before = child_rss_mb(child.pid)
+    before = rss_mb(child.pid)
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id="rss-bench")
     client.connect("127.0.0.1", port)
     client.loop_start()
@@ -381,10 +375,10 @@ def bench_command_rss(
     for _ in range(n):
         client.publish("rsu/bench/cmd/config", big, qos=1).wait_for_publish(60)
         time.sleep(1.0)
-        peak = max(peak, child_rss_mb(child.pid))
+        peak = max(peak, rss_mb(child.pid))
     client.publish("rsu/bench/cmd/config", b'{"heartbeat_s": 5}', qos=1).wait_for_publish(10)
     time.sleep(2.0)
-    after = child_rss_mb(child.pid)
+    after = rss_mb(child.pid)
     child.stdin.write("\n")
     child.stdin.flush()
     answered = int(child.stdout.readline())
@@ -400,6 +394,52 @@ def bench_command_rss(
         "rss_mb_peak": round(peak, 1),
         "rss_mb_after": round(after, 1),
     }
+
+
+def bench_replay_cli(
+    tmp: Path, port: int, frames: int, src: str | None = None, rounds: int = 2
+) -> dict[str, Any]:
+    """``rsu replay`` as a user runs it (``src``: another checkout, for a baseline): the real
+    J2735 frames cycled to ``frames`` lines, decoded and uploaded until drained; wall time
+    and the process's CPU (user + system) per frame."""
+    import resource
+    import subprocess
+
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    hexes = [f["outer_hex"] or f["hex"] for f in load("j2735_real.jsonl")]
+    lines = tmp / "replay.hex"
+    lines.write_text("\n".join(hexes[i % len(hexes)] for i in range(frames)) + "\n")
+    best: dict[str, Any] = {}
+    for k in range(rounds):
+        cfg = tmp / f"replay{k}.toml"
+        cfg.write_text(
+            f'[rsu]\nid = "bench"\n[uplink]\nbroker = "mqtt://127.0.0.1:{port}"\n'
+            f'spool_path = "{tmp}/replay{k}-{src is None}.db"\nheartbeat_s = 0.0\n'
+        )
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "rsu.cli.main", "replay", "--config", str(cfg), str(lines)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=900,
+            cwd=src,
+        )
+        wall = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert done.returncode == 0, done.stderr[-2000:]
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        run = {
+            "frames_per_s": round(frames / wall),
+            "cpu_us_per_frame": round(cpu / frames * 1e6, 1),
+        }
+        if not best or run["cpu_us_per_frame"] < best["cpu_us_per_frame"]:
+            best = run
+    return {"code": "main" if src else "branch", "frames": frames, **best}
 
 
 def bench_baseline(port: int, msgs: list[V2xMessage], n: int, batch: int) -> dict[str, Any]:
@@ -456,11 +496,22 @@ def main() -> int:  # noqa: PLR0915 - one section per measurement, read top to b
     ap.add_argument("--out", default=None, help="write the JSON results here")
     ap.add_argument("--wire-only", action="store_true", help="only bytes per BSM on the wire")
     ap.add_argument("--rss-only", action="store_true", help="only RSS under 30 MB commands")
-    ap.add_argument("--baseline-src", default=None, help="checkout for the RSS baseline (main)")
+    ap.add_argument("--cli-only", action="store_true", help="only `rsu replay` (frames/s, CPU)")
+    ap.add_argument("--baseline-src", default=None, help="checkout for the baselines (main)")
     args = ap.parse_args()
     msgs = load_messages()
     if args.wire_only:
         print(json.dumps(bench_wire_bytes(msgs), indent=1))
+        return 0
+    if args.cli_only:
+        with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
+            broker = Broker(Path(d)).start()
+            try:
+                for src in ([args.baseline_src] if args.baseline_src else []) + [None]:
+                    out = bench_replay_cli(Path(d), broker.port, args.records // 5, src)
+                    print(json.dumps(out), flush=True)
+            finally:
+                broker.stop()
         return 0
     if args.rss_only:
         with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
