@@ -1,6 +1,8 @@
-"""Decode throughput per message type on the real corpus, next to plain asn1tools.
+"""Decode throughput per message type on the real corpus, next to plain asn1tools; and
+``rsu decode`` itself, through the command a user runs.
 
     .venv/bin/python bench/decode.py [--seconds 2] [--standard j2735|csae53|all] [--json]
+    .venv/bin/python bench/decode.py --command [--frames 40000] [--rounds 3]
 
 For each message type of ``../shared/vectors`` it measures, pinned to one CPU core:
 
@@ -11,6 +13,9 @@ For each message type of ``../shared/vectors`` it measures, pinned to one CPU co
   message by messageId; Part II and regional extensions left as bytes, no JER), the baseline;
 - ``cached``: ``rsu-edge`` with its repeat cache on a stream where each frame was seen before
   (how MAP, SPaT and TIM arrive from a fixed RSU); only for the types the cache serves.
+
+``--command`` (``bench/decode_command.py``) runs ``rsu decode --file`` over distinct real BSMs
+against a plain asn1tools script, both as processes a user would start.
 """
 
 from __future__ import annotations
@@ -134,7 +139,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--standard", default="all", choices=("j2735", "csae53", "all"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--command", action="store_true", help="measure rsu decode itself")
+    parser.add_argument("--frames", type=int, default=40_000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.command:
+        from bench.decode_command import run_command_bench
+
+        return run_command_bench(args.frames, args.rounds, args.json)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
     standards = ["j2735", "csae53"] if args.standard == "all" else [args.standard]

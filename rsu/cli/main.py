@@ -37,6 +37,9 @@ SUBCOMMANDS: tuple[str, ...] = (
     "spool",
     "camera",
     "calibrate",
+    "pki",
+    "sign",
+    "signals",
 )
 
 

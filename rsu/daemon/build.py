@@ -12,7 +12,7 @@ that, so a failed build leaves no threads and no sockets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rsu.alarms import AlarmBoard
 from rsu.broadcast import Scheduler, Upsert, load_message
@@ -20,7 +20,7 @@ from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
 from rsu.daemon.cloud import CloudBroadcasts, CloudDesk, CloudGate
 from rsu.daemon.control import ControlServer
-from rsu.daemon.core import Core, MessageListener
+from rsu.daemon.core import Core, MessageListener, UpsertListener
 from rsu.daemon.daemon import Daemon, Flags, Parts
 from rsu.daemon.desk import ControlDesk, Info, Modes
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from rsu.geo import LocalFrame
     from rsu.gnss import Gnss
     from rsu.radio.types import Radio
+    from rsu.security.stage import SecurityStage
+    from rsu.signals.stage import SignalsStage
     from rsu.uplink.broadcast import BroadcastCheck
     from rsu.uplink.status import Birth
     from rsu.v2x.codec import Codec
@@ -67,6 +69,7 @@ class _Sensors:
     stages: tuple[Stage, ...] = ()
     listeners: tuple[MessageListener, ...] = ()
     sections: tuple[Section, ...] = ()
+    upsert_listeners: tuple[UpsertListener, ...] = ()
 
 
 def build(config: Config, clock: Clock) -> Daemon:
@@ -124,25 +127,48 @@ def build(config: Config, clock: Clock) -> Daemon:
 def _core(
     config: Config, clock: Clock, codec: Codec, radio: Radio, uplink: Uplink, sensors: _Sensors
 ) -> Core:
+    security = _security(config, clock.time())  # a bad key or PKI fails the build here
+    stages = sensors.stages
     return Core(
         codec=codec,
         radio=radio,
         uplink=uplink,
-        scheduler=_scheduler(config, clock),
+        scheduler=_scheduler(config, clock, security),
         tail=TailHub(config.daemon.tail_queue),
         alarms=AlarmBoard(),
-        stages=sensors.stages,
+        stages=(*stages, security) if security is not None else stages,
         listeners=sensors.listeners,
+        upsert_listeners=sensors.upsert_listeners,
+        security=security,  # also on its own: verification in on_rx, signing in transmit
     )
 
 
-def _scheduler(config: Config, clock: Clock) -> Scheduler:
-    """The store-and-repeat table, with the config's entries in it."""
+def _security(config: Config, utc: float) -> SecurityStage | None:
+    """IEEE 1609.2: verify on receive, sign at the one transmit boundary (``Core.transmit``)."""
+    if config.security is None:
+        return None
+    from rsu.security.setup import build_stage
+
+    rsu = config.rsu
+    position = None
+    if rsu.latitude is not None and rsu.longitude is not None:
+        position = (round(rsu.latitude * 1e7), round(rsu.longitude * 1e7))
+    return build_stage(config.security, config.resolve, utc, position)
+
+
+def _scheduler(config: Config, clock: Clock, security: SecurityStage | None) -> Scheduler:
+    """The store-and-repeat table, with the config's entries in it (each entry to be signed
+    checked against the RSU certificate first: a PSID it lacks is a config error)."""
     encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
     scheduler = Scheduler(encoder, config.broadcast.max_entries)
     now, utc = clock.monotonic(), clock.time()
-    for entry in config.broadcast.messages:
-        scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
+    loaded = [load_message(entry, config.base_dir, encoder) for entry in config.broadcast.messages]
+    if security is not None:
+        from rsu.security.setup import check_broadcasts
+
+        check_broadcasts(security, [(m.key, m.message_type, m.psid) for m in loaded])
+    for message in loaded:
+        scheduler.on_event(Upsert(message), now, utc)
     return scheduler
 
 
@@ -164,14 +190,17 @@ def _sources(
         gnss_watch=sensors.gnss_watch,
         edges=sensors.edges,
         picture=sensors.picture,
-        sections=sensors.sections,
+        sections=(*sensors.sections, core.security)
+        if core.security is not None
+        else sensors.sections,
     )
 
 
 def _sensors(
     config: Config, clock: Clock, inbox: Inbox, gnss: Gnss | None, watch: GnssWatch | None
 ) -> _Sensors:
-    """The road picture, radars and cameras, each queue with its handler (new parts here)."""
+    """The road picture, radars, cameras and live SPaT, each queue with its handler (new parts
+    here)."""
     frame = config.rsu.local_frame() if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
     radars = _radars(config, clock, frame, inbox)
@@ -180,11 +209,36 @@ def _sensors(
         inbox.handle(radar.queue, _ignore if picture is None else picture.on_radar)
     for camera in cameras:
         inbox.handle(camera.queue, _ignore if picture is None else picture.on_camera)
-    if picture is None:
-        return _Sensors(gnss, watch, None, (*radars, *cameras))
+    edges: tuple[Edge, ...] = (*radars, *cameras)
+    stages: tuple[Stage, ...] = () if picture is None else (picture,)
+    listeners: tuple[MessageListener, ...] = () if picture is None else (picture.on_v2x,)
+    signals = _signals(config, clock, inbox)
+    if signals is None:
+        return _Sensors(gnss, watch, picture, edges, stages, listeners)
+    # the source is structurally an edge (name, start, stop, health) with its own thread(s)
+    edges += (cast("Edge", signals.source),)
     return _Sensors(
-        gnss, watch, picture, (*radars, *cameras), stages=(picture,), listeners=(picture.on_v2x,)
+        gnss, watch, picture, edges, (*stages, signals), listeners, (signals,),
+        (signals.on_upsert,),
+    )  # fmt: skip
+
+
+def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
+    """Signal controllers -> live SPaT (``[signals]``): the MAP mapping checked, one queue."""
+    sc = config.signals
+    if sc is None:
+        return None
+    from rsu.signals.stage import build_stage, frame_loader, map_frames, settings_for
+
+    standard = config.rsu.standard
+    maps = map_frames(sc, config.broadcast.messages, frame_loader(config.base_dir, FrameEncoder()))
+    aids = config.csae53.aids if config.csae53 is not None else None
+    queue = inbox.add("signals", sc.queue_size, DROP_OLDEST)
+    stage = build_stage(
+        sc, settings_for(sc, standard, aids), get_codec(standard), clock, maps, queue
     )
+    inbox.handle(queue, stage.on_item)
+    return stage
 
 
 def _broadcast_check(config: Config, codec: Codec) -> BroadcastCheck:
@@ -204,7 +258,13 @@ def _birth(config: Config) -> Birth:
 
     lat, lon = config.rsu.latitude, config.rsu.longitude
     position = (lat, lon) if lat is not None and lon is not None else None
-    parts = {"gnss": config.gnss, "fusion": config.fusion, "radar": config.radars}
+    parts = {
+        "gnss": config.gnss,
+        "fusion": config.fusion,
+        "radar": config.radars,
+        "signals": config.signals,  # live SPaT from signal controllers
+        "security": config.security,  # IEEE 1609.2 verify and sign
+    }
     caps = ("receive", "broadcast", *(name for name, on in parts.items() if on))
     return Birth(config.rsu.standard, position, caps, version=__version__)
 

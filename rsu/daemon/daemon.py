@@ -189,8 +189,14 @@ class Daemon:
         return self.core.run(queue, handler, item, self.clock.monotonic(), self.clock.time())
 
     def _refresh(self, _: None, now: float, utc: float) -> None:
-        """The snapshot, and from it the retained status (a change is published at once)."""
+        """The snapshot, and from it the retained status (a change is published at once);
+        the certificate's state in the status' ``health``."""
         self.parts.uplink.set_status(uplink_status(self.parts.stats.refresh()))
+        health: dict[str, Any] = {}
+        security = self.core.security
+        if security is not None and (cert := security.certificate()) is not None:
+            health["certificate"] = cert  # NTCIP 1218 state and hours left
+        self.parts.uplink.set_health(health)
 
     def _publish_stats(self, _: None, now: float, utc: float) -> None:
         snap = self.parts.stats.latest()

@@ -25,7 +25,10 @@ PRIORITIES: dict[str, int] = {"bulk": 0, "normal": 1, "critical": 2}
 DIALECTS = ("default", "cn-rsu")
 PROTOCOLS = ("3.1.1", "5")
 PROFILES = ("full", "decoded", "raw")
-"""Payload profiles of received-message records (``rsu.uplink.records``)."""
+"""Payload profiles of a received-message record (``rsu.uplink.records``): ``full`` (decoded
+JER and the raw hex), ``decoded`` (the JER without ``raw``/``outer``), ``raw`` (the bare frame
+as ``raw`` hex with the security envelope and origin, no JER: for a cloud that decodes
+itself)."""
 ENCODINGS = ("json", "cbor")
 COMPRESSIONS = ("none", "zlib")
 PERISHABLE = ("SPAT", "RSM", "SDSM", "objects")

@@ -20,10 +20,6 @@ SCHEMA = "rsu-edge/uplink/1"
 
 BULK, NORMAL, CRITICAL = 0, 1, 2
 
-"""Payload profiles of a received-message record: ``full`` (decoded JER and the raw hex),
-``decoded`` (the JER without ``raw``/``outer``), ``raw`` (the bare frame as ``raw`` hex with the
-security envelope and origin, no JER: for a cloud that decodes itself)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Origin:
@@ -87,13 +83,15 @@ def message_body(
     rsu_id: str,
     received_at: float,
     origin: Origin | None = None,
-    verification: str | None = None,
+    verification: dict[str, Any] | None = None,
     profile: str = "full",
 ) -> dict[str, Any]:
     """The received-message record in one of ``rsu.uplink.config.PROFILES`` (docs/uplink.md
-    says every field). Fields are added in the order consumers see them; add new ones here."""
+    says every field). ``verification``: the IEEE 1609.2 result (``rsu.security``'s
+    ``SecurityResult.as_dict()``), if checked. Fields are added in the order consumers see
+    them; add new ones here."""
     security = msg.envelope.as_dict()
-    security["verification"] = verification or "not_checked"
+    security.update(verification or unverified(msg))
     body: dict[str, Any] = {
         "id": record_id,
         "rsu_id": rsu_id,
@@ -114,6 +112,18 @@ def message_body(
     if msg.frame_choice is not None:
         body["frame"] = msg.frame_choice
     return body
+
+
+def unverified(msg: V2xMessage) -> dict[str, Any]:
+    """The ``security`` result of a message nobody verified (no ``[security]``)."""
+    env = msg.envelope
+    return {
+        "result": "not_verified" if env.kind == "signed" else "unsecured",
+        "signer_id8": env.signer_digest.hex() if env.signer_digest else None,
+        "psid": env.psid,
+        "psid_form": "integer",
+        "generation_time": env.generation_time,
+    }
 
 
 def data_body(

@@ -53,7 +53,14 @@ CommandHandler = Callable[[Command], None]
 """Called on the uplink thread for commands the uplink does not own (broadcast, reboot,
 standby, operate, log level). Must not block; raise ``CommandError`` to reject (error ACK)."""
 
-DATA_PRIORITY = {"objects": BULK, "stats": NORMAL, "events": CRITICAL, "alarms": CRITICAL}
+DATA_PRIORITY = {
+    "objects": BULK,
+    "stats": NORMAL,
+    "events": CRITICAL,
+    "alarms": CRITICAL,
+    "spat": BULK,  # sampled SPaT records (rsu.signals)
+    "signals": NORMAL,  # signal phase changes (rsu.signals)
+}
 INGEST_CHUNK = 5000
 MAX_WAIT_S = 1.0
 """The worker wakes at least this often (to see ``stop``), else on events and deadlines."""
@@ -152,7 +159,7 @@ class Uplink:
         *,
         origin: Origin | None = None,
         received_at: float | None = None,
-        verification: str | None = None,
+        verification: dict[str, Any] | None = None,
     ) -> bool:
         """A received V2X message, through the upload policy of its type."""
         now = self.clock.time() if received_at is None else received_at

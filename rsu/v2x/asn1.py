@@ -14,12 +14,13 @@ entirely.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,27 @@ def _patch_node(node: Any, seen: set[int]) -> None:
         _patch_node(child, seen)
 
 
+_BUILTIN_TYPE_NAMES = frozenset({"SEQUENCE", "SEQUENCE OF", "SET", "SET OF", "CHOICE"})
+
+
+def type_owners(spec: Any) -> dict[int, str]:
+    """Map every node of ``spec`` to the name of the type assignment that defines it."""
+    owners: dict[int, str] = {}
+    for module in spec.modules.values():
+        for name, compiled in module.items():
+            stack = [(compiled.type, name)]
+            while stack:
+                node, owner = stack.pop()
+                if node is None or id(node) in owners:
+                    continue
+                type_name = getattr(node, "type_name", "") or ""
+                if type_name and type_name not in _BUILTIN_TYPE_NAMES:
+                    owner = type_name
+                owners[id(node)] = owner
+                stack.extend((child, owner) for child in children(node))
+    return owners
+
+
 def resolve(node: Any) -> Any:
     """The node a recursive reference stands for (the node itself otherwise)."""
     while isinstance(node, per.Recursive):
@@ -163,6 +185,13 @@ class OpenTypeTables:
     """Object set name -> its information object class (``REG-EXT-ID-AND-TYPE`` ...)."""
     regional_context: dict[tuple[str, str], str] = field(default_factory=dict)
     """(enclosing type name, member name) -> ``Reg-*`` set name."""
+    owners: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    """``id`` of a compiled node -> the type assignment whose text defines it.
+
+    asn1tools names a node after the type it references (``BSMcoreData``) but gives a type's
+    own top node, and any inline SEQUENCE, only the built-in name (``SEQUENCE``); without this
+    map the members of a message's own top level (``MapData.regional``) and of open type
+    contents had no context and their regional extensions stayed hex."""
 
 
 def _balanced(text: str, start: int) -> str:
@@ -221,6 +250,10 @@ class CompiledStandard:
     spec: Any
     tables: OpenTypeTables
     files: tuple[str, ...]
+    digest: str = ""
+    """SHA-256 of the modules, the asn1tools version and the patch level (the cache key)."""
+    cache_dir: Path | None = None
+    """Where compiled artefacts of this standard are cached (``None``: not cached)."""
 
 
 def module_files(standard: Standard) -> list[Path]:
@@ -251,32 +284,46 @@ def compile_standard(standard: Standard, cache_dir: Path | None = None) -> Compi
         digest.update(part.encode())
     key = f"{standard.name}-{digest.hexdigest()[:24]}.pickle"
     cache = cache_dir if cache_dir is not None else default_cache_dir()
-    spec = _load_cached(cache / key)
+    spec = load_cached(cache / key)
     if spec is None:
         try:
             spec = asn1tools.compile_files([str(p) for p in paths], "uper")
         except (asn1tools.ParseError, asn1tools.CompileError) as err:
             raise CodecError(f"{standard.name}: ASN.1 modules do not compile: {err}") from err
-        _store_cached(cache, key, spec)
+        store_cached(cache, key, spec)
     _patch_tree(spec)
-    return CompiledStandard(standard, spec, read_tables(texts), tuple(str(p) for p in paths))
+    return CompiledStandard(
+        standard,
+        spec,
+        replace(read_tables(texts), owners=type_owners(spec)),
+        tuple(str(p) for p in paths),
+        digest=digest.hexdigest(),
+        cache_dir=cache,
+    )
 
 
-def _load_cached(path: Path) -> Any:
+def load_cached(path: Path) -> Any:
+    """The object pickled at ``path``; ``None`` when missing or unreadable in any way."""
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)  # our own cache file, written by this process' user
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except Exception:  # a damaged cache of any kind (truncated, garbage, old classes) is rebuilt
         return None
 
 
-def _store_cached(cache: Path, key: str, spec: Any) -> None:
+def store_cached(cache: Path, key: str, value: Any) -> None:
     """Write atomically; a read-only or full disk only costs the next start a recompile."""
+    tmp = None
     try:
         cache.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(spec, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache / key)
-    except (OSError, pickle.PicklingError, RecursionError):
+        tmp = None
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
         return
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

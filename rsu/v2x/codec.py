@@ -21,7 +21,8 @@ from asn1tools.codecs import uper
 from rsu.errors import DecodeError, EncodeError
 from rsu.v2x import framing
 from rsu.v2x.asn1 import CompiledStandard, compile_standard
-from rsu.v2x.fastpath import FastDecode, build_fast_decoder
+from rsu.v2x.fastpath import FastDecode
+from rsu.v2x.fastpath_build import FastPath, load_fast_path
 from rsu.v2x.jer import JerBuilder, choice_members
 from rsu.v2x.message import BARE, JerValue, V2xMessage
 from rsu.v2x.names import J2735_MESSAGES
@@ -59,8 +60,12 @@ class Codec:
         self._repeat_size = repeat_cache_size
         self._lock = threading.Lock()
         self._fast: FastDecode | None = None
+        self.fast_path: FastPath | None = None
+        """The generated decoder (``None`` when switched off); see ``rsu.v2x.fastpath_build``."""
+        self._fallbacks: dict[str, int] = {}
         if fast:
-            self._fast, _ = build_fast_decoder(self._jer, self._compiled, self._frame)
+            self.fast_path = load_fast_path(compiled, self._jer, self._compiled, self._frame)
+            self._fast = self.fast_path.decode
         if self.standard.frame_style == "id-value":
             self.message_ids: dict[int, str] = self._jer.open_table("value", None)
             self._alternatives: dict[str, str] = {}
@@ -97,14 +102,28 @@ class Codec:
                     data=data,
                 )
             return message
+        if self._fast is not None and self._maybe_bare(data):
+            # Most input is a bare frame: decoded whole, it needs no framing walk at all (the
+            # result is the one unwrap would give, since unwrap finds a bare frame there too).
+            bare: V2xMessage | None
+            try:
+                bare = self.decode_frame(data)
+            except DecodeError:
+                bare = None  # the framing below gives the error it always gave
+            if bare is not None and len(bare.raw) == len(data):
+                return bare
         found = framing.unwrap(data, standard=self.name)
         message = self.decode_frame(found.frame)
         if found.envelope.kind == "bare" and len(message.raw) == len(data):
             return message
-        envelope = replace(
-            found.envelope, trailing=len(data) - found.envelope.offset - len(message.raw)
-        )
-        return replace(message, outer=data, envelope=envelope)
+        envelope = found.envelope
+        trailing = len(data) - envelope.offset - len(message.raw)
+        if envelope.trailing != trailing:
+            envelope = replace(envelope, trailing=trailing)
+        return V2xMessage(
+            message.standard, message.message_type, message.message_id, message.value,
+            message.raw, data, envelope, message.frame_choice,
+        )  # fmt: skip
 
     def decode_frame(self, frame: bytes) -> V2xMessage:
         """Decode a bare MessageFrame; bytes after its end are ignored (see ``raw``)."""
@@ -113,7 +132,7 @@ class Codec:
             return cached
         message = self._decode_fast(frame) if self._fast is not None else None
         if message is None:
-            message = self._decode_general(frame)
+            message = self._decode_counted(frame)
         if message.message_type in REPEATING_TYPES:
             self._remember(frame, message)
         return message
@@ -148,6 +167,14 @@ class Codec:
                 if type_ref.rsplit(".", 1)[-1] == message_type:
                     return self.encode({"messageId": message_id, "value": value_jer})
         raise EncodeError(f"unknown message type {message_type!r} in {self.name}")
+
+    def fast_path_fallbacks(self) -> dict[str, int]:
+        """Frames the fast path left to the general decoder, per message type (since start).
+
+        ``undecodable`` counts frames neither decoder could read (damaged input).
+        """
+        with self._lock:
+            return dict(self._fallbacks)
 
     def decode_type(self, type_ref: str, data: bytes) -> JerValue:
         """JER of ``data`` decoded as the ASN.1 type ``type_ref`` (any type, not only frames)."""
@@ -201,6 +228,31 @@ class Codec:
             location = getattr(err, "location_str", "") or ""
             reason = getattr(err, "message", None) or str(err)
             raise EncodeError(reason, message=_short(type_ref), path=location) from None
+
+    def _maybe_bare(self, data: bytes) -> bool:
+        """A J2735 frame starts 00 xx and has a non-empty value (what unwrap takes as bare)."""
+        return (
+            self.standard.frame_style == "id-value"
+            and len(data) > 3
+            and data[0] == 0
+            and data[2] not in (0, 0x80)
+        )
+
+    def _decode_counted(self, frame: bytes) -> V2xMessage:
+        """The general decoder after a fast path fallback, counted per message type."""
+        if self._fast is None:
+            return self._decode_general(frame)
+        try:
+            message = self._decode_general(frame)
+        except DecodeError:
+            self._count_fallback("undecodable")
+            raise
+        self._count_fallback(message.message_type)
+        return message
+
+    def _count_fallback(self, message_type: str) -> None:
+        with self._lock:
+            self._fallbacks[message_type] = self._fallbacks.get(message_type, 0) + 1
 
     def _decode_general(self, frame: bytes) -> V2xMessage:
         """The asn1tools decoder: slow, exact, and the one that explains errors."""

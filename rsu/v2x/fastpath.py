@@ -17,12 +17,17 @@ asn1tools itself from the same bit position (``_slow``), so every type is covere
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from asn1tools.codecs import per, uper
 
 from rsu.v2x.asn1 import children, resolve
+from rsu.v2x.fastpath_names import hint as _hint
+from rsu.v2x.fastpath_names import ident as _ident
+from rsu.v2x.fastpath_names import type_label
 from rsu.v2x.fastpath_runtime import RUNTIME, Fallback
+from rsu.v2x.fastpath_seq import ascii_alphabet as _ascii_alphabet
 from rsu.v2x.fastpath_seq import simple_width
 from rsu.v2x.jer import TYPE_OVERRIDES, JerBuilder, choice_members, members_of
 
@@ -34,42 +39,64 @@ INLINE_WEIGHT = 24
 """Named types with at most this many nodes are inlined at each use instead of called."""
 
 
-def _ascii_alphabet(node: Any) -> dict[int, str] | None:
-    """Index -> character for a known-multiplier string over ASCII, as asn1tools decodes it."""
-    if getattr(node, "ENCODING", "") != "ascii":
-        return None
-    decode_map = node.permitted_alphabet.decode_map
-    if not decode_map or any(not 0 <= code < 128 for code in decode_map.values()):
-        return None
-    return {index: chr(code) for index, code in decode_map.items()}
-
-
 # ---- the generator ----------------------------------------------------------------------------
 
 
 class _Emitter:
-    """Writes the source of the decoder functions."""
+    """Writes the source of the decoder functions.
+
+    Names follow the ASN.1: a function per named type (``decode_BSMcoreData``), locals after
+    the members they hold (``speed_12``), module constants after the type they describe
+    (``ENUM_TransmissionState``). Plain-data constants are written into the source as
+    literals; the few objects that are not (asn1tools nodes and JER converters used by
+    ``_slow``) are listed in ``externals`` and bound when the source is loaded.
+    """
 
     def __init__(self, builder: JerBuilder, lookup: Callable[[str], Any]) -> None:
         self.builder = builder
         self.lookup = lookup
-        self.namespace: dict[str, Any] = dict(RUNTIME)
         self.functions: dict[tuple[int, str | None], str] = {}
         self.by_ref: dict[str, str] = {}
         self.sources: list[str] = []
-        self.count = 0
+        self.constants: list[str] = []
+        """``NAME = literal`` lines, written before the functions."""
+        self.tables: list[str] = []
+        """Open type dispatch dicts, written after the functions they name."""
+        self.externals: dict[str, tuple[str, Any, str | None]] = {}
+        """Constant name -> ("node" | "conv", asn1tools node, open type context)."""
+        self._names: set[str] = set(RUNTIME)
+        self._consts: dict[tuple[str, str], str] = {}
+        self._locals = 0
         self._pending: list[tuple[str, Any, str | None]] = []
         self._weights: dict[int, int] = {}
-        self.deferred_tables: list[tuple[str, dict[int, str]]] = []
-        """Open type dispatch dicts, filled with the functions once they exist."""
 
-    def fresh(self, prefix: str) -> str:
-        self.count += 1
-        return f"{prefix}{self.count}"
+    def fresh(self, hint: str) -> str:
+        """A local variable named after ``hint`` (a member name or a role)."""
+        self._locals += 1
+        return f"{_ident(hint)}_{self._locals}"
 
-    def const(self, value: Any) -> str:
-        name = self.fresh("K")
-        self.namespace[name] = value
+    def unique(self, stem: str) -> str:
+        """A module-level name built from ``stem``, unique in the generated module."""
+        name = _ident(stem)
+        count = 1
+        while name in self._names:
+            count += 1
+            name = f"{_ident(stem)}_{count}"
+        self._names.add(name)
+        return name
+
+    def const(self, value: Any, stem: str) -> str:
+        """A module constant holding ``value`` (plain data, written as a literal)."""
+        literal = repr(value)
+        key = (stem, literal)
+        if key not in self._consts:
+            self._consts[key] = name = self.unique(stem)
+            self.constants.append(f"{name} = {literal}")
+        return self._consts[key]
+
+    def external(self, kind: str, node: Any, context: str | None, stem: str) -> str:
+        name = self.unique(stem)
+        self.externals[name] = (kind, node, context)
         return name
 
     # functions ------------------------------------------------------------------------------
@@ -79,7 +106,10 @@ class _Emitter:
         node = resolve(node)
         key = (id(node), context)
         if key not in self.functions:
-            name = self.fresh("f")
+            label = type_label(node)
+            if context:
+                label = f"{label}_in_{context}"
+            name = self.unique(f"decode_{label}")
             self.functions[key] = name
             self._pending.append((name, node, context))
         return self.functions[key]
@@ -92,10 +122,22 @@ class _Emitter:
     def drain(self) -> None:
         while self._pending:
             name, node, context = self._pending.pop()
+            self._locals = 0
             body: list[str] = []
             result = self.emit(node, context, body, 1, top=True)
-            lines = [f"def {name}(n, T, p, b):", *body, f"    return {result}, p"]
+            where = f" (in {context})" if context else ""
+            lines = [
+                f"def {name}(n, T, p, b):",
+                f'    """{type_label(node)}{where}: JER at bit p of n (T bits)."""',
+                *body,
+                f"    return {result}, p",
+            ]
             self.sources.append("\n".join(lines))
+
+    def module_source(self, header: str) -> str:
+        """The whole generated module: header, constants, functions, dispatch tables."""
+        parts = [header, "\n".join(self.constants), *self.sources, "\n".join(self.tables)]
+        return "\n\n\n".join(part for part in parts if part) + "\n"
 
     # nodes -----------------------------------------------------------------------------------
 
@@ -108,7 +150,7 @@ class _Emitter:
         named = getattr(node, "type_name", "") not in _BUILTIN_NAMES
         big = recursive or depth > 6 or (named and self.weight(node) > INLINE_WEIGHT)
         if not top and big and isinstance(node, per.MembersType | per.Choice | per.ArrayType):
-            var = self.fresh("v")
+            var = self.fresh(_hint(node))
             pad = "    " * depth
             out.append(f"{pad}{var}, p = {self.function(node, context)}(n, T, p, b)")
             return var
@@ -117,7 +159,7 @@ class _Emitter:
         if isinstance(node, uper.Integer):
             return self._integer(node, out, depth)
         if isinstance(node, per.Boolean):
-            var = self.fresh("v")
+            var = self.fresh(_hint(node))
             out.append(f"{'    ' * depth}{var} = bool((n >> (T - p - 1)) & 1); p += 1")
             return var
         if isinstance(node, per.Null):
@@ -157,9 +199,9 @@ class _Emitter:
         return self._weights[key]
 
     def _slow(self, node: Any, context: str | None, out: list[str], depth: int) -> str:
-        var = self.fresh("v")
-        k_node = self.const(node)
-        k_conv = self.const(self.builder.to_jer(node, context))
+        var = self.fresh(_hint(node))
+        k_node = self.external("node", node, context, f"NODE_{type_label(node)}")
+        k_conv = self.external("conv", node, context, f"CONV_{type_label(node)}")
         out.append(f"{'    ' * depth}{var}, p = _slow({k_node}, {k_conv}, T, p, b)")
         return var
 
@@ -168,7 +210,7 @@ class _Emitter:
 
     def _integer(self, node: Any, out: list[str], depth: int) -> str:
         pad = "    " * depth
-        var = self.fresh("v")
+        var = self.fresh(_hint(node))
         if node.number_of_bits is None:
             constrained = [f"{var}, p = _uwn(n, T, p)"]
         elif node.number_of_bits == 0:
@@ -188,14 +230,14 @@ class _Emitter:
 
     def _enumerated(self, node: Any, out: list[str], depth: int) -> str:
         pad = "    " * depth
-        var = self.fresh("v")
-        root = self.const(dict(node.root_index_to_data))
+        var = self.fresh(_hint(node))
+        root = self.const(dict(node.root_index_to_data), f"ENUM_{type_label(node)}")
         bits = node.root_number_of_bits
         read = f"{root}[{self._read(bits)}]; p += {bits}" if bits else f"{root}[0]"
         if node.additions_index_to_data is None:
             out.append(f"{pad}{var} = {read}")
             return var
-        adds = self.const(dict(node.additions_index_to_data))
+        adds = self.const(dict(node.additions_index_to_data), f"ENUM_ADDED_{type_label(node)}")
         out.append(f"{pad}p += 1")
         out.append(f"{pad}if (n >> (T - p)) & 1:")
         out.append(f"{pad}    {var}, p = _nsn(n, T, p); {var} = {adds}.get({var})")
@@ -222,8 +264,8 @@ class _Emitter:
     def _string(self, node: Any, out: list[str], depth: int) -> str:
         """IA5String, VisibleString ... over an ASCII alphabet: a table lookup per character."""
         pad = "    " * depth
-        var, size, item = self.fresh("v"), self.fresh("s"), self.fresh("i")
-        table = self.const(_ascii_alphabet(node))
+        var, size, item = self.fresh(_hint(node)), self.fresh("size"), self.fresh("item")
+        table = self.const(_ascii_alphabet(node), f"ALPHABET_{type_label(node)}")
         bits = node.bits_per_character
         if node.has_extension_marker:  # asn1tools cannot decode the extended form either
             out.append(f"{pad}if (n >> (T - p - 1)) & 1: raise Fallback('string extension')")
@@ -242,7 +284,7 @@ class _Emitter:
 
     def _bit_string(self, node: Any, out: list[str], depth: int) -> str:
         pad = "    " * depth
-        var, size = self.fresh("v"), self.fresh("s")
+        var, size = self.fresh(_hint(node)), self.fresh("size")
         width = simple_width(node)
         if width:
             read = self._read(width)
@@ -258,14 +300,14 @@ class _Emitter:
 
     def _octet_string(self, node: Any, out: list[str], depth: int) -> str:
         pad = "    " * depth
-        var, size = self.fresh("v"), self.fresh("s")
+        var, size = self.fresh(_hint(node)), self.fresh("size")
         self._length(node, size, out, pad)
         out.append(f"{pad}{var} = _octets_hex(n, T, p, {size}); p += 8 * {size}")
         return var
 
     def _array(self, node: Any, context: str | None, out: list[str], depth: int) -> str:
         pad = "    " * depth
-        var, size, item = self.fresh("v"), self.fresh("s"), self.fresh("i")
+        var, size, item = self.fresh(_hint(node)), self.fresh("size"), self.fresh("item")
         self._length(node, size, out, pad)
         out.append(f"{pad}{var} = []")
         out.append(f"{pad}for {item} in range({size}):")
@@ -275,12 +317,12 @@ class _Emitter:
 
     def _choice(self, node: Any, out: list[str], depth: int) -> str:
         pad = "    " * depth
-        var, index = self.fresh("v"), self.fresh("x")
+        var, index = self.fresh(_hint(node)), self.fresh("index")
         roots = node.root_index_to_member
         adds = node.additions_index_to_member
         inner_pad = pad
         if adds is not None:
-            length, start = self.fresh("L"), self.fresh("q")
+            length, start = self.fresh("length"), self.fresh("start")
             out.append(f"{pad}p += 1")
             out.append(f"{pad}if (n >> (T - p)) & 1:")
             out.append(f"{pad}    {index}, p = _nsn(n, T, p)")
@@ -331,20 +373,32 @@ class _Emitter:
         return emit_sequence(self, node, context, out, depth)
 
 
-def build_fast_decoder(
-    builder: JerBuilder, lookup: Callable[[str], Any], frame_node: Any
-) -> tuple[FastDecode, dict[str, FastDecode]]:
-    """Generate, compile and return the frame decoder and the per-type decoders."""
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """The source of a standard's fast path and what it needs bound at load."""
+
+    source: str
+    entry: str
+    """The function decoding the MessageFrame."""
+    by_ref: dict[str, str]
+    """Type reference (open type content) -> its function."""
+    externals: dict[str, tuple[str, Any, str | None]]
+
+
+def generate(builder: JerBuilder, lookup: Callable[[str], Any], frame_node: Any) -> Generated:
+    """Walk the compiled tree from ``frame_node`` and write the decoder module's source."""
     emitter = _Emitter(builder, lookup)
-    frame_fn = emitter.function(frame_node, None)
+    entry = emitter.function(frame_node, None)
     emitter.drain()
-    source = "\n\n".join(emitter.sources)
-    code = compile(source, "<rsu.v2x.fastpath generated>", "exec")
-    exec(code, emitter.namespace)  # our own generated source, from our own ASN.1 modules
-    for const, functions in emitter.deferred_tables:
-        emitter.namespace[const].update({k: emitter.namespace[f] for k, f in functions.items()})
-    by_ref = {ref: emitter.namespace[name] for ref, name in emitter.by_ref.items()}
-    return emitter.namespace[frame_fn], by_ref
+    header = (
+        "# The generated UPER fast path (rsu.v2x.fastpath): one function per ASN.1 type,\n"
+        "# each decode_X(n, T, p, b) -> (JER, new p). Helpers _ld, _nsn, ... come from\n"
+        "# rsu.v2x.fastpath_runtime; NODE_*/CONV_* (asn1tools nodes and JER converters for\n"
+        "# the kinds decoded by asn1tools itself) are bound when the module is loaded."
+    )
+    return Generated(
+        emitter.module_source(header), entry, dict(emitter.by_ref), dict(emitter.externals)
+    )
 
 
-__all__ = ["Fallback", "FastDecode", "build_fast_decoder", "choice_members", "members_of"]
+__all__ = ["Fallback", "FastDecode", "Generated", "choice_members", "generate", "members_of"]

@@ -6,6 +6,7 @@ value and the new position; reading past the end raises (a negative shift or ``F
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from asn1tools.codecs import uper
@@ -96,4 +97,5 @@ RUNTIME = {
     "_bits_jer": _bits_jer,
     "_slow": _slow,
     "Fallback": Fallback,
+    "_deepcopy": copy.deepcopy,
 }

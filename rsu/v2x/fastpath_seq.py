@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from asn1tools.codecs import per, uper
 
 from rsu.v2x.asn1 import resolve
+from rsu.v2x.fastpath_names import type_label
 from rsu.v2x.jer import TYPE_OVERRIDES, open_type_id
 
 if TYPE_CHECKING:
@@ -29,20 +30,19 @@ def _is_open(member: Any) -> bool:
 
 def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], depth: int) -> str:
     pad = "    " * depth
-    var = em.fresh("v")
+    var = em.fresh(getattr(node, "name", None) or "value")
     # A SEQUENCE with only mandatory members and nothing after them becomes one dict literal.
     literal = (
         node.additions is None
         and not node.optionals
         and not any(_is_open(m) or isinstance(m, per.AdditionGroup) for m in node.root_members)
     )
-    if not literal:
-        out.append(f"{pad}{var} = {{}}")
+    header: list[tuple[str, int]] = []
     ext = None
     if node.additions is not None:
-        ext = em.fresh("e")
-        out.append(f"{pad}{ext} = (n >> (T - p - 1)) & 1; p += 1")
-    fields = _emit_root(em, node, var, out, depth, literal)
+        ext = em.fresh("extended")
+        header.append((ext, 1))
+    fields = _emit_root(em, node, var, out, depth, literal, header, create=True)
     if literal:
         items = ", ".join(f"{name!r}: {value}" for name, value in fields)
         out.append(f"{pad}{var} = {{{items}}}")
@@ -52,6 +52,16 @@ def emit_sequence(em: _Emitter, node: Any, context: str | None, out: list[str], 
         _emit_skip_additions(em, ext, out, depth)
     _emit_open_types(em, node, context, var, out, depth)
     return var
+
+
+def ascii_alphabet(node: Any) -> dict[int, str] | None:
+    """Index -> character for a known-multiplier string over ASCII, as asn1tools decodes it."""
+    if getattr(node, "ENCODING", "") != "ascii":
+        return None
+    decode_map = node.permitted_alphabet.decode_map
+    if not decode_map or any(not 0 <= code < 128 for code in decode_map.values()):
+        return None
+    return {index: chr(code) for index, code in decode_map.items()}
 
 
 def simple_width(node: Any) -> int | None:  # noqa: PLR0911 (one return per node kind)
@@ -88,53 +98,69 @@ def _value_of(em: _Emitter, node: Any, bits: str, width: int) -> str:
     if isinstance(node, per.Boolean):
         return f"bool({bits})"
     if isinstance(node, per.Enumerated):
-        return f"{em.const(dict(node.root_index_to_data))}[{bits}]"
+        table = em.const(dict(node.root_index_to_data), f"ENUM_{type_label(node)}")
+        return f"{table}[{bits}]"
     pad = -width % 8
     digits = 2 * ((width + pad) // 8)
     shifted = f"({bits} << {pad})" if pad else bits
     return f"format({shifted}, '0{digits}X')"
 
 
-def _emit_run(em: _Emitter, run: list[Any], out: list[str], pad: str) -> list[tuple[str, str]]:
-    """One read for consecutive simple members, then shifts on the small word."""
-    widths = [simple_width(m) or 0 for m in run]
+def _emit_run(
+    em: _Emitter, run: list[Any], out: list[str], pad: str, head: list[tuple[str, int]]
+) -> list[tuple[str, str]]:
+    """One read for the ``head`` bits (extension bit, presence bitmap) and the consecutive
+    simple members after them, then shifts on that small word instead of the whole frame."""
+    widths = [width for _, width in head] + [simple_width(m) or 0 for m in run]
     total = sum(widths)
-    word = em.fresh("w")
+    word = em.fresh("word")
     out.append(f"{pad}{word} = (n >> (T - p - {total})) & {(1 << total) - 1:#x}; p += {total}")
     fields = []
     offset = 0
-    for member, width in zip(run, widths, strict=True):
+    for i, width in enumerate(widths):
         shift = total - offset - width
-        bits = (
-            f"(({word} >> {shift}) & {(1 << width) - 1:#x})"
-            if shift
-            else (f"({word} & {(1 << width) - 1:#x})")
-        )
-        value = em.fresh("v")
-        out.append(f"{pad}{value} = {_value_of(em, member, bits, width)}")
-        fields.append((member.name, value))
+        mask = f"{(1 << width) - 1:#x}"
+        bits = f"(({word} >> {shift}) & {mask})" if shift else f"({word} & {mask})"
         offset += width
-    return fields
+        if i < len(head):
+            out.append(f"{pad}{head[i][0]} = {bits}")
+            continue
+        member = run[i - len(head)]
+        fields.append((member.name, _value_of(em, member, bits, width)))
+    return fields  # expressions on the word, each used once: no local variable per member
 
 
 def _emit_root(
-    em: _Emitter, node: Any, var: str, out: list[str], depth: int, literal: bool = False
+    em: _Emitter,
+    node: Any,
+    var: str,
+    out: list[str],
+    depth: int,
+    literal: bool = False,
+    header: list[tuple[str, int]] | None = None,
+    create: bool = False,
 ) -> list[tuple[str, str]]:
-    """Presence bits, then the root members; returns (name, variable) when ``literal``."""
+    """Presence bits, then the root members; returns (name, variable) when ``literal``.
+
+    ``header`` bits (the extension bit) and the presence bitmap are read in one go with the
+    simple mandatory members that follow them. ``create`` makes the dict ``var`` (starting
+    with those members) instead of adding to an existing one (an addition group).
+    """
     pad = "    " * depth
-    presence: dict[int, str] = {}
-    count = len(node.optionals)
-    if count:
-        flags = em.fresh("o")
-        out.append(f"{pad}{flags} = (n >> (T - p - {count})) & {(1 << count) - 1:#x}; p += {count}")
-        for i, member in enumerate(node.optionals):
-            presence[id(member)] = f"{flags} & {1 << (count - 1 - i):#x}"
+    presence, lead, first = _emit_head(em, node, list(header or []), out, pad)
+    members = list(node.root_members)
     fields: list[tuple[str, str]] = []
+    if literal:
+        fields.extend(first)
+    elif create:
+        out.append(f"{pad}{var} = {{{', '.join(f'{k!r}: {v}' for k, v in first)}}}")
+    else:
+        out.extend(f"{pad}{var}[{name!r}] = {value}" for name, value in first)
     run: list[Any] = []
 
     def flush() -> None:
         if len(run) > 1:
-            pairs = _emit_run(em, run, out, pad)
+            pairs = _emit_run(em, run, out, pad, [])
         elif run:
             pairs = [
                 (run[0].name, em.emit(run[0], em.builder.member_context(node, run[0]), out, depth))
@@ -148,9 +174,9 @@ def _emit_root(
             else:
                 out.append(f"{pad}{var}[{name!r}] = {value}")
 
-    for member in node.root_members:
+    for member in members[len(lead) :]:
         present = presence.get(id(member))
-        if present is None and not _is_open(member) and simple_width(member):
+        if _simple_mandatory(member, presence):
             run.append(member)
             continue
         flush()
@@ -174,13 +200,36 @@ def _emit_root(
     return fields
 
 
+def _emit_head(
+    em: _Emitter, node: Any, head: list[tuple[str, int]], out: list[str], pad: str
+) -> tuple[dict[int, str], list[Any], list[tuple[str, str]]]:
+    """Read the header bits, the presence bitmap and the leading simple mandatory members in
+    one go; return the presence tests, those members and their (name, expression)."""
+    presence: dict[int, str] = {}
+    count = len(node.optionals)
+    if count:
+        flags = em.fresh("present")
+        head.append((flags, count))
+        for i, member in enumerate(node.optionals):
+            presence[id(member)] = f"{flags} & {1 << (count - 1 - i):#x}"
+    members = list(node.root_members)
+    lead: list[Any] = []
+    if head:
+        while len(lead) < len(members) and _simple_mandatory(members[len(lead)], presence):
+            lead.append(members[len(lead)])
+    return presence, lead, _emit_run(em, lead, out, pad, head) if head else []
+
+
+def _simple_mandatory(member: Any, presence: dict[int, str]) -> bool:
+    return id(member) not in presence and not _is_open(member) and bool(simple_width(member))
+
+
 def _default(em: _Emitter, member: Any) -> str:
     conv = em.builder.to_jer(member)
     value = copy.deepcopy(member.default)
     jer = conv(value) if conv is not None else value
-    const = em.const(jer)
+    const = em.const(jer, f"DEFAULT_{member.name}")
     if isinstance(jer, dict | list):
-        em.namespace["_deepcopy"] = copy.deepcopy
         return f"_deepcopy({const})"
     return const
 
@@ -190,7 +239,7 @@ def _emit_member(
 ) -> None:
     pad = "    " * depth
     if _is_open(member):
-        length, start = em.fresh("L"), em.fresh("q")
+        length, start = em.fresh("length"), em.fresh("start")
         out.append(f"{pad}{length}, p = _ld(n, T, p); {start} = p; p += 8 * {length}")
         out.append(f"{pad}if p > T: raise Fallback('open type past the end')")
         out.append(f"{pad}{var}[{member.name!r}] = ({start}, {length})")
@@ -206,8 +255,8 @@ def _emit_additions(
     em: _Emitter, node: Any, var: str, ext: str, out: list[str], depth: int
 ) -> None:
     pad = "    " * depth
-    count, bitmap, index = em.fresh("c"), em.fresh("m"), em.fresh("x")
-    length, start = em.fresh("L"), em.fresh("q")
+    count, bitmap, index = em.fresh("count"), em.fresh("bitmap"), em.fresh("index")
+    length, start = em.fresh("length"), em.fresh("start")
     out.append(f"{pad}if {ext}:")
     out.append(f"{pad}    {count}, p = _nsl(n, T, p)")
     out.append(f"{pad}    {bitmap} = (n >> (T - p - {count})) & ((1 << {count}) - 1); p += {count}")
@@ -229,7 +278,8 @@ def _emit_additions(
 def _emit_skip_additions(em: _Emitter, ext: str, out: list[str], depth: int) -> None:
     """An extensible SEQUENCE with no known additions: skip whatever a newer sender added."""
     pad = "    " * depth
-    count, bitmap, index, length = em.fresh("c"), em.fresh("m"), em.fresh("x"), em.fresh("L")
+    count, bitmap = em.fresh("count"), em.fresh("bitmap")
+    index, length = em.fresh("index"), em.fresh("length")
     out.append(f"{pad}if {ext}:")
     out.append(f"{pad}    {count}, p = _nsl(n, T, p)")
     out.append(f"{pad}    {bitmap} = (n >> (T - p - {count})) & ((1 << {count}) - 1); p += {count}")
@@ -249,7 +299,8 @@ def _emit_open_types(
             continue
         id_name = open_type_id(members, member)
         name = member.name
-        start, length, fn, end = em.fresh("q"), em.fresh("L"), em.fresh("g"), em.fresh("z")
+        start, length = em.fresh(f"{member.name}_start"), em.fresh(f"{member.name}_length")
+        fn, end = em.fresh("decode"), em.fresh("end")
         out.append(f"{pad}if {name!r} in {var}:")
         out.append(f"{pad}    {start}, {length} = {var}[{name!r}]")
         if id_name is None:
@@ -257,8 +308,9 @@ def _emit_open_types(
             continue
         table = em.builder.open_table(name, context)
         functions = {key: em.function_for_ref(ref) for key, ref in table.items()}
-        dispatch = em.const({})
-        em.deferred_tables.append((dispatch, functions))
+        dispatch = em.unique(f"OPEN_{name}_in_{context or 'any'}")
+        entries = ", ".join(f"{key!r}: {fn_name}" for key, fn_name in sorted(functions.items()))
+        em.tables.append(f"{dispatch} = {{{entries}}}")
         out.append(f"{pad}    {fn} = {dispatch}.get({var}.get({id_name!r}, -1))")
         out.append(f"{pad}    if {fn} is None:")
         out.append(f"{pad}        {var}[{name!r}] = _octets_hex(n, T, {start}, {length})")

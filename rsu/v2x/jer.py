@@ -120,8 +120,8 @@ class JerBuilder:
         return merged
 
     def member_context(self, node: Any, member: Any) -> str | None:
-        type_name = getattr(node, "type_name", "")
-        return self.tables.regional_context.get((type_name, member.name))
+        owner = self.tables.owners.get(id(node)) or str(getattr(node, "type_name", ""))
+        return self.tables.regional_context.get((owner, member.name))
 
     # ---- to JER ---------------------------------------------------------------------------
 

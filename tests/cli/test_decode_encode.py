@@ -39,19 +39,19 @@ def test_a_failed_line_is_an_error_object_and_exit_1(
 ) -> None:
     source = tmp_path / "frames.txt"
     truncated = BSM["hex"][:30]
-    source.write_text(f"{SPAT['hex']}\nzz-not-hex\n{truncated}\n\n{SPAT['hex']}\n")
-    code = main(["decode", "--file", str(source)])
+    source.write_text(f"{SPAT['hex']}\nzz-not-hex\n{truncated}\n\n  # comment\n{SPAT['hex']}\n")
+    code = main(["decode", "--file", str(source), ""])
     lines = _lines(capsys)
     assert code == 1
-    assert len(lines) == 5
-    assert lines[0]["messageId"] == 19
+    assert len(lines) == 5  # blank and comment lines skipped; the empty argument is an error
+    assert lines[1]["messageId"] == 19
     assert lines[4]["messageId"] == 19
-    assert "not hex" in lines[1]["error"]["reason"]
-    error = lines[2]["error"]
+    assert "not hex" in lines[2]["error"]["reason"]
+    error = lines[3]["error"]
     assert error["hex"] == truncated
     assert error["reason"].startswith("truncated J2735 MessageFrame (messageId 20)")
     assert error["bit_offset"] == 16  # right after the messageId and the length octet
-    assert lines[3]["error"]["reason"] == "empty input"
+    assert lines[0]["error"]["reason"] == "empty input"
 
 
 def test_unwrap_none_refuses_wrapped_bytes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,67 @@
+"""``rsu decode --jobs N``: the same lines in the same order as one process, exit codes kept."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rsu.cli.main import main
+from tests.v2x.vectors import load
+
+FRAMES = [f.get("outer_hex") or f["hex"] for f in load("j2735_real.jsonl")]
+
+
+def _rsu(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rsu.cli.main", "decode", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_jobs_keep_input_order_and_exit_codes(tmp_path: Path) -> None:
+    lines = []
+    for i, frame in enumerate(FRAMES):
+        lines.append(frame)
+        if i % 97 == 0:
+            lines.extend(["# a comment", "", frame[:20], "xyz"])  # two bad lines now and then
+    source = tmp_path / "frames.txt"
+    source.write_text("\n".join(lines) + "\n")
+    one = _rsu("--jobs", "1", "--file", str(source))
+    two = _rsu("--jobs", "2", "--file", str(source))
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout
+    out = one.stdout.splitlines()
+    assert len(out) == len(FRAMES) + 2 * len(range(0, len(FRAMES), 97))
+    assert two.stderr == one.stderr == ""
+
+
+def test_good_input_exits_0_under_jobs(tmp_path: Path) -> None:
+    source = tmp_path / "frames.txt"
+    source.write_text("\n".join(FRAMES[:600]) + "\n")
+    result = _rsu("-j", "3", "--format", "summary", "--file", str(source))
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 600
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "65", "abc", "1e3", "nan"])
+def test_jobs_out_of_range_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decode", "--jobs", value, FRAMES[0]]) == 2
+    assert "jobs" in capsys.readouterr().err
+
+
+def test_dump_fastpath_writes_the_decoder_source(tmp_path: Path) -> None:
+    result = _rsu("--standard", "csae53", "--dump-fastpath", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "out" / "fastpath_csae53.py").read_text()
+    assert "def decode_MessageFrame(" in text
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    result = _rsu("--dump-fastpath", str(blocked / "sub"))
+    assert result.returncode == 2
+    assert "cannot write" in result.stderr
