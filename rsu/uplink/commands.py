@@ -176,11 +176,11 @@ def _hex(text: str, where: str) -> bytes:
 def mode_command(kind: str, data: dict[str, Any], where: str) -> Command:
     try:
         t = Table(data, where)
-        ref = t.raw("id", None)
+        t.raw("id", None)
         t.done()
     except ConfigError as err:
         raise _bad(err) from err
-    return Command(kind, None if ref is None else str(ref))
+    return Command(kind, ref_in(data, "id"))  # as the ACK echoes it (at most 128 characters)
 
 
 Parser = Callable[[str, dict[str, Any], str | None], Command]

@@ -59,13 +59,49 @@ class Filter:
     @classmethod
     def from_table(cls, t: Table) -> Self:
         out = cls(
-            path=t.string("path"),
+            path=_filter_path(t.string("path"), t.where("path")),
             min=finite_number(t, "min", None),
             max=finite_number(t, "max", None),
-            equals=t.raw("equals", None),
+            equals=_scalar(t.raw("equals", None), t.where("equals")),
         )
         t.done()
         return out
+
+
+MAX_FILTERS = 16
+MAX_PATH_PARTS = 16
+MAX_IDS = 1024
+"""Bounds of one type's policy: each received message of the type is checked against every
+filter and id, so a config or a cloud command must not make that unbounded."""
+
+
+def _filter_path(path: str, where: str) -> str:
+    parts = path.split(".")
+    if len(path) > 256 or len(parts) > MAX_PATH_PARTS or not all(parts):
+        raise ConfigError(
+            where, f"expected a dotted JER path of 1..{MAX_PATH_PARTS} names, got {path[:64]!r}"
+        )
+    return path
+
+
+def _scalar(value: Any, where: str) -> Any:
+    """``equals``: a string, integer, finite number or boolean (what a JER leaf can be)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    raise ConfigError(where, "expected a string, a finite number or a boolean")
+
+
+def _sender_ids(t: Table) -> frozenset[str]:
+    """``ids``: the senders' temporary ids, hex (4 bytes in J2735, 8 in CSAE 53)."""
+    ids = t.array("ids", [], of=str)
+    if len(ids) > MAX_IDS:
+        raise ConfigError(t.where("ids"), f"{len(ids)} ids (at most {MAX_IDS})")
+    for i, text in enumerate(ids):
+        if not 1 <= len(text) <= 16 or any(c not in "0123456789abcdefABCDEF" for c in text):
+            raise ConfigError(f"{t.where('ids')}[{i}]", f"expected 1..16 hex digits, got {text!r}")
+    return frozenset(i.lower() for i in ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +116,7 @@ class UploadPolicy:
     enabled: bool = True
     sample: int = 1
     sample_mode: str = "all"
-    ids: tuple[str, ...] = ()
+    ids: frozenset[str] = frozenset()
     rate_limit: float = 0.0
     filters: tuple[Filter, ...] = ()
     batch: bool = False
@@ -97,9 +133,9 @@ class UploadPolicy:
             enabled=t.boolean("enabled", True),
             sample=t.integer("sample", 1, lo=1, hi=1_000_000),
             sample_mode=t.string("sample_mode", "all", choices=("all", "by_id")),
-            ids=tuple(i.lower() for i in t.array("ids", [], of=str)),
+            ids=_sender_ids(t),
             rate_limit=finite_number(t, "rate_limit", 0.0, lo=0.0, hi=1e9),
-            filters=tuple(Filter.from_table(f) for f in t.tables("filters")),
+            filters=_filters(t),
             batch=t.boolean("batch", batch_default),
             priority=PRIORITIES[t.string("priority", "bulk", choices=tuple(PRIORITIES))],
             payload=t.string("payload", None, choices=PROFILES),
@@ -107,6 +143,13 @@ class UploadPolicy:
         )
         t.done()
         return out
+
+
+def _filters(t: Table) -> tuple[Filter, ...]:
+    tables = t.tables("filters")
+    if len(tables) > MAX_FILTERS:
+        raise ConfigError(t.where("filters"), f"{len(tables)} filters (at most {MAX_FILTERS})")
+    return tuple(Filter.from_table(f) for f in tables)
 
 
 @dataclass(frozen=True, slots=True)

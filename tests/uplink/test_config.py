@@ -59,6 +59,17 @@ def test_mqtts_defaults_to_8883_and_reads_tls_files() -> None:
         ({"spool_max_mb": "big"}, "uplink.spool_max_mb"),
         ({"policy": {"BMS": {"sample": 2}}}, "uplink.policy.BMS"),  # a typo: never applied
         ({"perishable": ["SPAT", "Spat"]}, "uplink.perishable[1]"),
+        ({"policy": {"BSM": {"ids": ["0a0b", "zz"]}}}, "uplink.policy.BSM.ids[1]"),
+        ({"policy": {"BSM": {"ids": [f"{i:08x}" for i in range(1025)]}}}, "uplink.policy.BSM.ids"),
+        ({"policy": {"BSM": {"filters": [{"path": "a"}] * 17}}}, "uplink.policy.BSM.filters"),
+        (
+            {"policy": {"BSM": {"filters": [{"path": "a." * 16 + "b"}]}}},
+            "uplink.policy.BSM.filters[0].path",
+        ),
+        (
+            {"policy": {"BSM": {"filters": [{"path": "a", "equals": {"deep": [1]}}]}}},
+            "uplink.policy.BSM.filters[0].equals",
+        ),
     ],
 )
 def test_bad_values_name_the_dotted_path(uplink: dict[str, object], where: str) -> None:
@@ -97,7 +108,7 @@ def test_policies_and_spool_bounds(tmp_path: Path) -> None:
     assert (bsm.sample, bsm.sample_mode, bsm.ids, bsm.rate_limit, bsm.batch) == (
         10,
         "by_id",
-        ("0a0b",),
+        frozenset({"0a0b"}),
         50.0,
         True,
     )

@@ -40,6 +40,13 @@ def _default_rows(map_hex: str, spat_hex: str) -> list[tuple[str, bytes, str, st
         ("config", j({"heartbeat_s": "fast"}), "bad_value", "expected a number"),
         ("config", j({"policy": {"B/SM": {"sample": 2}}}), "bad_value", "unknown message type"),
         ("config", j({"policy": {"BMS": {"sample": 2}}}), "bad_value", "expected one of BSM"),
+        ("config", j({"policy": {"BSM": {"ids": ["0a0b", "zz"]}}}), "bad_value", "hex digits"),
+        (
+            "config",
+            j({"policy": {"BSM": {"filters": [{"path": "a." * 20 + "x"}]}}}),
+            "bad_value",
+            "dotted JER path",
+        ),
         ("config", j({"policy": {"BSM": {"payload": "all"}}}), "bad_value", "payload"),
         ("config", b'{"id": "x", "pad": "' + b"a" * MAX + b'"}', "too_large", "bytes >"),
         ("launch", j({}), "unknown_command", "unknown command 'launch'"),
