@@ -503,23 +503,19 @@ def main() -> int:  # noqa: PLR0915 - one section per measurement, read top to b
     if args.wire_only:
         print(json.dumps(bench_wire_bytes(msgs), indent=1))
         return 0
-    if args.cli_only:
+    if args.cli_only or args.rss_only:
+        sources = ([args.baseline_src] if args.baseline_src else []) + [None]
         with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
             broker = Broker(Path(d)).start()
             try:
-                for src in ([args.baseline_src] if args.baseline_src else []) + [None]:
-                    out = bench_replay_cli(Path(d), broker.port, args.records // 5, src)
-                    print(json.dumps(out), flush=True)
-            finally:
-                broker.stop()
-        return 0
-    if args.rss_only:
-        with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
-            broker = Broker(Path(d)).start()
-            try:
-                for src in ([args.baseline_src] if args.baseline_src else []) + [None]:
-                    for proto in ("3.1.1", "5"):
-                        out = bench_command_rss(Path(d), broker.port, proto, src)
+                for src in sources:  # the baseline checkout first, then this one
+                    if args.cli_only:
+                        runs = [bench_replay_cli(Path(d), broker.port, args.records // 5, src)]
+                    else:
+                        runs = [
+                            bench_command_rss(Path(d), broker.port, p, src) for p in ("3.1.1", "5")
+                        ]
+                    for out in runs:
                         print(json.dumps(out), flush=True)
             finally:
                 broker.stop()
