@@ -2,6 +2,8 @@
 spool bytes per record and RSS; baseline: paho publishing the same payloads directly.
 
     .venv/bin/python bench/uplink.py [--records 100000] [--backlog 1000000] [--out FILE]
+    .venv/bin/python bench/uplink.py --cli-only [--records N] [--baseline-src CHECKOUT]
+        (`rsu replay` of N/5 frames as a user runs it; the baseline checkout first)
 
 Real decoded frames from ../shared/vectors (80% BSM) are cycled; decoding is not part of the
 uplink numbers (the codec is measured separately and reported as such).
@@ -32,16 +34,9 @@ from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.conftest, tests.v2x
+from bench.measure import report, rss_mb
 from tests.conftest import Broker
 from tests.v2x.vectors import load
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def spool_file_bytes(path: Path) -> int:
@@ -64,6 +59,7 @@ def make_uplink(tmp: Path, port: int, name: str, **extra: Any) -> Uplink:
         "reconnect_min_s": 0.05,
         "reconnect_max_s": 0.2,
         "spool_max_mb": 2000.0,
+        "expiry_s": 0.0,  # throughput of every record: none dropped as stale (as on main)
         **extra,
     }
     return Uplink(read_uplink_config({"rsu": {"id": "bench"}, "uplink": table}))
@@ -282,6 +278,170 @@ def bench_backlog(tmp: Path, broker: Broker, msgs: list[V2xMessage], n: int) -> 
     }
 
 
+def bench_wire_bytes(msgs: list[V2xMessage], batch: int = 50) -> dict[str, Any]:
+    """Bytes per BSM on the wire (MQTT payload) for each payload profile and wire format,
+    over every BSM of the real mix: one record a publish, and batches of ``batch``."""
+    from rsu.uplink.wire import WireFormat
+
+    bsms = [m for m in msgs if m.short_name == "BSM"]
+    out: dict[str, Any] = {"bsms": len(bsms), "batch": batch}
+    formats = {
+        "json": WireFormat(),
+        "cbor": WireFormat("cbor"),
+        "json+zlib": WireFormat("json", "zlib"),
+        "cbor+zlib": WireFormat("cbor", "zlib"),
+    }
+    for profile in ("full", "decoded", "raw"):
+        parts = [
+            encode_body(
+                message_body(
+                    m, record_id=f"{i:030x}", rsu_id="rsu-0042", received_at=1.7e9, profile=profile
+                )
+            )
+            for i, m in enumerate(bsms)
+        ]
+        row: dict[str, Any] = {}
+        for name, fmt in formats.items():
+            single = sum(len(p) for part in parts for p in fmt.payloads([part], batch=False))
+            batched = sum(
+                len(p)
+                for k in range(0, len(parts), batch)
+                for p in fmt.payloads(parts[k : k + batch], batch=True)
+            )
+            row[name] = {
+                "single": round(single / len(parts), 1),
+                "batched": round(batched / len(parts), 1),
+            }
+        out[profile] = row
+    full = out["full"]["json"]["single"]
+    out["raw_over_full"] = round(out["raw"]["json"]["single"] / full, 3)
+    return out
+
+
+_CHILD = """
+import sys, time
+import structlog
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+from rsu.uplink.config import read_uplink_config
+from rsu.uplink.service import Uplink
+table = {"broker": sys.argv[1], "spool_path": sys.argv[2], "protocol": sys.argv[3],
+         "heartbeat_s": 0.0, "running_info_s": 0.0}
+cfg = read_uplink_config({"rsu": {"id": "bench"}, "uplink": table})
+up = Uplink(cfg, on_command=lambda c: None)
+up.start()
+while not up.stats().connected:
+    time.sleep(0.01)
+print("ready", flush=True)
+sys.stdin.readline()
+print(sum(up.stats().commands.values()), flush=True)
+up.stop()
+"""
+
+
+def bench_command_rss(
+    tmp: Path, port: int, protocol: str, src: str | None = None, n: int = 8, mb: int = 30
+) -> dict[str, Any]:
+    """RSS of an uplink process (``src``: another checkout, for a baseline) before and after
+    ``n`` downlink commands of ``mb`` MB each (all too large), then one good command."""
+    import subprocess
+
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            f"mqtt://127.0.0.1:{port}",
+            str(tmp / f"rss{protocol}.db"),
+            protocol,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None
+    assert child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    before = rss_mb(child.pid)
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="rss-bench")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    peak = before
+    big = b'{"id": "x", "pad": "' + b"a" * (mb * 1024 * 1024) + b'"}'
+    for _ in range(n):
+        client.publish("rsu/bench/cmd/config", big, qos=1).wait_for_publish(60)
+        time.sleep(1.0)
+        peak = max(peak, rss_mb(child.pid))
+    client.publish("rsu/bench/cmd/config", b'{"heartbeat_s": 5}', qos=1).wait_for_publish(10)
+    time.sleep(2.0)
+    after = rss_mb(child.pid)
+    child.stdin.write("\n")
+    child.stdin.flush()
+    answered = int(child.stdout.readline())
+    child.wait(30)
+    client.disconnect()
+    client.loop_stop()
+    return {
+        "protocol": protocol,
+        "code": "main" if src else "branch",
+        "commands": f"{n} x {mb} MB + 1 good",
+        "acked": answered,
+        "rss_mb_before": round(before, 1),
+        "rss_mb_peak": round(peak, 1),
+        "rss_mb_after": round(after, 1),
+    }
+
+
+def bench_replay_cli(
+    tmp: Path, port: int, frames: int, src: str | None = None, rounds: int = 2
+) -> dict[str, Any]:
+    """``rsu replay`` as a user runs it (``src``: another checkout, for a baseline): the real
+    J2735 frames cycled to ``frames`` lines, decoded and uploaded until drained; wall time
+    and the process's CPU (user + system) per frame."""
+    import resource
+    import subprocess
+
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    hexes = [f["outer_hex"] or f["hex"] for f in load("j2735_real.jsonl")]
+    lines = tmp / "replay.hex"
+    lines.write_text("\n".join(hexes[i % len(hexes)] for i in range(frames)) + "\n")
+    best: dict[str, Any] = {}
+    for k in range(rounds):
+        cfg = tmp / f"replay{k}.toml"
+        cfg.write_text(
+            f'[rsu]\nid = "bench"\n[uplink]\nbroker = "mqtt://127.0.0.1:{port}"\n'
+            f'spool_path = "{tmp}/replay{k}-{src is None}.db"\nheartbeat_s = 0.0\n'
+        )
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "rsu.cli.main", "replay", "--config", str(cfg), str(lines)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=900,
+            cwd=src,
+        )
+        wall = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert done.returncode == 0, done.stderr[-2000:]
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        run = {
+            "frames_per_s": round(frames / wall),
+            "cpu_us_per_frame": round(cpu / frames * 1e6, 1),
+        }
+        if not best or run["cpu_us_per_frame"] < best["cpu_us_per_frame"]:
+            best = run
+    return {"code": "main" if src else "branch", "frames": frames, **best}
+
+
 def bench_baseline(port: int, msgs: list[V2xMessage], n: int, batch: int) -> dict[str, Any]:
     """paho alone, QoS 1, same payloads, same in-flight window (64), no spool."""
     payloads = []
@@ -327,15 +487,39 @@ def bench_baseline(port: int, msgs: list[V2xMessage], n: int, batch: int) -> dic
     }
 
 
-def main() -> int:
+def main() -> int:  # noqa: PLR0915 - one section per measurement, read top to bottom
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--rate", type=float, default=10_000.0)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--backlog", type=int, default=1_000_000)
     ap.add_argument("--out", default=None, help="write the JSON results here")
+    ap.add_argument("--wire-only", action="store_true", help="only bytes per BSM on the wire")
+    ap.add_argument("--rss-only", action="store_true", help="only RSS under 30 MB commands")
+    ap.add_argument("--cli-only", action="store_true", help="only `rsu replay` (frames/s, CPU)")
+    ap.add_argument("--baseline-src", default=None, help="checkout for the baselines (main)")
     args = ap.parse_args()
     msgs = load_messages()
+    if args.wire_only:
+        print(json.dumps(bench_wire_bytes(msgs), indent=1))
+        return 0
+    if args.cli_only or args.rss_only:
+        sources = ([args.baseline_src] if args.baseline_src else []) + [None]
+        with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
+            broker = Broker(Path(d)).start()
+            try:
+                for src in sources:  # the baseline checkout first, then this one
+                    if args.cli_only:
+                        runs = [bench_replay_cli(Path(d), broker.port, args.records // 5, src)]
+                    else:
+                        runs = [
+                            bench_command_rss(Path(d), broker.port, p, src) for p in ("3.1.1", "5")
+                        ]
+                    for out in runs:
+                        print(json.dumps(out), flush=True)
+            finally:
+                broker.stop()
+        return 0
     bsm = sum(m.short_name == "BSM" for m in msgs)
     results: dict[str, Any] = {
         "machine": {
@@ -346,6 +530,7 @@ def main() -> int:
         },
         "mix": {"frames": len(msgs), "bsm_share": round(bsm / len(msgs), 2)},
     }
+    results["wire_bytes_per_bsm"] = bench_wire_bytes(msgs)
     with tempfile.TemporaryDirectory(prefix="rsu-bench-") as d:
         tmp = Path(d)
         broker = Broker(tmp)
@@ -376,10 +561,7 @@ def main() -> int:
         finally:
             broker.stop()
     results["machine"]["loadavg_end"] = os.getloadavg()
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    report(results, args.out)
     return 0
 
 

@@ -133,11 +133,13 @@ class SpoolError(RsuError, OSError):
 
 
 class CommandError(RsuError, ValueError):
-    """A downlink command is malformed, unknown or has bad values."""
+    """A downlink command is malformed, unknown or has bad values. ``detail`` carries what
+    the ACK reports beyond the text (a codec error's message, field path and offset)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, detail: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.detail = detail
 
 
 class ManagementError(RsuError, ValueError):

@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+DEFAULT_CHANNEL = 183
+"""The channel the RSU transmits on unless told otherwise (183: 5905-5925 MHz, the LTE-V2X
+band in the US and in China)."""
+
 
 @dataclass(frozen=True, slots=True)
 class RxFrame:
@@ -43,7 +47,7 @@ class TxRequest:
 
     payload: bytes
     psid: int
-    channel: int = 183
+    channel: int = DEFAULT_CHANNEL
     priority: int = 7
     message_type: str = ""
     key: str = ""

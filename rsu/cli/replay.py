@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from rsu.config.model import RsuSection
     from rsu.errors import UsageError
     from rsu.uplink.config import read_uplink_config
+    from rsu.uplink.identity import REPLAY
     from rsu.uplink.service import Uplink
     from rsu.v2x.codec import get_codec
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         src = sys.stdin if args.file == "-" else open(args.file, encoding="ascii")  # noqa: SIM115
     except OSError as err:
         raise UsageError(f"cannot read {args.file}: {err.strerror}") from err
-    uplink = Uplink(cfg)
+    uplink = Uplink(cfg, role=REPLAY)  # its own client id and spool: the daemon is untouched
     uplink.start()
     try:
         with src:

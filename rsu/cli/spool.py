@@ -13,18 +13,29 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("spool", help="inspect or drain the uplink spool")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     st = actions.add_parser("stats", help="pending, oldest, dropped, per-stream counts")
-    st.add_argument("--config", required=True)
+    st.add_argument("--config", required=True, help="config file (reads [rsu] id and [uplink])")
     st.add_argument("--json", action="store_true", help="print one JSON object")
+    st.add_argument("--replay", action="store_true", help=REPLAY_HELP)
     st.set_defaults(func=run_stats)
     dr = actions.add_parser("drain", help="publish the backlog; exit 0 when empty")
-    dr.add_argument("--config", required=True)
+    dr.add_argument("--config", required=True, help="config file (reads [rsu] id and [uplink])")
     dr.add_argument(
         "--timeout",
         type=seconds,
         default=300.0,
         help="seconds to wait for the spool to drain (default 300)",
     )
+    dr.add_argument("--replay", action="store_true", help=REPLAY_HELP)
     dr.set_defaults(func=run_drain)
+
+
+REPLAY_HELP = "the spool `rsu replay` keeps beside the daemon's (spool.replay.db)"
+
+
+def _path(args: argparse.Namespace, cfg: Any) -> str:
+    from rsu.uplink.identity import REPLAY, spool_path
+
+    return spool_path(cfg.spool_path, REPLAY) if args.replay else str(cfg.spool_path)
 
 
 def run_stats(args: argparse.Namespace) -> int:
@@ -36,15 +47,16 @@ def run_stats(args: argparse.Namespace) -> int:
     from rsu.uplink.spool import Spool
 
     cfg = load_uplink_config(args.config)
-    if not Path(cfg.spool_path).exists():
-        raise SpoolError(f"no spool at {cfg.spool_path}")
-    spool = Spool(cfg.spool_path, cfg.spool)
+    path = _path(args, cfg)
+    if not Path(path).exists():
+        raise SpoolError(f"no spool at {path}")
+    spool = Spool(path, cfg.spool)
     try:
         st = spool.stats()
     finally:
         spool.close()
     out = {
-        "spool": cfg.spool_path,
+        "spool": path,
         "pending": st.pending,
         "rows": st.rows,
         "bytes": st.bytes,
@@ -66,12 +78,16 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_drain(args: argparse.Namespace) -> int:
+    import dataclasses
     import sys
 
     from rsu.uplink.config import load_uplink_config
+    from rsu.uplink.identity import DRAIN
     from rsu.uplink.service import Uplink
 
-    uplink = Uplink(load_uplink_config(args.config))
+    cfg = load_uplink_config(args.config)
+    cfg = dataclasses.replace(cfg, spool_path=_path(args, cfg))
+    uplink = Uplink(cfg, role=DRAIN)  # its own client id: the daemon's session is untouched
     uplink.start()
     drained = uplink.stop(drain_timeout=args.timeout)
     st = uplink.stats()

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from rsu.radio.types import Radio
     from rsu.security.stage import SecurityStage
     from rsu.signals.stage import SignalsStage
+    from rsu.uplink.broadcast import BroadcastCheck
+    from rsu.uplink.status import Birth
     from rsu.v2x.codec import Codec
 
 CAMERA_QUEUE = 32
@@ -90,7 +92,13 @@ def build(config: Config, clock: Clock) -> Daemon:
     security = _security(config, clock.time())  # a bad key or PKI fails the build here
     sensors = _sensors(config, clock, inbox, gnss, watch, security)
     broadcasts = CloudBroadcasts(config)
-    uplink = Uplink(config.uplink, clock=clock, on_command=CloudGate(commands, clock, broadcasts))
+    uplink = Uplink(
+        config.uplink,
+        clock=clock,
+        on_command=CloudGate(commands, clock, broadcasts),
+        check_broadcast=_broadcast_check(config, codec),
+        birth=_birth(config),
+    )
     core = _core(config, clock, codec, radio, uplink, sensors, security)
     inbox.handle(radio.rx, core.on_rx)
     notifier = Notifier()
@@ -281,6 +289,35 @@ def _snmp(
     part = SnmpPart(config.snmp, config.rsu, clock, queue, decode, signing)
     inbox.handle(queue, part.on_request)
     return part
+
+
+def _broadcast_check(config: Config, codec: Codec) -> BroadcastCheck:
+    """Cloud ``broadcast`` commands decoded/encoded with the RSU's codec before the ACK."""
+    import functools
+
+    from rsu.daemon.csae import cloud_frame
+    from rsu.uplink.broadcast import BroadcastCheck
+
+    return BroadcastCheck(codec, functools.partial(cloud_frame, config))
+
+
+def _birth(config: Config) -> Birth:
+    """What the retained birth message says this RSU is."""
+    from rsu import __version__
+    from rsu.uplink.status import Birth
+
+    lat, lon = config.rsu.latitude, config.rsu.longitude
+    position = (lat, lon) if lat is not None and lon is not None else None
+    parts = {
+        "gnss": config.gnss,
+        "fusion": config.fusion,
+        "radar": config.radars,
+        "signals": config.signals,  # live SPaT from signal controllers
+        "security": config.security,  # IEEE 1609.2 verify and sign
+        "snmp": config.snmp,  # NTCIP 1218 agent
+    }
+    caps = ("receive", "broadcast", *(name for name, on in parts.items() if on))
+    return Birth(config.rsu.standard, position, caps, version=__version__)
 
 
 def _ignore(item: object, now: float, utc: float) -> Outputs | None:

@@ -1,10 +1,11 @@
 """Cloud commands in the daemon: checked on the uplink thread, applied on the core thread.
 
-``CloudGate`` is the uplink's ``on_command``: it refuses what cannot be done (a reboot, a
-broadcast that does not encode for this RSU's standard) with a ``CommandError`` (the error
-ACK) and puts the rest on the core's ``commands`` queue (bounded; when it is full the command
-is refused as busy). ``CloudDesk.apply`` is that queue's handler: a mode change, a broadcast
-entry (as outputs), a log level.
+``CloudGate`` is the uplink's ``on_command``: the uplink has checked the command whole (a
+broadcast decoded or encoded with this RSU's codec, its PSID resolved: ``rsu.uplink.broadcast``);
+the gate refuses what cannot be done (a reboot) with a ``CommandError`` (the error ACK) and puts
+the rest on the core's ``commands`` queue (bounded; when it is full the command is refused as
+busy). ``CloudDesk.apply`` is that queue's handler: a mode change, a broadcast entry (as
+outputs, built once from the checked request), a log level.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rsu.errors import CommandError
 from rsu.queues import BoundedQueue
 from rsu.stage import Outputs
 from rsu.uplink.commands import Command
-from rsu.wire import BroadcastMessage
+from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
 
 if TYPE_CHECKING:
     from rsu.clock import Clock
@@ -35,28 +36,18 @@ class CloudBroadcasts:
         self.config = config
 
     def message(self, cmd: Command, utc: float) -> BroadcastMessage:
-        from rsu.broadcast.standards import default_psid
-        from rsu.daemon.csae import cloud_frame
-
+        """The entry of a request the uplink checked (``psid``, ``encoded`` and, for JER,
+        ``frame_jer`` set there): nothing is decoded or encoded again here."""
         req = cmd.broadcast
-        if req is None:
-            raise CommandError("bad_value", "broadcast: nothing to broadcast")
-        standard = self.config.rsu.standard
-        psid = req.psid if req.psid is not None else default_psid(standard, req.message_type)
-        if psid is None:
-            raise CommandError("bad_value", f"broadcast: no PSID known for {req.message_type}")
-        frame = None
-        if req.data is None:
-            frame = cloud_frame(self.config, req.message_type, req.jer)
-        if req.data is None and frame is None:
-            raise CommandError("bad_value", f"broadcast: cannot encode {req.message_type} from JER")
+        if req is None or req.psid is None or req.encoded is None:
+            raise CommandError("bad_value", "broadcast: not checked by the uplink")
         return BroadcastMessage(
             key=f"cloud-{req.message_type}-{cmd.ref or 'default'}",
-            psid=psid,
-            channel=183,
+            psid=req.psid,
+            channel=DEFAULT_CHANNEL,
             interval_ms=req.interval_ms,
             payload=req.data,
-            frame_jer=frame,
+            frame_jer=req.frame_jer,
             message_type=req.message_type,
             stop=utc + req.duration_s if req.duration_s > 0 else None,
             source="cloud",
@@ -76,8 +67,8 @@ class CloudGate:
     def __call__(self, cmd: Command) -> None:
         if cmd.kind == "reboot":
             raise CommandError("rejected", "reboot is not done remotely; systemd restarts rsu")
-        if cmd.kind == "broadcast" and cmd.broadcast is not None:
-            self.broadcasts.message(cmd, self.clock.time())  # CommandError when it cannot be
+        if cmd.kind == "broadcast":
+            self.broadcasts.message(cmd, self.clock.time())  # refuses one the uplink did not check
         if not self.queue.put(cmd):
             raise CommandError("rejected", "busy: too many cloud commands pending, try again")
 

@@ -27,7 +27,7 @@ from rsu.daemon.metrics import MetricsServer
 from rsu.daemon.notify import Notifier, Watchdog
 from rsu.daemon.reload import Reloader
 from rsu.daemon.snapshot import Snapshot
-from rsu.daemon.stats import Stats
+from rsu.daemon.stats import Stats, uplink_status
 from rsu.radio.types import Radio
 from rsu.stage import Handler
 from rsu.uplink.service import Uplink
@@ -107,6 +107,7 @@ class Daemon:
     def start(self) -> None:
         p = self.parts
         p.notifier.status("starting")
+        p.uplink.set_status(uplink_status(p.stats.refresh()))  # the mode from the first status on
         p.uplink.start()
         p.radio.start()
         if p.gnss is not None:
@@ -116,7 +117,7 @@ class Daemon:
         p.control.start()
         if p.metrics is not None:
             p.metrics.start()
-        p.stats.refresh()
+        self._refresh(None, self.clock.monotonic(), self.clock.time())
         log.info(
             "daemon_ready",
             rsu_id=p.info.rsu_id,
@@ -188,9 +189,10 @@ class Daemon:
         return self.core.run(queue, handler, item, self.clock.monotonic(), self.clock.time())
 
     def _refresh(self, _: None, now: float, utc: float) -> None:
-        snap = self.parts.stats.refresh()
-        alarms = [a.as_dict() for a in self.core.alarms.active()]
-        health: dict[str, Any] = {"mode": snap.mode, "alarms": alarms}
+        """The snapshot, and from it the retained status (a change is published at once);
+        the certificate's state in the status' ``health``."""
+        self.parts.uplink.set_status(uplink_status(self.parts.stats.refresh()))
+        health: dict[str, Any] = {}
         security = self.core.security
         if security is not None and (cert := security.certificate()) is not None:
             health["certificate"] = cert  # NTCIP 1218 state and hours left

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -112,7 +113,8 @@ class CloudView:
 
         self.topics: dict[str, TopicCount] = {}
         self._lock = threading.Lock()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id="rsu-demo-cloud")
+        cid = f"rsu-demo-cloud-{os.getpid()}"  # two demos on one broker must not take over
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid)
         self.client.on_connect = lambda c, u, f, rc, p: (
             None if rc.is_failure else c.subscribe(f"{prefix}/#", qos=1)
         )

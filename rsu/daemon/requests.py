@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rsu.errors import UsageError
-from rsu.wire import TxLimits
+from rsu.wire import DEFAULT_CHANNEL, TxLimits
 
-DEFAULT_CHANNEL = 183
 MAX_TYPES = 64
 MAX_TYPE_NAME = 32
 MAX_HANG_S = 3600.0

@@ -2,12 +2,13 @@
 
 ``Stats.refresh()`` runs on the core thread (once a second, and for each ``status``
 request); ``Stats.latest()`` is what other threads read (the metrics endpoint, the control
-socket's ``metrics`` command): a frozen value, replaced whole.
+socket's ``metrics`` command): a frozen value, replaced whole. ``uplink_status(snapshot)`` is
+what of it the retained MQTT status carries (mode, radio, GNSS, active alarms).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from rsu.daemon.snapshot import (
 from rsu.radio.types import Radio
 from rsu.stage import Section
 from rsu.uplink.service import Uplink
+from rsu.uplink.status import RsuStatus
 
 if TYPE_CHECKING:
     from rsu.daemon.edges import Edge
@@ -175,3 +177,40 @@ def _radio(radio: Radio) -> RadioStats:
             dict(bad) if isinstance(bad, dict) else {},
         ),
     )
+
+
+def uplink_status(snap: Snapshot) -> RsuStatus:
+    """The daemon's side of the retained status (``Uplink.set_status``), from a snapshot."""
+    gnss = None
+    if snap.gnss is not None:
+        fix = snap.gnss.fix
+        gnss = {
+            "backend": snap.gnss.health.get("backend"),
+            "fix": fix is not None and fix.valid,
+            "lat": None if fix is None else fix.lat,
+            "lon": None if fix is None else fix.lon,
+            "satellites": None if fix is None else fix.satellites,
+        }
+    alarms = tuple(
+        {
+            "source": a.source,
+            "kind": a.kind,
+            "severity": a.severity,
+            "detail": a.detail,
+            "since": utc_iso(a.since),
+        }
+        for a in snap.alarms
+    )
+    radio = {"backend": snap.radio.backend, "state": radio_state(snap.radio.health)}
+    return RsuStatus(mode=snap.mode, radio=radio, gnss=gnss, alarms=alarms)
+
+
+def radio_state(health: Mapping[str, object]) -> str:
+    """``up`` or ``down`` from a radio backend's ``health()`` (serial: connected, no fatal
+    error; RSU 4.1: its thread running; sim: always up)."""
+    if health.get("error"):
+        return "down"
+    for key in ("connected", "running"):
+        if key in health:
+            return "up" if health[key] else "down"
+    return "up"

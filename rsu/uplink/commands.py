@@ -7,20 +7,30 @@ shapes to these values; ``CommandError.code`` is one of ``CODES``.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rsu.config.fields import Table
 from rsu.errors import CommandError, ConfigError
-from rsu.uplink.config import UploadPolicy
+from rsu.uplink.config import UploadPolicy, finite_number, stream_name
+from rsu.uplink.jsonin import load_object
 
 CODES = ("ok", "bad_json", "unknown_command", "bad_value", "too_large", "rejected")
-KINDS = ("config", "broadcast", "reboot", "standby", "operate")
 BROADCAST_TYPES = ("MAP", "SPAT", "TIM", "RSI", "RSA", "RSM", "SDSM")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 MAX_BROADCAST_BYTES = 2048
-_POLICY_FIELDS = ("enabled", "sample", "sample_mode", "ids", "rate_limit", "filters", "batch")
+_POLICY_FIELDS = (
+    "enabled",
+    "sample",
+    "sample_mode",
+    "ids",
+    "rate_limit",
+    "filters",
+    "batch",
+    "payload",
+    "expiry_s",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,39 +60,36 @@ class BroadcastRequest:
     interval_ms: int
     duration_s: float
     psid: int | None = None
+    frame_jer: dict[str, Any] | None = None
+    """Set once checked (``rsu.uplink.broadcast``): the MessageFrame JER of a ``jer`` request,
+    known to encode in the RSU's standard."""
+    encoded: bytes | None = None
+    """Set once checked: the UPER MessageFrame (``data`` itself, or ``frame_jer`` encoded)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """One validated command. ``body`` is the parsed value of a kind without a field of its
+    own here (commands added by other parts: see ``DEFAULT_COMMANDS``)."""
+
     kind: str
     ref: str | None
     config: ConfigChange | None = None
     broadcast: BroadcastRequest | None = None
+    body: Any = None
 
 
-def parse_json(payload: bytes, max_bytes: int) -> dict[str, Any]:
-    if len(payload) > max_bytes:
-        raise CommandError("too_large", f"payload of {len(payload)} bytes > {max_bytes}")
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CommandError("bad_json", f"not JSON: {err}") from err
-    if not isinstance(data, dict):
-        raise CommandError("bad_json", "expected a JSON object")
-    return data
+def parse_json(payload: bytes, max_bytes: int, where: str = "") -> dict[str, Any]:
+    """Size first, then depth, then a strict parse (``rsu.uplink.jsonin``)."""
+    return load_object(payload, max_bytes, where)
 
 
-def ref_of(payload: bytes, *keys: str) -> str | None:
-    """Best-effort request id from a payload (also for the ACK of a rejected command)."""
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None
-    if isinstance(data, dict):
-        for key in keys:
-            value = data.get(key)
-            if isinstance(value, str | int) and not isinstance(value, bool):
-                return str(value)
+def ref_in(data: dict[str, Any], *keys: str) -> str | None:
+    """The request id of a parsed command (also for the ACK of a rejected one)."""
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return str(value)[:128]
     return None
 
 
@@ -92,9 +99,8 @@ def _bad(err: ConfigError) -> CommandError:
 
 def policy_change(message_type: str, data: Any, where: str) -> PolicyChange:
     """Validate one policy table (same keys as ``[uplink.policy.X]``), keep the given keys."""
-    if not isinstance(message_type, str) or not message_type.isalnum():
-        raise CommandError("bad_value", f"{where}: bad message type {message_type!r}")
     try:
+        stream_name(message_type, where)
         t = Table(data, where)
         full = UploadPolicy.from_table(t)
     except ConfigError as err:
@@ -118,8 +124,8 @@ def config_change(data: dict[str, Any], where: str = "config") -> ConfigChange:
                 policy_change(name, value, f"{where}.policy.{name}")
                 for name, value in policies.items()
             ),
-            heartbeat_s=t.number("heartbeat_s", None, lo=0.5, hi=86400.0),
-            running_info_s=t.number("running_info_s", None, lo=1.0, hi=86400.0),
+            heartbeat_s=finite_number(t, "heartbeat_s", None, lo=0.5, hi=86400.0),
+            running_info_s=finite_number(t, "running_info_s", None, lo=1.0, hi=86400.0),
             log_level=t.string("log_level", None, choices=LOG_LEVELS),
         )
         t.done()
@@ -142,7 +148,7 @@ def broadcast_request(
         hex_text = t.string("hex", None)
         jer = t.raw("jer", None)
         interval = t.integer("interval_ms", 1000, lo=100, hi=60_000)
-        duration = t.number("duration_s", 0.0, lo=0.0, hi=30 * 86400.0)
+        duration = finite_number(t, "duration_s", 0.0, lo=0.0, hi=30 * 86400.0)
         psid = t.integer("psid", None, lo=0, hi=0xFFFFFFFF)
         t.done()
     except ConfigError as err:
@@ -170,22 +176,33 @@ def _hex(text: str, where: str) -> bytes:
 def mode_command(kind: str, data: dict[str, Any], where: str) -> Command:
     try:
         t = Table(data, where)
-        ref = t.raw("id", None)
+        t.raw("id", None)
         t.done()
     except ConfigError as err:
         raise _bad(err) from err
-    return Command(kind, None if ref is None else str(ref))
+    return Command(kind, ref_in(data, "id"))  # as the ACK echoes it (at most 128 characters)
 
 
-def parse_default(name: str, payload: bytes, max_bytes: int) -> Command:
-    """A command of the default dialect: topic ``rsu/{id}/cmd/{name}``, JSON object payload."""
-    if name not in KINDS:
-        raise CommandError("unknown_command", f"unknown command {name!r}")
-    data = parse_json(payload, max_bytes)
-    ref = data.get("id")
-    ref_s = None if ref is None else str(ref)
-    if name == "config":
-        return Command(name, ref_s, config=config_change(data))
-    if name == "broadcast":
-        return Command(name, ref_s, broadcast=broadcast_request(data, "broadcast"))
-    return mode_command(name, data, name)
+Parser = Callable[[str, dict[str, Any], str | None], Command]
+"""(command name, its JSON object, request id) -> a validated ``Command``."""
+
+DEFAULT_COMMANDS: dict[str, Parser] = {
+    "config": lambda name, data, ref: Command(name, ref, config=config_change(data)),
+    "broadcast": lambda name, data, ref: Command(
+        name, ref, broadcast=broadcast_request(data, "broadcast")
+    ),
+    "reboot": lambda name, data, ref: mode_command(name, data, name),
+    "standby": lambda name, data, ref: mode_command(name, data, name),
+    "operate": lambda name, data, ref: mode_command(name, data, name),
+}
+"""The default dialect's commands (``rsu/{id}/cmd/{name}``): one line adds one. A new kind
+returns ``Command(name, ref, body=<its frozen value>)`` and is applied by the daemon."""
+KINDS = tuple(DEFAULT_COMMANDS)
+
+
+def parse_default(name: str, data: dict[str, Any], ref: str | None) -> Command:
+    """A command of the default dialect from its parsed JSON object."""
+    parser = DEFAULT_COMMANDS.get(name)
+    if parser is None:
+        raise CommandError("unknown_command", f"unknown command {name[:64]!r}")
+    return parser(name, data, ref)

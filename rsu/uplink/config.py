@@ -6,6 +6,8 @@ the file is ignored so that ``rsu replay`` and ``rsu spool`` work with a full da
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +17,34 @@ from urllib.parse import urlsplit
 from rsu.config.fields import Table
 from rsu.config.loader import read_toml
 from rsu.errors import ConfigError
+from rsu.v2x.names import SHORT_NAMES
 
 PRIORITIES: dict[str, int] = {"bulk": 0, "normal": 1, "critical": 2}
 """Spool priority classes: a record may only evict records of its own class or lower."""
 
 DIALECTS = ("default", "cn-rsu")
 PROTOCOLS = ("3.1.1", "5")
+PROFILES = ("full", "decoded", "raw")
+"""Payload profiles of a received-message record (``rsu.uplink.records``): ``full`` (decoded
+JER and the raw hex), ``decoded`` (the JER without ``raw``/``outer``), ``raw`` (the bare frame
+as ``raw`` hex with the security envelope and origin, no JER: for a cloud that decodes
+itself)."""
+ENCODINGS = ("json", "cbor")
+COMPRESSIONS = ("none", "zlib")
+PERISHABLE = ("SPAT", "RSM", "SDSM", "objects")
+"""Streams whose records are stale after ``expiry_s`` (positions, signal states, objects)."""
+STREAMS = SHORT_NAMES | {"objects"}
+"""What ``[uplink.policy.<NAME>]`` and ``perishable`` name: a message type's short name, or
+the fused object lists (events, alarms and stats never expire and have no policy)."""
+
+
+def stream_name(name: object, where: str) -> str:
+    """``name`` if it is one of ``STREAMS`` (a typo would silently leave a policy unused)."""
+    if not isinstance(name, str) or name not in STREAMS:
+        raise ConfigError(
+            where, f"unknown message type {name!r}: expected one of {', '.join(sorted(STREAMS))}"
+        )
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +59,49 @@ class Filter:
     @classmethod
     def from_table(cls, t: Table) -> Self:
         out = cls(
-            path=t.string("path"),
-            min=t.number("min", None),
-            max=t.number("max", None),
-            equals=t.raw("equals", None),
+            path=_filter_path(t.string("path"), t.where("path")),
+            min=finite_number(t, "min", None),
+            max=finite_number(t, "max", None),
+            equals=_scalar(t.raw("equals", None), t.where("equals")),
         )
         t.done()
         return out
+
+
+MAX_FILTERS = 16
+MAX_PATH_PARTS = 16
+MAX_IDS = 1024
+"""Bounds of one type's policy: each received message of the type is checked against every
+filter and id, so a config or a cloud command must not make that unbounded."""
+
+
+def _filter_path(path: str, where: str) -> str:
+    parts = path.split(".")
+    if len(path) > 256 or len(parts) > MAX_PATH_PARTS or not all(parts):
+        raise ConfigError(
+            where, f"expected a dotted JER path of 1..{MAX_PATH_PARTS} names, got {path[:64]!r}"
+        )
+    return path
+
+
+def _scalar(value: Any, where: str) -> Any:
+    """``equals``: a string, integer, finite number or boolean (what a JER leaf can be)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    raise ConfigError(where, "expected a string, a finite number or a boolean")
+
+
+def _sender_ids(t: Table) -> frozenset[str]:
+    """``ids``: the senders' temporary ids, hex (4 bytes in J2735, 8 in CSAE 53)."""
+    ids = t.array("ids", [], of=str)
+    if len(ids) > MAX_IDS:
+        raise ConfigError(t.where("ids"), f"{len(ids)} ids (at most {MAX_IDS})")
+    for i, text in enumerate(ids):
+        if not 1 <= len(text) <= 16 or any(c not in "0123456789abcdefABCDEF" for c in text):
+            raise ConfigError(f"{t.where('ids')}[{i}]", f"expected 1..16 hex digits, got {text!r}")
+    return frozenset(i.lower() for i in ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +116,16 @@ class UploadPolicy:
     enabled: bool = True
     sample: int = 1
     sample_mode: str = "all"
-    ids: tuple[str, ...] = ()
+    ids: frozenset[str] = frozenset()
     rate_limit: float = 0.0
     filters: tuple[Filter, ...] = ()
     batch: bool = False
     priority: int = 0
+    payload: str | None = None
+    """Payload profile of this type (None: ``[uplink] payload``)."""
+    expiry_s: float | None = None
+    """Seconds after which a record of this type is stale (None: ``[uplink] expiry_s`` for
+    the ``perishable`` types, never for others; 0: never)."""
 
     @classmethod
     def from_table(cls, t: Table, *, batch_default: bool = False) -> Self:
@@ -68,14 +133,23 @@ class UploadPolicy:
             enabled=t.boolean("enabled", True),
             sample=t.integer("sample", 1, lo=1, hi=1_000_000),
             sample_mode=t.string("sample_mode", "all", choices=("all", "by_id")),
-            ids=tuple(i.lower() for i in t.array("ids", [], of=str)),
-            rate_limit=t.number("rate_limit", 0.0, lo=0.0),
-            filters=tuple(Filter.from_table(f) for f in t.tables("filters")),
+            ids=_sender_ids(t),
+            rate_limit=finite_number(t, "rate_limit", 0.0, lo=0.0, hi=1e9),
+            filters=_filters(t),
             batch=t.boolean("batch", batch_default),
             priority=PRIORITIES[t.string("priority", "bulk", choices=tuple(PRIORITIES))],
+            payload=t.string("payload", None, choices=PROFILES),
+            expiry_s=finite_number(t, "expiry_s", None, lo=0.0, hi=86400.0),
         )
         t.done()
         return out
+
+
+def _filters(t: Table) -> tuple[Filter, ...]:
+    tables = t.tables("filters")
+    if len(tables) > MAX_FILTERS:
+        raise ConfigError(t.where("filters"), f"{len(tables)} filters (at most {MAX_FILTERS})")
+    return tuple(Filter.from_table(f) for f in tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +212,27 @@ class UplinkConfig:
     heartbeat_s: float = 10.0
     running_info_s: float = 60.0
     max_command_bytes: int = 256 * 1024
+    command_queue_bytes: int = 4 * 1024 * 1024
     policies: dict[str, UploadPolicy] = field(default_factory=dict)
+    payload: str = "full"
+    encoding: str = "json"
+    compression: str = "none"
+    always_array: bool = False
+    session_expiry_s: int = 3600
+    expiry_s: float = 2.0
+    perishable: tuple[str, ...] = PERISHABLE
+
+    def profile(self, short_name: str) -> str:
+        """The payload profile of a message type."""
+        return self.policy(short_name).payload or self.payload
+
+    def stream_expiry(self, name: str) -> float:
+        """Seconds after which records of a stream (message short name or ``objects``...)
+        are stale; 0 for never."""
+        pol = self.policies.get(name)
+        if pol is not None and pol.expiry_s is not None:
+            return pol.expiry_s
+        return self.expiry_s if name in self.perishable else 0.0
 
     def default_policy(self) -> UploadPolicy:
         """For types without a table: batched in the default dialect (a publish carries a
@@ -169,17 +263,22 @@ class UplinkConfig:
             spool=_spool_from(t),
             batch_max=t.integer("batch_max", 100, lo=1, hi=10_000),
             batch_max_bytes=t.integer("batch_max_bytes", 256 * 1024, lo=1024, hi=64 * 1024**2),
-            batch_linger_ms=t.number("batch_linger_ms", 50.0, lo=0.0, hi=5000.0),
+            batch_linger_ms=finite_number(t, "batch_linger_ms", 50.0, lo=0.0, hi=5000.0),
             inflight=t.integer("inflight", 64, lo=1, hi=65_000),
             queue_size=t.integer("queue_size", 5_000, lo=10, hi=10_000_000),
-            reconnect_min_s=t.number("reconnect_min_s", 0.5, lo=0.01),
-            reconnect_max_s=t.number("reconnect_max_s", 60.0, lo=0.1),
-            heartbeat_s=t.number("heartbeat_s", 10.0, lo=0.0),
-            running_info_s=t.number("running_info_s", 60.0, lo=0.0),
-            max_command_bytes=t.integer("max_command_bytes", 256 * 1024, lo=64),
+            reconnect_min_s=finite_number(t, "reconnect_min_s", 0.5, lo=0.01, hi=3600.0),
+            reconnect_max_s=finite_number(t, "reconnect_max_s", 60.0, lo=0.1, hi=86400.0),
+            heartbeat_s=finite_number(t, "heartbeat_s", 10.0, lo=0.0, hi=86400.0),
+            running_info_s=finite_number(t, "running_info_s", 60.0, lo=0.0, hi=86400.0),
+            max_command_bytes=t.integer("max_command_bytes", 256 * 1024, lo=64, hi=64 * 1024**2),
+            command_queue_bytes=t.integer(
+                "command_queue_bytes", 4 * 1024 * 1024, lo=1024, hi=1024**3
+            ),
             policies=_policies_from(t.table("policy"), batch_default=dialect == "default"),
+            **_wire_from(t),
         )
         t.done()
+        _check_wire(out, t)
         return out
 
     def read_password(self) -> str | None:
@@ -196,11 +295,49 @@ class UplinkConfig:
         return None
 
 
+def finite_number(
+    t: Table, key: str, default: Any, lo: float | None = None, hi: float | None = None
+) -> Any:
+    """``Table.number`` that also refuses NaN and the infinities (TOML has ``nan``/``inf``)."""
+    value = t.number(key, default, lo=lo, hi=hi)
+    if value is not None and not math.isfinite(value):
+        raise ConfigError(t.where(key), f"expected a finite number, got {value}")
+    return value
+
+
 def _read_secret(path: Path, where: str) -> str:
     try:
         return path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as err:
         raise ConfigError(where, f"cannot read {path}: {err.strerror}") from err
+
+
+def _wire_from(t: Table) -> dict[str, Any]:
+    """Payload profile, encoding, expiry and session keys (issue 12 and 17)."""
+    return {
+        "payload": t.string("payload", "full", choices=PROFILES),
+        "encoding": t.string("encoding", "json", choices=ENCODINGS),
+        "compression": t.string("compression", "none", choices=COMPRESSIONS),
+        "always_array": t.boolean("always_array", False),
+        "session_expiry_s": t.integer("session_expiry_s", 3600, lo=0, hi=0xFFFFFFFF),
+        "expiry_s": finite_number(t, "expiry_s", 2.0, lo=0.0, hi=86400.0),
+        "perishable": tuple(
+            stream_name(name, f"{t.where('perishable')}[{i}]")
+            for i, name in enumerate(t.array("perishable", list(PERISHABLE), of=str))
+        ),
+    }
+
+
+def _check_wire(cfg: UplinkConfig, t: Table) -> None:
+    if cfg.protocol != "5" and (cfg.encoding != "json" or cfg.compression != "none"):
+        key = "encoding" if cfg.encoding != "json" else "compression"
+        raise ConfigError(
+            t.where(key), 'needs protocol = "5": the MQTT 5 content type tells consumers'
+        )
+    if cfg.encoding == "cbor" and importlib.util.find_spec("cbor2") is None:  # found, not loaded
+        raise ConfigError(
+            t.where("encoding"), "needs the cbor2 package: pip install 'rsu-edge[mqtt]'"
+        )
 
 
 def _tls_from(t: Table) -> TlsConfig:
@@ -214,9 +351,9 @@ def _tls_from(t: Table) -> TlsConfig:
 
 def _spool_from(t: Table) -> SpoolLimits:
     return SpoolLimits(
-        max_bytes=int(t.number("spool_max_mb", 500.0, lo=0.01) * 1024 * 1024),
-        max_age_s=t.number("spool_max_age_hours", 72.0, lo=0.0) * 3600.0,
-        critical_max_age_s=t.number("spool_critical_max_age_hours", 720.0, lo=0.0) * 3600.0,
+        max_bytes=int(finite_number(t, "spool_max_mb", 500.0, lo=0.01) * 1024 * 1024),
+        max_age_s=finite_number(t, "spool_max_age_hours", 72.0, lo=0.0) * 3600.0,
+        critical_max_age_s=finite_number(t, "spool_critical_max_age_hours", 720.0, lo=0.0) * 3600.0,
         sync=t.string("spool_sync", "normal", choices=("normal", "full")),
     )
 
@@ -224,6 +361,7 @@ def _spool_from(t: Table) -> SpoolLimits:
 def _policies_from(t: Table, *, batch_default: bool) -> dict[str, UploadPolicy]:
     out: dict[str, UploadPolicy] = {}
     for name in list(t.data):
+        stream_name(name, t.where(name))
         out[name] = UploadPolicy.from_table(t.table(name), batch_default=batch_default)
     t.done()
     return out

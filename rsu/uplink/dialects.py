@@ -14,23 +14,36 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rsu.clock import utc_iso
 from rsu.errors import CommandError
 from rsu.uplink import commands as cmds
 from rsu.uplink.config import UplinkConfig
+from rsu.uplink.publisher import Publish
+
+if TYPE_CHECKING:
+    from rsu.v2x.message import V2xMessage
 
 PROTOCOL_VERSION = "rsu-edge/1"
 
+Outgoing = Publish
+"""A message published directly (not spooled): status, heartbeat, birth, ACKs."""
+
+MAX_RESPONSE_TOPIC = 512
+MAX_CORRELATION = 256
+
 
 @dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message published directly (not spooled): status, heartbeat, ACKs."""
+class Inbound:
+    """One downlink message as the broker delivered it. ``payload`` is None when it was
+    larger than ``max_command_bytes`` (not kept: ``size`` says how large it was)."""
 
     topic: str
-    payload: bytes
-    retain: bool = False
+    payload: bytes | None
+    size: int
+    response_topic: str | None = None
+    correlation: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +53,7 @@ class Reply:
     topic: str
     ref: str | None
     command: str
+    correlation: bytes | None = None
 
 
 class Dialect(Protocol):
@@ -47,17 +61,48 @@ class Dialect(Protocol):
 
     def topic(self, stream: str) -> str: ...
     def subscriptions(self) -> list[str]: ...
-    def will(self) -> Outgoing: ...
-    def birth(self, now: float, health: dict[str, Any]) -> list[Outgoing]: ...
-    def heartbeat(self, seq: int, now: float, health: dict[str, Any]) -> list[Outgoing]: ...
+    def will(self, online_since: float | None) -> Outgoing: ...
+    def farewell(self, now: float, online_since: float | None) -> Outgoing: ...
+    def birth(self, now: float, birth: dict[str, Any]) -> list[Outgoing]: ...
+    def status(self, now: float, content: dict[str, Any]) -> list[Outgoing]: ...
+    def heartbeat(self, seq: int, now: float, content: dict[str, Any]) -> list[Outgoing]: ...
     def running_info(self, now: float, info: dict[str, Any]) -> list[Outgoing]: ...
-    def command(self, topic: str, payload: bytes) -> tuple[Reply, cmds.Command | CommandError]: ...
+    def command(self, msg: Inbound) -> tuple[Reply, cmds.Command | CommandError]: ...
     def ack(self, reply: Reply, error: CommandError | None, now: float) -> Outgoing: ...
     def is_own_ack(self, topic: str) -> bool: ...
+    def message_fields(
+        self, msg: V2xMessage, rsu_id: str, at: float, profile: str
+    ) -> dict[str, Any]: ...
 
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def response_topic(msg: Inbound) -> str | None:
+    """The MQTT 5 response topic the cloud asked for, when it is one we may publish to."""
+    topic = msg.response_topic
+    if not topic or len(topic) > MAX_RESPONSE_TOPIC or "\x00" in topic:
+        return None
+    if "+" in topic or "#" in topic or topic.startswith("$"):
+        return None
+    return topic
+
+
+def correlation(msg: Inbound) -> bytes | None:
+    data = msg.correlation
+    return data if data is not None and len(data) <= MAX_CORRELATION else None
+
+
+def parsed(msg: Inbound, max_bytes: int, where: str) -> dict[str, Any]:
+    """The command's JSON object (size checked before anything is read)."""
+    if msg.payload is None:
+        raise CommandError("too_large", f"payload of {msg.size} bytes > {max_bytes}")
+    return cmds.parse_json(msg.payload, max_bytes, where)
+
+
+def _error_fields(error: CommandError) -> dict[str, Any]:
+    return {} if error.detail is None else {"detail": error.detail}
 
 
 class DefaultDialect:
@@ -74,28 +119,41 @@ class DefaultDialect:
     def subscriptions(self) -> list[str]:
         return [f"{self.base}/cmd/#"]
 
-    def will(self) -> Outgoing:
-        body = {"state": "offline", "rsu_id": self.rsu_id}
+    def will(self, online_since: float | None) -> Outgoing:
+        body: dict[str, Any] = {"state": "offline", "rsu_id": self.rsu_id}
+        body["cause"] = "connection_lost"
+        body["online_since"] = None if online_since is None else utc_iso(online_since)
         return Outgoing(f"{self.base}/status", _json(body), retain=True)
 
-    def _status(self, now: float, health: dict[str, Any]) -> Outgoing:
-        body = {"state": "online", "rsu_id": self.rsu_id, "at": utc_iso(now), "health": health}
+    def farewell(self, now: float, online_since: float | None) -> Outgoing:
+        body: dict[str, Any] = {"state": "offline", "rsu_id": self.rsu_id, "cause": "stopped"}
+        body["since"] = utc_iso(now)
+        body["online_since"] = None if online_since is None else utc_iso(online_since)
         return Outgoing(f"{self.base}/status", _json(body), retain=True)
 
-    def birth(self, now: float, health: dict[str, Any]) -> list[Outgoing]:
-        return [self._status(now, health)]
+    def birth(self, now: float, birth: dict[str, Any]) -> list[Outgoing]:
+        body = {"rsu_id": self.rsu_id, "at": utc_iso(now), "protocol": PROTOCOL_VERSION, **birth}
+        return [Outgoing(f"{self.base}/birth", _json(body), retain=True)]
 
-    def heartbeat(self, seq: int, now: float, health: dict[str, Any]) -> list[Outgoing]:
-        return [self._status(now, {**health, "seq": seq})]
+    def status(self, now: float, content: dict[str, Any]) -> list[Outgoing]:
+        body = {"state": "online", "rsu_id": self.rsu_id, "at": utc_iso(now), **content}
+        return [Outgoing(f"{self.base}/status", _json(body), retain=True)]
+
+    def heartbeat(self, seq: int, now: float, content: dict[str, Any]) -> list[Outgoing]:
+        health = {**content.get("health", {}), "seq": seq}
+        return self.status(now, {**content, "health": health})
 
     def running_info(self, now: float, info: dict[str, Any]) -> list[Outgoing]:
         return []
 
-    def command(self, topic: str, payload: bytes) -> tuple[Reply, cmds.Command | CommandError]:
-        name = topic.removeprefix(f"{self.base}/cmd/")
-        reply = Reply(f"{self.base}/cmd/ack", cmds.ref_of(payload, "id"), name)
+    def command(self, msg: Inbound) -> tuple[Reply, cmds.Command | CommandError]:
+        name = msg.topic.removeprefix(f"{self.base}/cmd/")
+        ack_topic = response_topic(msg) or f"{self.base}/cmd/ack"
+        reply = Reply(ack_topic, None, name[:64], correlation(msg))
         try:
-            return reply, cmds.parse_default(name, payload, self.max_command_bytes)
+            data = parsed(msg, self.max_command_bytes, name[:64])
+            reply = Reply(ack_topic, cmds.ref_in(data, "id"), reply.command, reply.correlation)
+            return reply, cmds.parse_default(name, data, reply.ref)
         except CommandError as err:
             return reply, err
 
@@ -109,7 +167,13 @@ class DefaultDialect:
         }
         if error is not None:
             body["error"] = str(error)
-        return Outgoing(reply.topic, _json(body))
+            body.update(_error_fields(error))
+        return Outgoing(reply.topic, _json(body), correlation=reply.correlation)
+
+    def message_fields(
+        self, msg: V2xMessage, rsu_id: str, at: float, profile: str
+    ) -> dict[str, Any]:
+        return {}
 
     def is_own_ack(self, topic: str) -> bool:
         return topic == f"{self.base}/cmd/ack"
@@ -154,21 +218,31 @@ class CnRsuDialect:
     def subscriptions(self) -> list[str]:
         return self._downs()
 
-    def will(self) -> Outgoing:
-        body = {**self._ident, "status": "offline"}
+    def will(self, online_since: float | None) -> Outgoing:
+        body: dict[str, Any] = {**self._ident, "status": "offline", "cause": "connection_lost"}
+        body["onlineSince"] = None if online_since is None else int(online_since * 1000)
         return Outgoing(f"V2X/RSU/{self.rsu_id}/STATUS/UP", _json(body), retain=True)
 
-    def birth(self, now: float, health: dict[str, Any]) -> list[Outgoing]:
+    def farewell(self, now: float, online_since: float | None) -> Outgoing:
+        body: dict[str, Any] = {**self._ident, "status": "offline", "cause": "stopped"}
+        body["since"] = int(now * 1000)
+        body["onlineSince"] = None if online_since is None else int(online_since * 1000)
+        return Outgoing(f"V2X/RSU/{self.rsu_id}/STATUS/UP", _json(body), retain=True)
+
+    def birth(self, now: float, birth: dict[str, Any]) -> list[Outgoing]:
         ts = int(now * 1000)
-        status = {**self._ident, "status": "online", "timestamp": ts, "health": health}
         info = {**self._ident, "protocolVersion": PROTOCOL_VERSION, "timestamp": ts}
         return [
-            Outgoing(f"V2X/RSU/{self.rsu_id}/STATUS/UP", _json(status), retain=True),
+            Outgoing(f"V2X/RSU/{self.rsu_id}/BIRTH/UP", _json({**info, **birth}), retain=True),
             Outgoing("V2X/RSU/INFO/UP", _json(info)),
-            Outgoing("V2X/RSU/BaseINFO/UP", _json({**info, "health": health})),
+            Outgoing("V2X/RSU/BaseINFO/UP", _json({**info, **birth})),
         ]
 
-    def heartbeat(self, seq: int, now: float, health: dict[str, Any]) -> list[Outgoing]:
+    def status(self, now: float, content: dict[str, Any]) -> list[Outgoing]:
+        body = {**self._ident, "status": "online", "timestamp": int(now * 1000), **content}
+        return [Outgoing(f"V2X/RSU/{self.rsu_id}/STATUS/UP", _json(body), retain=True)]
+
+    def heartbeat(self, seq: int, now: float, content: dict[str, Any]) -> list[Outgoing]:
         body = {
             **self._ident,
             "ack": False,
@@ -182,11 +256,14 @@ class CnRsuDialect:
         body = {**self._ident, **info, "timestamp": int(now * 1000)}
         return [Outgoing("V2X/RSU/RunningInfo/UP", _json(body))]
 
-    def command(self, topic: str, payload: bytes) -> tuple[Reply, cmds.Command | CommandError]:
+    def command(self, msg: Inbound) -> tuple[Reply, cmds.Command | CommandError]:
+        topic = msg.topic
         kind = topic.split("/")[-2] if topic.count("/") >= 3 else ""
-        reply = Reply(f"{topic}/ACK", cmds.ref_of(payload, "seqNum"), kind)
+        ack_topic = response_topic(msg) or f"{topic}/ACK"
+        reply = Reply(ack_topic, None, kind, correlation(msg))
         try:
-            data = cmds.parse_json(payload, self.max_command_bytes)
+            data = parsed(msg, self.max_command_bytes, f"{kind}/DOWN")
+            reply = Reply(ack_topic, cmds.ref_in(data, "seqNum"), kind, reply.correlation)
             return reply, _cn_command(kind, data, reply.ref)
         except CommandError as err:
             return reply, err
@@ -199,10 +276,22 @@ class CnRsuDialect:
             **self._ident,
             "timestamp": int(now * 1000),
         }
-        return Outgoing(reply.topic, _json(body))
+        if error is not None and error.detail is not None:
+            body["errorDetail"] = error.detail
+        return Outgoing(reply.topic, _json(body), correlation=reply.correlation)
 
     def is_own_ack(self, topic: str) -> bool:
         return topic.endswith("/ACK")
+
+    def message_fields(
+        self, msg: V2xMessage, rsu_id: str, at: float, profile: str
+    ) -> dict[str, Any]:
+        """The centre's view (CSAE names and units) beside the record, unless ``raw``."""
+        if profile == "raw":
+            return {}
+        from rsu.uplink.cn_fields import cn_fields
+
+        return cn_fields(msg, rsu_id=rsu_id, at=at)
 
 
 def _cn_command(kind: str, data: dict[str, Any], ref: str | None) -> cmds.Command:

@@ -85,13 +85,6 @@ def encode_body(body: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def join_payload(parts: Sequence[bytes]) -> bytes:
-    """One record -> its JSON object; several -> a JSON array of them."""
-    if len(parts) == 1:
-        return parts[0]
-    return b"[" + b",".join(parts) + b"]"
-
-
 SEPARATOR = b"\n"
 """Between records in a row (compact JSON never holds a raw newline)."""
 
@@ -105,11 +98,8 @@ class Row:
     n: int
     batch: bool
     blob: bytes
+    expires: float | None = None
+    """UTC seconds after which the row's (perishable) records are stale, or None."""
 
     def records(self) -> list[bytes]:
         return self.blob.split(SEPARATOR)
-
-    def payloads(self) -> list[bytes]:
-        """What to publish: one JSON array for a batch row, else one object per record."""
-        parts = self.records()
-        return [join_payload(parts)] if self.batch else parts

@@ -48,6 +48,8 @@ class Record:
     body: dict[str, Any]
     priority: int = BULK
     batch: bool = False
+    expires: float | None = None
+    """UTC seconds after which the record is stale (perishable streams): not sent later."""
 
 
 class RecordIds:
@@ -82,9 +84,12 @@ def message_body(
     received_at: float,
     origin: Origin | None = None,
     verification: dict[str, Any] | None = None,
+    profile: str = "full",
 ) -> dict[str, Any]:
-    """The received-message record (see docs/uplink.md for every field). ``verification``:
-    the IEEE 1609.2 result (``rsu.security``'s ``SecurityResult.as_dict()``), if checked."""
+    """The received-message record in one of ``rsu.uplink.config.PROFILES`` (docs/uplink.md
+    says every field). ``verification``: the IEEE 1609.2 result (``rsu.security``'s
+    ``SecurityResult.as_dict()``), if checked. Fields are added in the order consumers see
+    them; add new ones here."""
     security = msg.envelope.as_dict()
     security.update(verification or unverified(msg))
     body: dict[str, Any] = {
@@ -94,13 +99,15 @@ def message_body(
         "standard": msg.standard,
         "message_type": msg.message_type,
         "message_id": msg.message_id,
-        "raw": msg.raw.hex(),
-        "security": security,
-        "origin": (origin or Origin()).as_dict(),
-        "decoded": msg.jer(),
-        "schema": SCHEMA,
     }
-    if msg.outer is not None:
+    if profile != "decoded":
+        body["raw"] = msg.raw.hex()
+    body["security"] = security
+    body["origin"] = (origin or Origin()).as_dict()
+    if profile != "raw":
+        body["decoded"] = msg.jer()
+    body["schema"] = SCHEMA
+    if msg.outer is not None and profile == "full":
         body["outer"] = msg.outer.hex()
     if msg.frame_choice is not None:
         body["frame"] = msg.frame_choice

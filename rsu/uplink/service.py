@@ -1,30 +1,34 @@
 """``Uplink``: the object the daemon owns. Spool in front, MQTT behind, one worker thread.
 
 The daemon calls ``submit_message`` / ``submit_data`` (cheap, non-blocking: they append to a
-bounded queue), ``stats()``, and ``stop(drain_timeout)``. The worker thread commits queued
-records to the spool, publishes from the spool with a bounded in-flight window, deletes rows on
-PUBACK, answers downlink commands and sends the heartbeat.
+bounded queue), ``set_status``, ``stats()``, and ``stop(drain_timeout)``. The worker thread is
+a thin shell around the sans-I/O ``Publisher`` (``publisher.py``): it commits queued records
+to the spool, feeds spool rows and PUBACKs to the publisher and sends what it returns, answers
+downlink commands (``downlink.py``) and runs the publisher's timers (heartbeat, running info,
+spool expiry, status).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TextIO
 
 import structlog
 
+from rsu import __version__
 from rsu.clock import Clock, SystemClock
-from rsu.errors import CommandError, SpoolError
-from rsu.uplink.commands import Command
+from rsu.errors import SpoolError
+from rsu.uplink.commands import BroadcastRequest, Command
 from rsu.uplink.config import UplinkConfig
-from rsu.uplink.dialects import Reply, make_dialect
-from rsu.uplink.mqtt import Inbox, MqttLink
-from rsu.uplink.packing import Row
+from rsu.uplink.dialects import make_dialect
+from rsu.uplink.downlink import Downlink
+from rsu.uplink.identity import DAEMON, Role, client_id, spool_path
+from rsu.uplink.mqtt import Inbox, LinkOptions, MqttLink
 from rsu.uplink.policy import PolicyGate
+from rsu.uplink.publisher import Publish, Publisher, PublisherSettings
 from rsu.uplink.records import (
     BULK,
     CRITICAL,
@@ -38,7 +42,9 @@ from rsu.uplink.records import (
 )
 from rsu.uplink.spool import Spool, lock_spool
 from rsu.uplink.stats import Counters, UplinkStats
+from rsu.uplink.status import Birth, LinkState, RsuStatus
 from rsu.uplink.sysinfo import running_info
+from rsu.uplink.wire import WireFormat
 from rsu.v2x.message import V2xMessage
 
 log = structlog.get_logger(__name__)
@@ -57,8 +63,8 @@ DATA_PRIORITY = {
     "signals": NORMAL,  # signal phase changes (rsu.signals)
 }
 INGEST_CHUNK = 5000
-EXPIRE_EVERY_S = 60.0
-PUMP_ROWS = 8
+MAX_WAIT_S = 1.0
+"""The worker wakes at least this often (to see ``stop``), else on events and deadlines."""
 
 
 class Uplink:
@@ -68,23 +74,27 @@ class Uplink:
         *,
         clock: Clock | None = None,
         on_command: CommandHandler | None = None,
+        role: Role = DAEMON,
+        check_broadcast: Callable[[BroadcastRequest], BroadcastRequest] | None = None,
+        birth: Birth | None = None,
     ) -> None:
         self.config = config
+        self.role = role
         self.clock: Clock = clock or SystemClock()
-        self.on_command = on_command
         self.dialect = make_dialect(config)
         self.gate = PolicyGate(config.policies, config.default_policy())
         self.ids = RecordIds()
-        self.health: dict[str, Any] = {}
+        self.birth = birth or Birth(version=__version__)
+        self.client_id = client_id(config.client_id, role)
+        self.spool_path = spool_path(config.spool_path, role)
+        self.publisher = Publisher(_settings(config), self.dialect.topic, self.clock.monotonic())
+        self.downlink = Downlink(
+            self.dialect, self.gate, self.publisher, on_command, check_broadcast
+        )
+        self._status = RsuStatus()
+        self._health: dict[str, Any] = {}
         self._queue: deque[Record] = deque()
-        self._inbox = Inbox()
-        self._inflight: dict[int, int] = {}
-        """MQTT message id -> spool row seq."""
-        self._outstanding: dict[int, int] = {}
-        """Spool row seq -> publishes of that row not yet acknowledged."""
-        self._cursor = 0
-        self._ready: deque[Row] = deque()
-        """Rows read from the spool, not yet published (at most PUMP_ROWS)."""
+        self._inbox = Inbox(config.max_command_bytes, config.command_queue_bytes)
         self._n = Counters()
         self._stopping = threading.Event()
         self._drained = threading.Event()
@@ -92,21 +102,41 @@ class Uplink:
         self._spool: Spool | None = None
         self._link: MqttLink | None = None
         self._lock_file: TextIO | None = None
-        self._heartbeat_s = config.heartbeat_s
-        self._running_info_s = config.running_info_s
-        self._linger_since: float | None = None
+        self._hb_seq = 0
+        self._online_since: float | None = None
+        self._lost_at: float | None = None
+        self._last_outage: tuple[float, float] | None = None
+
+    @property
+    def on_command(self) -> CommandHandler | None:
+        return self.downlink.on_command
+
+    @on_command.setter
+    def on_command(self, handler: CommandHandler | None) -> None:
+        self.downlink.on_command = handler
 
     # --- daemon API -----------------------------------------------------------------------
 
     def start(self) -> None:
         """Open (and lock) the spool, connect in the background, start publishing the backlog."""
-        self._lock_file = lock_spool(self.config.spool_path)
+        self._lock_file = lock_spool(self.spool_path)
         cfg = self.config
-        self._spool = Spool(cfg.spool_path, cfg.spool, cfg.batch_max, cfg.batch_max_bytes)
-        self._link = MqttLink(cfg, self.dialect, self._inbox, self.clock, lambda: self.health)
+        self._spool = Spool(self.spool_path, cfg.spool, cfg.batch_max, cfg.batch_max_bytes)
+        self._link = MqttLink(cfg, self._link_options(), self._inbox)
         self._link.start()
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
         self._thread.start()
+
+    def _link_options(self) -> LinkOptions:
+        role = self.role
+        return LinkOptions(
+            client_id=self.client_id,
+            subscriptions=tuple(self.dialect.subscriptions()) if role.commands else (),
+            will=(lambda: self.dialect.will(self.clock.time()))
+            if role.presence
+            else (lambda: None),
+            session_expiry_s=self.config.session_expiry_s if role.commands else 0,
+        )
 
     def submit(self, record: Record) -> bool:
         """Queue a record for the spool; False (counted) when the queue is full. Records of
@@ -138,20 +168,21 @@ class Uplink:
         if not self.gate.admit(short, sender_id(msg), msg.value, self.clock.monotonic()):
             return False
         pol = self.gate.policy(short)
+        profile = pol.payload or self.config.payload
         rid = self.ids.next(now)
+        rsu_id = self.config.rsu_id
         body = message_body(
             msg,
             record_id=rid,
-            rsu_id=self.config.rsu_id,
+            rsu_id=rsu_id,
             received_at=now,
             origin=origin,
             verification=verification,
+            profile=profile,
         )
-        if self.dialect.name == "cn-rsu":  # field names/units of the Chinese centre interface
-            from rsu.uplink.cn_fields import cn_fields
-
-            body.update(cn_fields(msg, rsu_id=self.config.rsu_id, at=now))
-        return self.submit(Record(rid, f"v2x/{short}", body, pol.priority, pol.batch))
+        body.update(self.dialect.message_fields(msg, rsu_id, now, profile))
+        expires = self._expires(short, now)
+        return self.submit(Record(rid, f"v2x/{short}", body, pol.priority, pol.batch, expires))
 
     def submit_data(self, kind: str, data: dict[str, Any], *, at: float | None = None) -> bool:
         """``objects``, ``events``, ``alarms`` or ``stats``; events and alarms are critical."""
@@ -160,11 +191,35 @@ class Uplink:
         now = self.clock.time() if at is None else at
         rid = self.ids.next(now)
         body = data_body(kind, data, record_id=rid, rsu_id=self.config.rsu_id, at=now)
-        return self.submit(Record(rid, kind, body, DATA_PRIORITY[kind], batch=False))
+        expires = self._expires(kind, now) if DATA_PRIORITY[kind] < CRITICAL else None
+        return self.submit(Record(rid, kind, body, DATA_PRIORITY[kind], False, expires))
+
+    def _expires(self, stream: str, at: float) -> float | None:
+        if not self.role.perishable:
+            return None
+        ttl = self.gate.policy(stream).expiry_s
+        if ttl is None:
+            ttl = self.config.stream_expiry(stream)
+        return at + ttl if ttl > 0 else None
+
+    def set_status(self, status: RsuStatus) -> None:
+        """What the daemon reports (mode, radio, GNSS, alarms); a change of ``status.key``
+        publishes the retained status at once, else it goes out with the next heartbeat."""
+        changed = status.key != self._status.key
+        self._status = status  # replaced whole: the worker reads old or new
+        if changed:
+            self._inbox.events.append(None)  # "status changed"
+            self._inbox.wake.set()
 
     def set_health(self, health: dict[str, Any]) -> None:
-        """Health for the status/heartbeat messages (replaced whole)."""
-        self.health = dict(health)  # replaced whole: readers on other threads see old or new
+        """Free-form health for the status/heartbeat messages (replaced whole)."""
+        self._health = dict(health)
+
+    def hold(self, streams: frozenset[str] | None) -> None:
+        """Publish only ``streams`` (spool stream names: ``events``, ``alarms``,
+        ``v2x/SPAT`` ...) until called with None; the rest waits in the spool."""
+        self._inbox.events.append(("hold", streams))
+        self._inbox.wake.set()
 
     def wait_drained(self, timeout: float) -> bool:
         """True once the queue, the spool and the in-flight window are all empty."""
@@ -181,7 +236,10 @@ class Uplink:
         if self._thread is not None:
             self._thread.join(timeout=30.0)
         if self._link is not None:
-            self._link.stop(farewell=self.dialect.will())
+            farewell = None
+            if self.role.presence:
+                farewell = self.dialect.farewell(self.clock.time(), self._online_since)
+            self._link.stop(farewell=farewell)
         if self._spool is not None:
             self._spool.close()
         if self._lock_file is not None:
@@ -191,69 +249,58 @@ class Uplink:
     def stats(self) -> UplinkStats:
         spool = self._spool
         dropped = spool.dropped if spool else {}
-        if self._n.queue_full:
-            dropped["queue_full"] = self._n.queue_full
-        if self._n.spool_failed:
-            dropped["spool_failed"] = self._n.spool_failed
-        if self._n.broker_rejected:
-            dropped["broker_rejected"] = self._n.broker_rejected
-        if self._inbox.commands.dropped:
-            dropped["commands_queue_full"] = self._inbox.commands.dropped
+        for key, value in (
+            ("queue_full", self._n.queue_full),
+            ("spool_failed", self._n.spool_failed),
+            ("broker_rejected", self.publisher.n.rejected),
+            ("commands_queue_full", self._inbox.commands.dropped),
+        ):
+            if value:
+                dropped[key] = value
         return UplinkStats(
             connected=self._link is not None and self._link.connected.is_set(),
             pending=spool.pending_records if spool else 0,
-            inflight=len(self._inflight),
+            inflight=self.publisher.inflight,
             queued=len(self._queue),
             accepted=self._n.accepted,
-            published=self._n.published,
+            published=self.publisher.n.published,
             acked=self._n.acked,
             held=dict(self.gate.held),
             dropped=dropped,
-            commands=dict(self._n.commands),
+            commands=dict(self.downlink.counts),
             connects=self._inbox.connects,
             spool_bytes=sum(spool.usage) if spool else 0,
+            expired=self.publisher.n.expired,
+            takeovers=self._inbox.takeovers,
+            client_id=self.client_id,
         )
 
-    # --- worker thread --------------------------------------------------------------------
+    # --- worker thread (the shell around the publisher) ------------------------------------
 
     def _is_drained(self) -> bool:
         spool = self._spool
         return (
-            not self._queue and not self._inflight and (spool is None or spool.pending_records == 0)
+            not self._queue
+            and self.publisher.idle()
+            and (spool is None or spool.pending_records == 0)
         )
 
     def _run(self) -> None:
-        # Timers here schedule I/O, so they run on the host's monotonic clock (an injected
-        # FakeClock must not stall the uplink); record times come from self.clock.
-        next_hb = next_info = next_expire = time.monotonic()
-        hb_seq = 0
-        wait = 0.2
         while not self._stopping.is_set():
-            self._inbox.wake.wait(wait)
+            now = self.clock.monotonic()
+            deadline = self.publisher.next_deadline(len(self._queue))
+            wait = MAX_WAIT_S if deadline is None else min(MAX_WAIT_S, max(0.0, deadline - now))
+            if not self._inbox.acks and not self._inbox.events:
+                self._inbox.wake.wait(wait)
             self._inbox.wake.clear()
-            now = time.monotonic()
             try:
-                wait = self._ingest_if_due(now)
-                self._acks()
-                self._commands()
-                self._pump()
+                self._turn(self.clock.monotonic())
             except (SpoolError, sqlite3.Error) as err:
                 log.error("spool_failed", error=str(err))
                 self._stopping.wait(1.0)
             except Exception as err:  # a bug must not silently end publishing: log, go on
                 log.exception("uplink_worker_error", error=repr(err))
                 self._stopping.wait(1.0)
-            if self._heartbeat_s > 0 and now >= next_hb:
-                hb_seq += 1
-                self._send_all(self.dialect.heartbeat(hb_seq, self.clock.time(), self.health))
-                next_hb = now + self._heartbeat_s
-            if self._running_info_s > 0 and now >= next_info:
-                info = running_info(self.config.spool_path)
-                self._send_all(self.dialect.running_info(self.clock.time(), info))
-                next_info = now + self._running_info_s
-            if now >= next_expire and self._spool is not None:
-                self._spool.expire(self.clock.time())
-                next_expire = now + EXPIRE_EVERY_S
             if self._is_drained():
                 self._drained.set()
         try:  # whatever is still queued goes to the spool for the next start
@@ -261,26 +308,46 @@ class Uplink:
         except (SpoolError, sqlite3.Error) as err:
             log.error("spool_failed", error=str(err))
 
-    def _ingest_if_due(self, now: float) -> float:
-        """Commit the queue once it holds a row's worth of records or its first record has
-        waited ``batch_linger_ms`` (fewer, fuller rows: better compression, fewer commits).
-        Returns how long the loop may sleep."""
-        if not self._queue:
-            self._linger_since = None
-            return 0.2
-        if self._linger_since is None:
-            self._linger_since = now
-        left = self._linger_since + self.config.batch_linger_ms / 1000.0 - now
-        if left > 0 and len(self._queue) < self.config.batch_max:
-            return min(left, 0.2)
-        self._ingest()
-        self._linger_since = None
-        return 0.2 if not self._queue else 0.0
+    def _turn(self, now: float) -> None:
+        self._events(now)
+        if self.publisher.ingest_due(len(self._queue), now):
+            self._ingest()
+        self._acks()
+        for msg in self._inbox.commands.drain():
+            ack = self.downlink.handle(msg, now, self.clock.time())
+            if ack is not None:
+                self._send(ack)
+        self._pump()
+        self._timers(now)
 
-    def _send_all(self, outs: list[Any]) -> None:
+    def _events(self, now: float) -> None:
+        events = self._inbox.events
+        while events:
+            event: Any = events.popleft()
+            utc = self.clock.time()
+            if event is True:
+                self._on_connected(now, utc)
+            elif event is False:
+                self.publisher.on_disconnected()
+                self._lost_at = utc
+            elif event is None:
+                self.publisher.status_changed(now)
+            else:
+                self.publisher.hold(event[1])
+
+    def _on_connected(self, now: float, utc: float) -> None:
+        self.publisher.on_connected(now)
+        self._online_since = utc
+        if self._lost_at is not None:
+            self._last_outage = (self._lost_at, utc)
+            self._lost_at = None
+        if self.role.presence:
+            for out in self.dialect.birth(utc, self.birth.as_dict()):
+                self._send(out)
+
+    def _send(self, out: Publish) -> None:
         if self._link is not None:
-            for out in outs:
-                self._link.send(out)
+            self._link.send(out)
 
     def _ingest(self) -> None:
         assert self._spool is not None
@@ -299,95 +366,75 @@ class Uplink:
 
     def _acks(self) -> None:
         assert self._spool is not None
-        done: list[int] = []
         acks = self._inbox.acks
-        while acks:
-            mid, ok = acks.popleft()
-            seq = self._inflight.pop(mid, None)
-            if seq is None:
-                continue
-            if not ok:
-                self._n.broker_rejected += 1
-                log.warning("uplink_publish_rejected", seq=seq)
-            left = self._outstanding[seq] - 1
-            if left:
-                self._outstanding[seq] = left
-            else:
-                del self._outstanding[seq]
-                done.append(seq)
+        pairs = [acks.popleft() for _ in range(len(acks))]
+        done = self.publisher.acked(pairs)
         if done:
             before = self._spool.pending_records
             self._spool.ack(done)
             self._n.acked += before - self._spool.pending_records
 
     def _pump(self) -> None:
-        """Publish rows after the cursor while the in-flight window (publishes) has room; a
-        row is deleted once every publish made from it is acknowledged. Rows are read a few
-        at a time into ``_ready`` and each is read (and inflated) once."""
-        link, spool = self._link, self._spool
+        """Rows from the spool to the publisher, its publishes to paho, while it wants more."""
+        link, spool, pub = self._link, self._spool, self.publisher
         assert link is not None
         assert spool is not None
-        while len(self._inflight) < self.config.inflight and link.connected.is_set():
-            if not self._ready:
-                rows = spool.fetch(self._cursor, PUMP_ROWS)
+        if link.connected.is_set() != pub.connected:  # an edge not yet seen in events
+            return
+        while True:
+            want = pub.rows_wanted()
+            if want:
+                rows = spool.fetch(pub.cursor, want)
                 if not rows:
-                    return
-                self._ready.extend(rows)
-                self._cursor = rows[-1].seq
-            row = self._ready.popleft()
-            topic = self.dialect.topic(row.stream)
-            payloads = row.payloads()
-            self._outstanding[row.seq] = len(payloads)
-            for payload in payloads:
-                self._inflight[link.publish(topic, payload)] = row.seq
-            self._n.published += row.n
+                    want = 0
+                pub.take(rows)
+            publishes, expired = pub.publishes(self.clock.time())
+            spool.drop_expired(expired, self.clock.time())
+            for out in publishes:
+                assert out.seq is not None
+                pub.sent(link.publish(out), out.seq)
+            if not want and not publishes:
+                return
 
-    def _commands(self) -> None:
-        for topic, payload in self._inbox.commands.drain():
-            if self.dialect.is_own_ack(topic):
+    def _timers(self, now: float) -> None:
+        for name in self.publisher.due(now):
+            utc = self.clock.time()
+            if name == "expire" and self._spool is not None:
+                self._spool.expire(utc)
+            elif not self.role.presence:
                 continue
-            try:
-                reply, parsed = self.dialect.command(topic, payload)
-            except Exception as err:  # a parser bug must not stop the uplink: log, no ACK
-                log.error(
-                    "command_parse_failed", topic=topic, error=repr(err), hex=payload[:512].hex()
-                )
-                continue
-            error = parsed if isinstance(parsed, CommandError) else self._apply(parsed)
-            self._ack(reply, error, payload)
+            elif name == "status":
+                self._sendall(self.dialect.status(utc, self._status_content()))
+            elif name == "heartbeat":
+                self._hb_seq += 1
+                self._sendall(self.dialect.heartbeat(self._hb_seq, utc, self._status_content()))
+            elif name == "running_info":
+                info = running_info(self.spool_path)
+                self._sendall(self.dialect.running_info(utc, info))
 
-    def _apply(self, cmd: Command) -> CommandError | None:
-        owned = cmd.kind == "config" and cmd.config is not None and cmd.config.log_level is None
-        if not owned:
-            if self.on_command is None:
-                return CommandError("rejected", f"{cmd.kind}: not supported by this process")
-            try:
-                self.on_command(cmd)
-            except CommandError as err:
-                return err
-            except Exception as err:  # the handler's bug: refuse, keep the uplink running
-                log.error("command_handler_failed", command=cmd.kind, error=repr(err))
-                return CommandError("rejected", f"{cmd.kind}: handler failed")
-        if cmd.config is not None:
-            for change in cmd.config.policies:
-                self.gate.update(change.message_type, **dict(change.changes))
-            if cmd.config.heartbeat_s is not None:
-                self._heartbeat_s = cmd.config.heartbeat_s
-            if cmd.config.running_info_s is not None:
-                self._running_info_s = cmd.config.running_info_s
-        return None
+    def _sendall(self, outs: list[Publish]) -> None:
+        for out in outs:
+            self._send(out)
 
-    def _ack(self, reply: Reply, error: CommandError | None, payload: bytes) -> None:
-        key = "ok" if error is None else error.code
-        self._n.commands[key] = self._n.commands.get(key, 0) + 1
-        if error is not None:
-            log.warning(
-                "command_rejected",
-                command=reply.command,
-                code=error.code,
-                error=str(error),
-                hex=payload[:512].hex(),
-            )
-        else:
-            log.info("command_applied", command=reply.command, ref=reply.ref)
-        self._send_all([self.dialect.ack(reply, error, self.clock.time())])
+    def _status_content(self) -> dict[str, Any]:
+        spool = self._spool
+        link = LinkState(
+            connects=self._inbox.connects,
+            online_since=self._online_since,
+            last_outage=self._last_outage,
+            pending=spool.pending_records if spool else 0,
+            spool_bytes=sum(spool.usage) if spool else 0,
+            dropped=sum(spool.dropped.values()) if spool else 0,
+        )
+        return {**self._status.as_dict(), **link.as_dict(), "health": dict(self._health)}
+
+
+def _settings(cfg: UplinkConfig) -> PublisherSettings:
+    return PublisherSettings(
+        inflight=cfg.inflight,
+        batch_max=cfg.batch_max,
+        linger_s=cfg.batch_linger_ms / 1000.0,
+        heartbeat_s=cfg.heartbeat_s,
+        running_info_s=cfg.running_info_s,
+        wire=WireFormat(cfg.encoding, cfg.compression, cfg.always_array),
+    )

@@ -57,10 +57,13 @@ CREATE TABLE IF NOT EXISTS rows (
     batch INTEGER NOT NULL,
     created REAL NOT NULL,
     n INTEGER NOT NULL,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    expires REAL
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+_MIGRATIONS = {"expires": "ALTER TABLE rows ADD COLUMN expires REAL"}
+"""Columns added since the first spool layout (a spool written by an older build is kept)."""
 
 
 # --- SQLite ---------------------------------------------------------------------------------
@@ -144,6 +147,7 @@ class Spool:
             self._db.execute(f"PRAGMA synchronous={self.limits.sync.upper()}")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            self._migrate()
             self._reload()
         except (sqlite3.Error, OSError) as err:
             raise SpoolError(f"cannot open spool {self.path}: {err}") from err
@@ -160,6 +164,12 @@ class Spool:
     def dropped(self) -> dict[str, int]:
         """Records dropped, by reason and stream, over the spool's life (kept in the file)."""
         return dict(self._dropped)
+
+    def _migrate(self) -> None:
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(rows)")}
+        for column, sql in _MIGRATIONS.items():
+            if column not in have:
+                self._db.execute(sql)
 
     def _reload(self) -> None:
         """The in-memory counts, from the file (at open, and after a rolled-back write)."""
@@ -202,10 +212,19 @@ class Spool:
                 if not self._make_room(size, first.priority, drops):
                     _bump(drops, f"full:{first.stream}", len(members))
                     continue
+                expiries = [e for i in members if (e := records[i].expires) is not None]
                 cur = self._db.execute(
-                    "INSERT INTO rows (stream, prio, batch, created, n, payload)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (first.stream, first.priority, first.batch, now, len(members), blob),
+                    "INSERT INTO rows (stream, prio, batch, created, n, payload, expires)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        first.stream,
+                        first.priority,
+                        first.batch,
+                        now,
+                        len(members),
+                        blob,
+                        min(expiries) if expiries else None,
+                    ),
                 )
                 self._recent.put(int(cur.lastrowid or 0), plain)
                 self._usage[first.priority] += size
@@ -243,17 +262,17 @@ class Spool:
         """Up to ``limit`` rows with ``seq > after``, oldest first, payload decompressed (or
         taken from the cache of rows this process just wrote: the steady-state path)."""
         cur = self._db.execute(
-            "SELECT seq, stream, n, batch, CASE WHEN seq >= ? THEN NULL ELSE payload END"
-            " FROM rows WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, stream, n, batch, CASE WHEN seq >= ? THEN NULL ELSE payload END,"
+            " expires FROM rows WHERE seq > ? ORDER BY seq LIMIT ?",
             (self._recent.low, after, limit),
         )
         rows = []
-        for seq, stream, n, batch, blob in cur.fetchall():
+        for seq, stream, n, batch, blob, expires in cur.fetchall():
             plain = self._recent.take(seq) if blob is None else None
             if plain is None:
                 stored = blob if blob is not None else self._payload(seq)
                 plain = zlib.decompress(stored)
-            rows.append(Row(seq, stream, n, bool(batch), plain))
+            rows.append(Row(seq, stream, n, bool(batch), plain, expires))
         return rows
 
     def _payload(self, seq: int) -> bytes:
@@ -277,23 +296,38 @@ class Spool:
                 self.pending_records -= int(n)
 
     def expire(self, now: float) -> int:
-        """Drop rows older than the age bounds; returns records dropped."""
+        """Drop rows older than the age bounds (``age:``) and perishable rows past their
+        expiry (``expired:``); returns records dropped."""
         cut_normal, cut_critical = expiry_cutoffs(self.limits, now)
         sql = (
-            "SELECT seq, stream, n FROM rows WHERE (prio < ? AND created < ?)"
-            " OR (prio >= ? AND created < ?)"
+            "SELECT seq, stream, n, expires IS NOT NULL AND expires <= ? FROM rows"
+            " WHERE (prio < ? AND created < ?) OR (prio >= ? AND created < ?)"
+            " OR (expires IS NOT NULL AND expires <= ?)"
         )
-        rows = self._db.execute(sql, (CRITICAL, cut_normal, CRITICAL, cut_critical)).fetchall()
+        args = (now, CRITICAL, cut_normal, CRITICAL, cut_critical, now)
+        rows = self._db.execute(sql, args).fetchall()
         if not rows:
             return 0
         drops: dict[str, int] = {}
-        for _, stream, n in rows:
-            _bump(drops, f"age:{stream}", n)
+        for _, stream, n, perished in rows:
+            _bump(drops, f"{'expired' if perished else 'age'}:{stream}", n)
         with self._txn():
             self._delete([r[0] for r in rows])
             self._count(drops)
         self._log_drops(drops, now)
         return sum(drops.values())
+
+    def drop_expired(self, rows: Sequence[Row], now: float) -> None:
+        """Delete rows whose perishable records expired before they could be sent."""
+        if not rows:
+            return
+        drops: dict[str, int] = {}
+        for row in rows:
+            _bump(drops, f"expired:{row.stream}", row.n)
+        with self._txn():
+            self._delete([r.seq for r in rows])
+            self._count(drops)
+        self._log_drops(drops, now)
 
     def _log_drops(self, drops: dict[str, int], now: float) -> None:
         """One warning per DROP_LOG_EVERY_S with the counts since the last one."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,11 @@ class UplinkStats:
     commands: dict[str, int]
     connects: int
     spool_bytes: int
+    expired: int = 0
+    """Perishable records dropped unsent because they were stale."""
+    takeovers: int = 0
+    """Times the broker said another connection took this client id's session."""
+    client_id: str = ""
 
 
 @dataclass(slots=True)
@@ -28,9 +33,6 @@ class Counters:
     """What the uplink worker counts (mutable, one writer: the worker thread)."""
 
     accepted: int = 0
-    published: int = 0
     acked: int = 0
     queue_full: int = 0
-    broker_rejected: int = 0
     spool_failed: int = 0
-    commands: dict[str, int] = field(default_factory=dict)

@@ -46,6 +46,9 @@ _SHORT: dict[str, str] = {
     "RoadsideSafetyMessage": "RSM",
 }
 
+SHORT_NAMES: frozenset[str] = frozenset(_SHORT.values())
+"""Every short name of a message of either standard (what ``[uplink.policy.<SHORT>]`` takes)."""
+
 # Conventional PSIDs (IEEE 1609.12) for the J2735 messages an RSU sends and receives.
 PSIDS: dict[str, int] = {
     "BSM": 0x20,

@@ -15,9 +15,8 @@ from rsu.clock import FakeClock
 from rsu.config.loader import config_from_dict, demo_config_path, read_toml
 from rsu.daemon import Daemon, build
 from rsu.daemon.csae import CsaeShare
-from rsu.errors import CommandError, ConfigError
-from rsu.uplink.config import read_uplink_config
-from rsu.uplink.dialects import CnRsuDialect
+from rsu.errors import ConfigError
+from rsu.uplink.dialects import Inbound
 from rsu.v2x.codec import get_codec
 from rsu.wire import RxFrame, TxRequest
 from tests.fusion.helpers import radar_obj
@@ -106,7 +105,6 @@ def test_fused_objects_and_a_stopped_car_become_rsm_and_rsi(daemon: Daemon) -> N
 
 
 def test_rsi_down_from_the_cloud_is_broadcast_as_a_csae_rsi(daemon: Daemon) -> None:
-    dialect = CnRsuDialect(daemon.config.uplink)
     body = {
         "seqNum": "42",
         "eventType": 401,
@@ -115,10 +113,11 @@ def test_rsi_down_from_the_cloud_is_broadcast_as_a_csae_rsi(daemon: Daemon) -> N
         "eventDescription": "road works",
         "duration_s": 600,
     }
-    _, cmd = dialect.command("V2X/RSU/R328328/RSI/DOWN", json.dumps(body).encode())
-    assert not isinstance(cmd, CommandError)
-    assert daemon.parts.uplink.on_command is not None
-    daemon.parts.uplink.on_command(cmd)  # the uplink thread's check: encodable
+    payload = json.dumps(body).encode()
+    down = daemon.parts.uplink.downlink  # what the uplink thread does: check whole, then ACK
+    ack = down.handle(Inbound("V2X/RSU/R328328/RSI/DOWN", payload, len(payload)), 0.0, 0.0)
+    assert ack is not None
+    assert json.loads(ack.payload)["errorCode"] == 0
     assert len(daemon.parts.inbox["commands"]) == 1  # handed to the core's queue
     assert daemon.serve() == 1  # what the core loop does with it
     clock = daemon.clock
@@ -135,13 +134,15 @@ def test_a_j2735_rsu_refuses_rsi_json_it_cannot_encode(tmp_path: Path) -> None:
     (tmp_path / "map.hex").write_text((demo_config_path().parent / "map.hex").read_text())
     (tmp_path / "spat.hex").write_text((demo_config_path().parent / "spat.hex").read_text())
     d = build(config_from_dict(data, tmp_path / "rsu.toml"), FakeClock())
-    dialect = CnRsuDialect(read_uplink_config(data))
     body = {"eventType": 401, "eventPosition": {"lat": 42.281, "lon": -83.743}}
-    _, cmd = dialect.command("V2X/RSU/demo-rsu/RSI/DOWN", json.dumps(body).encode())
-    assert not isinstance(cmd, CommandError)
-    assert d.parts.uplink.on_command is not None
-    with pytest.raises(CommandError, match="RSI"):  # no J2735 PSID or frame for it
-        d.parts.uplink.on_command(cmd)
+    payload = json.dumps(body).encode()
+    inbound = Inbound("V2X/RSU/demo-rsu/RSI/DOWN", payload, len(payload))
+    ack = d.parts.uplink.downlink.handle(inbound, 0.0, 0.0)
+    assert ack is not None
+    reply = json.loads(ack.payload)
+    assert reply["errorCode"] == 3  # bad_value: no J2735 PSID or frame for it
+    assert "RSI" in reply["errorDesc"]
+    assert not d.parts.inbox["commands"].drain()
 
 
 def test_csae53_table_overrides_ids_intervals_aids_and_event_types(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +18,13 @@ from rsu.v2x.codec import get_codec
 from rsu.v2x.message import V2xMessage
 from tests.v2x.vectors import load
 
+_IDS = itertools.count()
+
+
+def _presence(topic: str) -> bool:
+    """The retained status and birth topics (not records)."""
+    return topic.endswith(("/status", "/birth", "/STATUS/UP", "/BIRTH/UP"))
+
 
 class Collector:
     """A paho subscriber that keeps every message; ``records`` flattens batched payloads."""
@@ -28,17 +36,21 @@ class Collector:
         persistent: bool = False,
         auth: Any = None,
         tls_insecure: bool = False,
+        v5: bool = False,
         **tls: Any,
     ) -> None:
         host_port = url.split("://", 1)[1]
         host, port = host_port.rsplit(":", 1)
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.properties: list[tuple[str, Any]] = []
+        """(topic, MQTT 5 properties) of every message (v5 collectors)."""
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        kwargs: dict[str, Any] = {"protocol": paho.MQTTv5} if v5 else {}
+        if not v5:
+            kwargs["clean_session"] = not persistent
         self.client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"collector-{len(topics)}-{persistent}",
-            clean_session=not persistent,
+            CallbackAPIVersion.VERSION2, client_id=f"collector-{next(_IDS)}-{persistent}", **kwargs
         )
         self.client.reconnect_delay_set(0.05, 0.5)
         if auth is not None:
@@ -56,6 +68,7 @@ class Collector:
     def _on_message(self, client: Any, userdata: Any, msg: paho.MQTTMessage) -> None:
         with self._lock:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.properties.append((msg.topic, getattr(msg, "properties", None)))
 
     def on(self, topic: str) -> list[Any]:
         with self._lock:
@@ -66,13 +79,13 @@ class Collector:
         with self._lock:
             msgs = list(self.messages)
         for topic, payload, _ in msgs:
-            if topic.startswith(prefix) and "/cmd/" not in topic and not topic.endswith("status"):
+            if topic.startswith(prefix) and "/cmd/" not in topic and not _presence(topic):
                 body = json.loads(payload)
                 out.extend(body if isinstance(body, list) else [body])
         return out
 
-    def publish(self, topic: str, payload: bytes | str) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(5.0)
+    def publish(self, topic: str, payload: bytes | str, properties: Any = None) -> None:
+        self.client.publish(topic, payload, qos=1, properties=properties).wait_for_publish(5.0)
 
     def ids(self, prefix: str = "") -> list[str]:
         return [r["id"] for r in self.records(prefix)]
@@ -132,3 +145,15 @@ def frames() -> list[dict[str, Any]]:
 def messages(frames: list[dict[str, Any]]) -> list[V2xMessage]:
     codec = get_codec("j2735")
     return [codec.decode(bytes.fromhex(f["outer_hex"] or f["hex"])) for f in frames[:400]]
+
+
+@pytest.fixture(scope="session")
+def smallest() -> Callable[[str], V2xMessage]:
+    """The smallest real J2735 frame of a type (``MAP``, ``SPAT`` ...), decoded."""
+    codec = get_codec("j2735")
+    decoded = [codec.decode(bytes.fromhex(f["hex"])) for f in load("j2735_real.jsonl")]
+
+    def pick(short: str) -> V2xMessage:
+        return min((m for m in decoded if m.short_name == short), key=lambda m: len(m.raw))
+
+    return pick

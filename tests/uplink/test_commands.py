@@ -9,13 +9,18 @@ import pytest
 
 from rsu.errors import CommandError
 from rsu.uplink import commands as cmds
-from rsu.uplink.dialects import CnRsuDialect, DefaultDialect
+from rsu.uplink.dialects import CnRsuDialect, DefaultDialect, Inbound
 from tests.uplink.conftest import make_config
 
 
 def parse(name: str, body: object, max_bytes: int = 4096) -> cmds.Command:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return cmds.parse_default(name, raw, max_bytes)
+    data = cmds.parse_json(raw, max_bytes, name)
+    return cmds.parse_default(name, data, cmds.ref_in(data, "id"))
+
+
+def inbound(topic: str, payload: bytes) -> Inbound:
+    return Inbound(topic, payload, len(payload))
 
 
 def test_config_command_keeps_only_given_policy_fields() -> None:
@@ -64,11 +69,11 @@ def test_bad_commands_are_rejected_whole(name: str, body: object, code: str) -> 
 
 def test_default_dialect_acks_carry_the_request_id(tmp_path: Path) -> None:
     d = DefaultDialect(make_config(tmp_path, "mqtt://127.0.0.1:1"))
-    reply, result = d.command("rsu/rsu-0042/cmd/reboot", b'{"id": "r-7"}')
+    reply, result = d.command(inbound("rsu/rsu-0042/cmd/reboot", b'{"id": "r-7"}'))
     assert result == cmds.Command("reboot", "r-7")
     ack = json.loads(d.ack(reply, None, 0.0).payload)
     assert (ack["id"], ack["command"], ack["ok"], ack["code"]) == ("r-7", "reboot", True, "ok")
-    reply, result = d.command("rsu/rsu-0042/cmd/config", b'{"id": "r-8", "policy": 3}')
+    reply, result = d.command(inbound("rsu/rsu-0042/cmd/config", b'{"id": "r-8", "policy": 3}'))
     assert isinstance(result, CommandError)
     ack = json.loads(d.ack(reply, result, 0.0).payload)
     assert (ack["id"], ack["ok"], ack["code"]) == ("r-8", False, "bad_value")
@@ -81,7 +86,7 @@ def test_cn_config_maps_sample_rate_up_limit_and_mode(tmp_path: Path) -> None:
         "bsmConfig": {"sampleMode": "ByID", "sampleRate": 5, "upLimit": 20},
         "rsiConfig": {"upFilters": [{"path": "rtes.0.eventType", "equals": 100}]},
     }
-    reply, cmd = d.command("V2X/RSU/rsu-0042/CONFIG/DOWN", json.dumps(body).encode())
+    reply, cmd = d.command(inbound("V2X/RSU/rsu-0042/CONFIG/DOWN", json.dumps(body).encode()))
     assert reply.topic == "V2X/RSU/rsu-0042/CONFIG/DOWN/ACK"
     assert reply.ref == "41"
     assert isinstance(cmd, cmds.Command)
@@ -105,7 +110,7 @@ def test_cn_bad_downlinks_get_error_codes(
     tmp_path: Path, topic: str, body: object, code: int
 ) -> None:
     d = CnRsuDialect(make_config(tmp_path, "mqtt://127.0.0.1:1", dialect="cn-rsu"))
-    reply, result = d.command(topic, json.dumps(body).encode())
+    reply, result = d.command(inbound(topic, json.dumps(body).encode()))
     assert isinstance(result, CommandError)
     ack = json.loads(d.ack(reply, result, 0.0).payload)
     assert ack["seqNum"] == "1"
@@ -119,3 +124,25 @@ def test_cn_topics_for_records(tmp_path: Path) -> None:
     assert d.topic("v2x/SPAT") == "V2X/RSU/rsu-0042/SPAT/UP"
     assert "V2X/RSU/ESN9/MNG/DOWN" in d.subscriptions()
     assert all("#" not in t and "+" not in t for t in d.subscriptions())
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "text"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "bad_json", "nested deeper than 32"),
+        (b'{"a": "' + b"[" * 1000 + b'"}', None, ""),  # brackets inside a string do not count
+        (b'{"x": ' + b"9" * 5000 + b"}", "bad_json", "digits"),
+        (b'{"x": [1, {"y": NaN}]}', "bad_value", "cfg.x[1].y: expected a finite number"),
+        (b'{"x": -Infinity}', "bad_value", "expected a finite number"),
+    ],
+)
+def test_json_is_bounded_before_and_checked_after_parsing(
+    payload: bytes, code: str | None, text: str
+) -> None:
+    if code is None:
+        assert cmds.parse_json(payload, 10**7, "cfg")["a"].startswith("[")
+        return
+    with pytest.raises(CommandError) as err:
+        cmds.parse_json(payload, 10**7, "cfg")
+    assert err.value.code == code
+    assert text in str(err.value)

@@ -57,6 +57,19 @@ def test_mqtts_defaults_to_8883_and_reads_tls_files() -> None:
             "uplink.policy.BSM.filters[0].bogus",
         ),
         ({"spool_max_mb": "big"}, "uplink.spool_max_mb"),
+        ({"policy": {"BMS": {"sample": 2}}}, "uplink.policy.BMS"),  # a typo: never applied
+        ({"perishable": ["SPAT", "Spat"]}, "uplink.perishable[1]"),
+        ({"policy": {"BSM": {"ids": ["0a0b", "zz"]}}}, "uplink.policy.BSM.ids[1]"),
+        ({"policy": {"BSM": {"ids": [f"{i:08x}" for i in range(1025)]}}}, "uplink.policy.BSM.ids"),
+        ({"policy": {"BSM": {"filters": [{"path": "a"}] * 17}}}, "uplink.policy.BSM.filters"),
+        (
+            {"policy": {"BSM": {"filters": [{"path": "a." * 16 + "b"}]}}},
+            "uplink.policy.BSM.filters[0].path",
+        ),
+        (
+            {"policy": {"BSM": {"filters": [{"path": "a", "equals": {"deep": [1]}}]}}},
+            "uplink.policy.BSM.filters[0].equals",
+        ),
     ],
 )
 def test_bad_values_name_the_dotted_path(uplink: dict[str, object], where: str) -> None:
@@ -95,7 +108,7 @@ def test_policies_and_spool_bounds(tmp_path: Path) -> None:
     assert (bsm.sample, bsm.sample_mode, bsm.ids, bsm.rate_limit, bsm.batch) == (
         10,
         "by_id",
-        ("0a0b",),
+        frozenset({"0a0b"}),
         50.0,
         True,
     )
@@ -133,3 +146,20 @@ def test_batching_defaults_per_dialect() -> None:
     assert not cn.policy("SPAT").batch
     assert not cn.policy("BSM").batch
     assert cn.policy("BSM").sample == 2
+
+
+def test_cbor_encoding_without_cbor2_installed_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = {"rsu": {"id": "r1"}, "uplink": {"protocol": "5", "encoding": "cbor"}}
+    assert read_uplink_config(table).encoding == "cbor"  # installed here (the mqtt extra)
+    import importlib.util
+
+    real = importlib.util.find_spec
+    # cbor2 cannot be uninstalled for one test: the lookup is made to miss it
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "cbor2" else real(name, *a)
+    )
+    with pytest.raises(ConfigError, match=r"pip install 'rsu-edge\[mqtt\]'") as err:
+        read_uplink_config(table)
+    assert err.value.path == "uplink.encoding"

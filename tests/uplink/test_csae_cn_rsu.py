@@ -38,7 +38,9 @@ def test_csae_bsm_and_rsm_reach_the_cn_rsu_topics_with_cn_units_and_jer(
     assert {m.short_name for m in messages} == {"BSM", "RSM"}
     assert all(m.envelope.kind == "unsecured" for m in messages)
     sub = collect(mosquitto.url, ["V2X/RSU/#"])
-    cfg = make_config(tmp_path, mosquitto.url, dialect="cn-rsu", esn="ESN-7")
+    cfg = make_config(  # fixed receive times in the past: nothing may expire here
+        tmp_path, mosquitto.url, dialect="cn-rsu", esn="ESN-7", perishable=[]
+    )
     up = Uplink(cfg)
     up.start()
     try:

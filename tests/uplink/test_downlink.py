@@ -78,18 +78,21 @@ def test_broadcast_and_reboot_go_to_the_daemon(
     running: tuple[Uplink, Daemon],
     mosquitto: Broker,
     collect: Callable[..., Collector],
+    smallest: Callable[[str], V2xMessage],
 ) -> None:
     up, daemon = running
     sub = collect(mosquitto.url, ["rsu/rsu-0042/cmd/#"])
+    map_hex = smallest("MAP").raw.hex()
     ack = send(
-        sub, "broadcast", {"id": "b1", "message_type": "MAP", "hex": "0012ab", "interval_ms": 1000}
+        sub, "broadcast", {"id": "b1", "message_type": "MAP", "hex": map_hex, "interval_ms": 1000}
     )
     assert ack["ok"] is True
     ack = send(sub, "reboot", {"id": "r1"})
     assert ack["ok"] is True
     assert [c.kind for c in daemon.got] == ["broadcast", "reboot"]
     assert daemon.got[0].broadcast is not None
-    assert daemon.got[0].broadcast.data == b"\x00\x12\xab"
+    assert daemon.got[0].broadcast.data == bytes.fromhex(map_hex)
+    assert daemon.got[0].broadcast.encoded == bytes.fromhex(map_hex)  # checked: decodes
     ack = send(sub, "standby", {"id": "s1"})
     assert (ack["ok"], ack["code"]) == (False, "rejected")
     assert up.stats().commands == {"ok": 2, "rejected": 1}
@@ -153,18 +156,21 @@ def test_cn_rsu_topics_and_acks(
     mosquitto: Broker,
     collect: Callable[..., Collector],
     messages: list[V2xMessage],
+    smallest: Callable[[str], V2xMessage],
 ) -> None:
     sub = collect(mosquitto.url, ["V2X/#"])  # before the RSU connects: INFO/UP is sent then
     daemon = Daemon()
     up = Uplink(make_config(tmp_path, mosquitto.url, **CN), on_command=daemon)
     up.start()
     try:
-        _cn_flow(up, daemon, sub, messages)
+        _cn_flow(up, daemon, sub, messages, smallest("MAP").raw.hex())
     finally:
         up.stop()
 
 
-def _cn_flow(up: Uplink, daemon: Daemon, sub: Collector, messages: list[V2xMessage]) -> None:
+def _cn_flow(
+    up: Uplink, daemon: Daemon, sub: Collector, messages: list[V2xMessage], map_hex: str
+) -> None:
     bsm = next(m for m in messages if m.short_name == "BSM")
     spat = next(m for m in messages if m.short_name == "SPAT")
     assert up.submit_message(bsm)
@@ -186,7 +192,7 @@ def _cn_flow(up: Uplink, daemon: Daemon, sub: Collector, messages: list[V2xMessa
     for topic, body, code in [
         ("V2X/RSU/rsu-0042/CONFIG/DOWN", {"seqNum": "11", "bsmConfig": {"sampleRate": 10}}, 0),
         ("V2X/RSU/ESN-7/MNG/DOWN", {"seqNum": "12", "reboot": 1}, 0),
-        ("V2X/RSU/rsu-0042/MAP/DOWN", {"seqNum": "13", "hex": "0012ab"}, 0),
+        ("V2X/RSU/rsu-0042/MAP/DOWN", {"seqNum": "13", "hex": map_hex}, 0),
         ("V2X/RSU/rsu-0042/RSI/DOWN", b'{"seqNum": "14", ', 1),
         ("V2X/RSU/rsu-0042/CONFIG/DOWN", {"seqNum": "15", "bsmConfig": {"upLimit": -1}}, 3),
     ]:

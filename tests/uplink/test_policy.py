@@ -32,7 +32,7 @@ def test_sample_by_id_keeps_one_in_n_of_each_sender() -> None:
 
 
 def test_id_list_keeps_only_those_senders() -> None:
-    gate = PolicyGate({"BSM": UploadPolicy(ids=("0a0b0c0d",))})
+    gate = PolicyGate({"BSM": UploadPolicy(ids=frozenset({"0a0b0c0d"}))})
     assert gate.admit("BSM", "0a0b0c0d", BSM, 0.0)
     assert not gate.admit("BSM", "ffffffff", BSM, 0.0)
     assert not gate.admit("BSM", None, BSM, 0.0)

@@ -14,6 +14,7 @@ from rsu.uplink.config import SpoolLimits
 from rsu.uplink.packing import Row, chunk, plan_room
 from rsu.uplink.records import BULK, CRITICAL, NORMAL, Record
 from rsu.uplink.spool import ROW_OVERHEAD, Spool
+from rsu.uplink.wire import WireFormat
 
 
 def rec(
@@ -95,9 +96,9 @@ def test_a_row_publishes_one_array_when_batched_else_one_object_per_record(
         ("v2x/MAP", 3, False),
     ]
     assert [i for r in rows for i in ids_of(r)][:120] == [f"id-v2x/BSM-{i}" for i in range(120)]
-    (array,) = rows[0].payloads()
+    (array,) = WireFormat().payloads(rows[0].records(), rows[0].batch)
     assert [b["id"] for b in json.loads(array)] == [f"id-v2x/BSM-{i}" for i in range(50)]
-    singles = rows[3].payloads()
+    singles = WireFormat().payloads(rows[3].records(), rows[3].batch)
     assert [json.loads(p)["id"] for p in singles] == [f"id-v2x/MAP-{i}" for i in range(3)]
 
 
