@@ -70,7 +70,11 @@ def build_snapshot(d: Daemon) -> dict[str, Any]:
             "health": parts.radio.health(),
             "counters": parts.radio.counters.snapshot(),
         },
-        "decode": {"ok": n.decoded, "errors": dict(n.decode_errors)},
+        "decode": {
+            "ok": n.decoded,
+            "errors": dict(n.decode_errors),
+            "fast_path_fallbacks": core.codec.fast_path_fallbacks(),
+        },
         "tx": {"sent": n.tx_sent, "failed": n.tx_failed, "suppressed": n.tx_suppressed},
         "broadcast": {
             "entries": len(sched),
