@@ -57,9 +57,12 @@ Input = str | Item
 
 
 class Stage(Protocol):
-    """A step after decoding: add to ``record`` (in place); ``False`` fails the line."""
+    """A step after decoding: add to ``record`` (in place); ``False`` fails the line.
 
-    def __call__(self, message: V2xMessage, record: dict[str, Any]) -> bool: ...
+    ``data`` is the input as received; ``message`` is ``None`` when it did not decode (a stage
+    such as signature verification may still have something to say about the bytes)."""
+
+    def __call__(self, data: bytes, message: V2xMessage | None, record: dict[str, Any]) -> bool: ...
 
 
 def _stages(options: DecodeOptions) -> tuple[Stage, ...]:
@@ -106,15 +109,15 @@ class LineDecoder:
             record: dict[str, Any] = {"error": {"kind": "InputError", "reason": error}}
             ok = False
         else:
+            message: V2xMessage | None = None
             try:
                 message = self.codec.decode(data, unwrap=self.options.unwrap)
             except DecodeError as err:
                 record, ok = {"error": err.as_dict()}, False
             else:
-                record = self.render(message)
-                ok = True
-                for stage in self.stages:  # every stage runs, even after one has failed
-                    ok = stage(message, record) and ok
+                record, ok = self.render(message), True
+            for stage in self.stages:  # every stage runs, even after one has failed
+                ok = stage(data, message, record) and ok
         if origin is not None:
             record["capture"] = origin
         return record, ok

@@ -65,3 +65,28 @@ def test_dump_fastpath_writes_the_decoder_source(tmp_path: Path) -> None:
     result = _rsu("--dump-fastpath", str(blocked / "sub"))
     assert result.returncode == 2
     assert "cannot write" in result.stderr
+
+
+def test_a_stage_sees_every_line_and_can_fail_it() -> None:
+    """The seam for one more step (e.g. --verify): it runs after decode, on good and bad lines."""
+    from typing import Any
+
+    from rsu.cli.decode_lines import DecodeOptions, LineDecoder
+    from rsu.v2x.message import V2xMessage
+
+    seen: list[tuple[int, bool]] = []
+
+    def stage(data: bytes, message: V2xMessage | None, record: dict[str, Any]) -> bool:
+        seen.append((len(data), message is not None))
+        record["checked"] = True
+        return message is not None and message.message_id != 19  # fail SPaT lines
+
+    decoder = LineDecoder(DecodeOptions())
+    decoder.stages = (stage,)
+    spat = next(f["hex"] for f in load("j2735_real.jsonl") if f["messageId"] == 19)
+    blob, failed = decoder.chunk([FRAMES[0], spat, FRAMES[0][:20], "zz"])
+    lines = blob.decode().splitlines()
+    assert failed == 3  # the SPaT line (stage), the truncated frame (decode), "zz" (input)
+    assert len(lines) == 4
+    assert all('"checked":true' in line for line in lines[:3])
+    assert [m for _, m in seen] == [True, True, False]  # no stage for input that is not hex
