@@ -71,6 +71,21 @@ def _stages(options: DecodeOptions) -> tuple[Stage, ...]:
     return ()
 
 
+def _hex(text: str) -> tuple[bytes | None, str | None]:
+    """The bytes of a hex line, or why there are none (``parse_hex`` explains; most lines are
+    plain hex, which ``bytes.fromhex`` takes at once)."""
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        data = b""
+    if data:
+        return data, None
+    try:
+        return parse_hex(text), None
+    except ValueError as err:
+        return None, str(err)
+
+
 def dumps(record: dict[str, Any]) -> bytes:
     """One output line: compact JSON, UTF-8, newline-terminated."""
     if orjson is not None:
@@ -98,11 +113,7 @@ class LineDecoder:
         """The JSON object printed for ``item`` and whether it decoded (and passed every stage)."""
         origin = None
         if isinstance(item, str):
-            try:
-                data: bytes | None = parse_hex(item)
-                error = None
-            except ValueError as err:
-                data, error = None, str(err)
+            data, error = _hex(item)
         else:
             data, error, origin = item.data, item.error, item.origin
         if data is None:
