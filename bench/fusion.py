@@ -32,8 +32,8 @@ from rsu.fusion.fuser import Fusion
 from rsu.fusion.model import FusionConfig
 from rsu.fusion.record import object_list_record
 from rsu.fusion.sdsm import SdsmBuilder, SdsmSettings
-from rsu.perception.ground import GroundDetection
 from rsu.perception.tracker import Tracker
+from rsu.road_users import GroundDetection
 from tests.fusion.helpers import FRAME, bsm, radar_obj, track
 
 

@@ -28,8 +28,9 @@ from pathlib import Path
 
 from firmware_bridge.emulator import FirmwareEmulator
 from firmware_bridge.framing import Frame, encode_frame
-from rsu.radio import RadioConfig, Rsu41Config, SerialConfig, TxRequest, open_radio
+from rsu.radio import RadioConfig, Rsu41Config, SerialConfig, open_radio
 from rsu.radio.serial import SerialRadio
+from rsu.wire import TxRequest
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = Path(os.environ.get("RSU_VECTORS_DIR", REPO.parent / "shared" / "vectors"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hil.scenario import Actor, Point
-from rsu.gnss.nmea import EARTH_RADIUS_M
+from rsu.geo import offset_latlon
 from rsu.v2x import builders
 from rsu.v2x.builders import Sender
 
@@ -95,18 +95,11 @@ class Traffic:
         return Pose(e, n, heading, moving)
 
 
-def latlon(origin: tuple[float, float], east_m: float, north_m: float) -> tuple[float, float]:
-    lat0, lon0 = origin
-    lat = lat0 + math.degrees(north_m / EARTH_RADIUS_M)
-    lon = lon0 + math.degrees(east_m / (EARTH_RADIUS_M * math.cos(math.radians(lat0))))
-    return lat, lon
-
-
 def frame_jer(
     m: Member, pose: Pose, origin: tuple[float, float], count: int, sec_mark: int
 ) -> dict[str, Any]:
     """The MessageFrame JER that ``m`` sends: a BSM for vehicles, a PSM for pedestrians."""
-    lat, lon = latlon(origin, pose.east_m, pose.north_m)
+    lat, lon = offset_latlon(*origin, pose.east_m, pose.north_m)
     sender = Sender(m.ident, count, sec_mark, lat, lon, pose.speed_mps, pose.heading_deg)
     return builders.psm(sender) if m.actor.kind == "pedestrian" else builders.bsm(sender)
 

@@ -21,8 +21,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from hil.actors import latlon
 from hil.scenario import Actor, CameraSpec, Fault
+from rsu.geo import offset_latlon
 
 WIDTH, HEIGHT = 320, 240
 PX_PER_FRAME = 4
@@ -75,6 +75,6 @@ def calibration_points(spec: CameraSpec, actor: Actor, origin: tuple[float, floa
         b = (pv - row_v) * mpp  # metres to the right of it (image down = right of travel)
         e = e0 + a * ux + b * uy
         n = n0 + a * uy - b * ux
-        lat, lon = latlon(origin, e, n)
+        lat, lon = offset_latlon(*origin, e, n)
         lines.append(f"[[points]]\npixel = [{pu!r}, {pv!r}]\nlat = {lat!r}\nlon = {lon!r}\n")
     return "\n".join(lines)

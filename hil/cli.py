@@ -98,10 +98,15 @@ def _run(args: argparse.Namespace) -> int:
     from hil.report import summary, write_junit
     from hil.runner import run_scenario
     from hil.scenario import load_scenario, scenario_paths
+    from rsu.errors import UsageError
 
     paths = scenario_paths(args.paths or [str(SUITE)])
     scenarios = [load_scenario(p) for p in paths]
     if args.only:
+        unknown = sorted(set(args.only) - {s.name for s in scenarios})
+        if unknown:
+            known = ", ".join(sorted(s.name for s in scenarios))
+            raise UsageError(f"--only: no scenario {', '.join(unknown)} (known: {known})")
         scenarios = [s for s in scenarios if s.name in args.only]
     results = []
     for scenario in scenarios:

@@ -8,14 +8,14 @@ wanders ``drift_m`` north of the surveyed point).
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import threading
 import time
 import tty
 from pathlib import Path
 
-from rsu.gnss.nmea import EARTH_RADIUS_M, GnssFix, sentences
+from rsu.geo import offset_latlon
+from rsu.gnss.nmea import GnssFix, sentences
 
 
 class GnssEmulator:
@@ -55,7 +55,7 @@ class GnssEmulator:
     def _fix(self) -> GnssFix:
         lat = self.lat
         if self.mode == "drift":
-            lat += math.degrees(self.drift_m / EARTH_RADIUS_M)
+            lat, _ = offset_latlon(lat, self.lon, 0.0, self.drift_m)
         quality = 0 if self.mode == "no_fix" else 1
         return GnssFix(0.0, time.time(), lat, self.lon, 270.0, quality, 9 if quality else 0, 0.9)
 

@@ -1,19 +1,10 @@
 """Store-and-repeat broadcast: a sans-I/O scheduler of everything the RSU transmits."""
 
 from rsu.broadcast.config import BroadcastConfig, MessageConfig, load_message
-from rsu.broadcast.scheduler import (
-    BroadcastMessage,
-    EntryReport,
-    Notice,
-    Remove,
-    Scheduler,
-    Upsert,
-    stamp,
-)
+from rsu.broadcast.scheduler import EntryReport, Notice, Remove, Scheduler, Upsert, stamp
 
 __all__ = [
     "BroadcastConfig",
-    "BroadcastMessage",
     "EntryReport",
     "MessageConfig",
     "Notice",

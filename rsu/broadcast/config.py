@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-from rsu.broadcast.scheduler import BroadcastMessage
 from rsu.broadcast.standards import frame_standard, frame_type
 from rsu.config.fields import Table
 from rsu.errors import ConfigError, RsuError
 from rsu.radio.sniff import sniff
+from rsu.wire import BroadcastMessage
 
 
 def _utc(text: str | None, where: str) -> float | None:

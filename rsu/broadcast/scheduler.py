@@ -22,29 +22,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from rsu.radio.types import TxRequest
+from rsu.wire import BroadcastMessage, TxRequest
 
 Encoder = Callable[[dict[str, Any]], bytes]
 """JER of a whole MessageFrame -> bare UPER (``get_codec("j2735").encode``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BroadcastMessage:
-    """One store-and-repeat entry. Give either ``payload`` (UPER) or ``frame_jer`` (JER)."""
-
-    key: str
-    psid: int
-    channel: int
-    interval_ms: int
-    priority: int = 7
-    payload: bytes | None = None
-    frame_jer: dict[str, Any] | None = None
-    message_type: str = ""
-    start: float | None = None
-    """UTC seconds; not sent before."""
-    stop: float | None = None
-    """UTC seconds; removed (expired) at this time."""
-    source: str = "config"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ import json
 import math
 from typing import Any
 
+from rsu.cli._args import number
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("calibrate", help="fit a camera's ground homography from surveyed points")
@@ -25,7 +27,9 @@ def add_parser(sub: Any) -> None:
         help="also print where this pixel lies on the ground (repeatable)",
     )
     p.add_argument(
-        "--max-error-m", type=float, help="exit 1 when a point's error exceeds this (metres)"
+        "--max-error-m",
+        type=number("a distance in metres", above=0),
+        help="exit 1 when a point's error exceeds this (metres)",
     )
     p.set_defaults(func=run)
 

@@ -19,7 +19,8 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from rsu.errors import UsageError
+from rsu.cli._args import index, number, rate, whole
+from rsu.errors import CameraError, UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -33,9 +34,9 @@ def add_parser(sub: Any) -> None:
     s = csub.add_parser("snapshot", help="save an annotated frame (boxes, tracks, zones, grid)")
     _common(s)
     s.add_argument("--annotate", required=True, metavar="OUT.jpg", help="image file to write")
-    s.add_argument("--frame", type=int, default=0, help="frame index (files; default 0)")
+    s.add_argument("--frame", type=index, default=0, help="frame index (files; default 0)")
     s.add_argument(
-        "--track-frames", type=int, default=10, help="frames to track before it (default 10)"
+        "--track-frames", type=index, default=10, help="frames to track before it (default 10)"
     )
     s.add_argument("--zones", help="TOML file of [[zones]] name + polygon [[e, n], ...] metres")
     s.add_argument("--no-detect", action="store_true", help="grid and zones only")
@@ -48,9 +49,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--camera", help="camera name in the config (source and calibration)")
     p.add_argument("--model", help="built-in model name or .onnx path (default: int8 NanoDet)")
     p.add_argument("--calibration", help="calibration points file (TOML)")
-    p.add_argument("--target-fps", type=float, help="frames per second to process")
-    p.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default 1)")
-    p.add_argument("--score", type=float, help="score threshold (default 0.35)")
+    p.add_argument("--target-fps", type=rate, help="frames per second to process")
+    p.add_argument("--threads", type=whole(1, 256), help="onnxruntime intra-op threads (default 1)")
+    p.add_argument(
+        "--score", type=number("a score", above=0, most=1), help="score threshold (default 0.35)"
+    )
 
 
 def parse_range(text: str | None) -> tuple[int, int | None]:
@@ -127,7 +130,7 @@ def run_detect(args: argparse.Namespace) -> int:
         print("note: no calibration, so no ground positions or track ids", file=sys.stderr)
     t0 = time.perf_counter()
     n = 0
-    try:
+    try:  # a reader that goes away (`| head`) ends it quietly: rsu.cli.main handles that
         for frame in camera.frames(start, end):
             result = pipeline.process(frame)
             n += 1
@@ -135,11 +138,11 @@ def run_detect(args: argparse.Namespace) -> int:
                 print(json.dumps(result.as_dict(pipeline.calibration)), flush=True)
             else:
                 print(_text(result), flush=True)
-    except BrokenPipeError:  # `rsu camera detect ... | head`: the reader has gone
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
-        return 0
     finally:
         camera.close()
+    if n == 0:
+        where = f"frames {args.frames}" if args.frames else "any frame"
+        raise CameraError(f"no frames: {camera.config.source} has no {where} to read")
     seconds = time.perf_counter() - t0
     stats = pipeline.detector.stats()
     summary = {
@@ -171,6 +174,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
     from rsu.perception.draw import annotate
 
+    _check_output(args.annotate, cv2)
     camera, pipeline = _setup(args)
     zones = _zones(args.zones, pipeline.calibration) if args.zones else []
     if camera.live:
@@ -192,6 +196,17 @@ def run_snapshot(args: argparse.Namespace) -> int:
     print(f"wrote {args.annotate}: frame {frame.index}, "
           f"{len(result.detections) if result else 0} detections")  # fmt: skip
     return 0
+
+
+def _check_output(path: str, cv2: Any) -> None:
+    """Refuse an output OpenCV cannot write, before opening the camera and the model."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--annotate: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--annotate: folder {folder} is not writable")
+    if not cv2.haveImageWriter(path):
+        raise UsageError(f"--annotate: cannot write an image named {path!r} (use .jpg or .png)")
 
 
 def _zones(path: str, calibration: Any) -> list[tuple[str, list[tuple[float, float]]]]:

@@ -144,9 +144,7 @@ def _payload(
     return _from_ip(body, origin, udp_ports, stats)
 
 
-def _network_layer(
-    linktype: int, data: bytes, origin: dict[str, Any]
-) -> tuple[str, Any] | None:
+def _network_layer(linktype: int, data: bytes, origin: dict[str, Any]) -> tuple[str, Any] | None:
     """("wsmp", bytes) or ("ip", dpkt IP packet) or ("other", ...) for one link-layer frame."""
     import dpkt
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from rsu.cli._args import whole
 from rsu.cli.decode_lines import MAX_JOBS, DecodeOptions, Input, Item, default_jobs, run_lines
 from rsu.cli.inputs import input_lines
 from rsu.errors import UsageError
@@ -42,11 +43,15 @@ def add_parser(sub: Any) -> None:
         "--standard", default="j2735", choices=sorted(STANDARDS), help="message set (default j2735)"
     )
     p.add_argument(
-        "--jobs", "-j", type=_jobs, default=None, help="worker processes (default: the cores)"
+        "--jobs",
+        "-j",
+        type=whole(at_least=1, most=MAX_JOBS),
+        default=None,
+        help="worker processes (default: the cores)",
     )
     p.add_argument(
         "--udp-port",
-        type=_port,
+        type=whole(at_least=1, most=65535),
         action="append",
         default=[],
         help="captures: take every UDP datagram to or from this port as a frame (repeatable);"
@@ -58,26 +63,6 @@ def add_parser(sub: Any) -> None:
         help="write the generated fast-path decoder of --standard to DIR for review",
     )
     p.set_defaults(func=run)
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"must be 1..{MAX_JOBS}, got {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 1..65535, got {value}")
-    return value
 
 
 def renderer(fmt: str) -> Callable[[V2xMessage], dict[str, Any]]:
@@ -128,12 +113,8 @@ def run(args: argparse.Namespace) -> int:
     skipped: dict[str, int] = {}
     items = _items(args.hex, args.file, frozenset(args.udp_port), skipped)
     out = _binary_stdout()
-    try:
-        failed = run_lines(options, items, out, jobs)
-        out.flush()
-    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
-        _silence_stdout()
-        return 1
+    failed = run_lines(options, items, out, jobs)  # a reader gone (| head): rsu.cli.main
+    out.flush()
     if skipped:
         detail = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
         print(f"rsu decode: packets without a V2X frame skipped: {detail}", file=sys.stderr)
@@ -196,16 +177,6 @@ class _TextOut:
 
     def flush(self) -> None:
         self.stream.flush()
-
-
-def _silence_stdout() -> None:
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def _dump(standard: str, directory: Path) -> None:

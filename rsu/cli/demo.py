@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rsu.cli._args import seconds
 from rsu.cli._control import colour, table
 
 
@@ -25,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = subparsers.add_parser(
         "demo", help="run everything simulated, watch the cloud side", description=__doc__
     )
-    p.add_argument("--duration", type=float, default=0.0, help="stop after S seconds")
+    p.add_argument("--duration", type=seconds, help="stop after S seconds (default: Ctrl-C)")
     p.add_argument("--config", "-c", help="another config instead of the embedded demo")
     p.add_argument("--no-broker", action="store_true", help="do not start mosquitto")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -39,6 +40,8 @@ class Session:
     broker: Any = None
     cloud: Any = None
     note: str = ""
+    reader_gone: bool = False
+    """stdout's reader went away (``rsu demo --json | head``): the demo stops."""
     left_out: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -126,7 +129,7 @@ def _fusion(st: dict[str, Any]) -> str:
 
 
 def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = False) -> str:
-    st = d.snapshot_cached()
+    st = d.parts.stats.latest().as_dict()
     up = st.get("uplink", {})
     if stopped and s.cloud is not None:  # the summary after stopping: closed on purpose
         mqtt = colour("closed", "yellow")
@@ -152,7 +155,7 @@ def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = Fal
             colour(
                 "stopped"
                 if stopped
-                else f"rsu status --socket {d.control_server.path}   (Ctrl-C to stop)",
+                else f"rsu status --socket {d.parts.control.path}   (Ctrl-C to stop)",
                 "dim",
             ),
         ]
@@ -161,7 +164,7 @@ def _render(s: Session, d: Any, last: dict[str, int] | None, stopped: bool = Fal
 
 def _json_line(s: Session, d: Any) -> dict[str, Any]:
     """One JSON line per second: what was spooled and what the broker delivered."""
-    st = d.snapshot_cached()
+    st = d.parts.stats.latest().as_dict()
     received = None
     if s.cloud is not None:
         received = {
@@ -177,6 +180,14 @@ def _json_line(s: Session, d: Any) -> dict[str, Any]:
 
 
 def _view(s: Session, d: Any, done: threading.Event, as_json: bool) -> None:
+    try:
+        _show(s, d, done, as_json)
+    except BrokenPipeError:
+        s.reader_gone = True
+        d.request_stop()
+
+
+def _show(s: Session, d: Any, done: threading.Event, as_json: bool) -> None:
     last: dict[str, int] = {}
     tty = sys.stdout.isatty() and not as_json
     while not done.wait(1.0):
@@ -204,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         for text in s.left_out:
             print(colour(f"demo without {text}", "yellow"), file=sys.stderr)
         print(f"logs: {s.workdir / 'daemon.log'}", file=sys.stderr)
-        if args.duration > 0:
+        if args.duration is not None:
             timer = threading.Timer(args.duration, daemon.request_stop)
             timer.daemon = True
             timer.start()
@@ -214,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
         code = daemon.run()
         done.set()
         viewer.join(timeout=3.0)
+        if s.reader_gone:
+            raise BrokenPipeError  # rsu.cli.main ends quietly, as Unix tools do
         return code
     finally:
         if s.cloud is not None:

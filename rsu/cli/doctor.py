@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rsu.cli._args import seconds
 from rsu.cli._control import colour, print_json, table
 from rsu.errors import RsuError
 
@@ -37,7 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("--config", "-c", default="/etc/rsu/rsu.toml", help="config file to check")
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds per network check")
+    p.add_argument(
+        "--timeout", type=seconds, default=3.0, help="seconds per network check (default 3)"
+    )
     p.set_defaults(func=run)
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from rsu import __version__
 from rsu.errors import RsuError, UsageError
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 # The subcommand modules, in the order ``rsu --help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = (
@@ -48,7 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rsu-edge {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument(
-        "--log-level", default="warning", help="log level (debug, info, warning, error)"
+        "--log-level",
+        default="warning",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help="log level (default: warning)",
     )
     parser.add_argument(
         "--log-format", default="auto", choices=("auto", "json", "console"), help="log format"
@@ -74,21 +82,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rsu import logs
 
     logs.configure(args.log_level, args.log_format)
+    return _call(args)
+
+
+def _call(args: argparse.Namespace) -> int:
+    """Run the subcommand; its errors become ``error: ...`` and an exit code."""
     try:
         code: int = args.func(args)
-    except UsageError as err:
-        if args.debug:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        return _reader_gone()
     except RsuError as err:
         if args.debug:
             raise
         print(f"error: {err}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(err, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``rsu tail | head -3``): stop quietly, as Unix tools do.
+
+    The daemon's own sockets keep Python's default (SIGPIPE ignored, EPIPE raised where it
+    happens), so only the CLI's stdout is handled here. stdout is pointed at /dev/null so
+    that the interpreter's final flush does not raise a second time.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 128 + signal.SIGPIPE  # what a shell shows for a tool that SIGPIPE ended
 
 
 if __name__ == "__main__":  # pragma: no cover

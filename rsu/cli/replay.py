@@ -9,13 +9,17 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from rsu.cli._args import rate, seconds
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("replay", help="replay hex frames through the receive pipeline to MQTT")
     p.add_argument("--config", required=True, help="config file (reads [rsu] id and [uplink])")
     p.add_argument("file", help="hex frames, one per line (bare or wrapped); - for stdin")
-    p.add_argument("--rate", type=float, default=0.0, help="frames per second (0: as fast)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the drain")
+    p.add_argument("--rate", type=rate, help="frames per second (default: as fast as it goes)")
+    p.add_argument(
+        "--timeout", type=seconds, default=60.0, help="seconds to wait for the drain (default 60)"
+    )
     p.add_argument(
         "--standard", default=None, help="message set (j2735, csae53; default: [rsu] standard)"
     )
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if drained else 1
 
 
-def _feed(src: Iterable[str], codec: Any, uplink: Any, rate: float) -> dict[str, int]:
+def _feed(src: Iterable[str], codec: Any, uplink: Any, per_s: float | None) -> dict[str, int]:
     """Decode each hex line like a received frame and hand it to the uplink (waiting for
     room: replay is a producer that can wait). Bad lines are counted and logged with hex."""
     import structlog
@@ -78,7 +82,7 @@ def _feed(src: Iterable[str], codec: Any, uplink: Any, rate: float) -> dict[str,
         if not text or text.startswith("#"):
             continue
         counts["lines"] += 1
-        _pace(rate, counts["lines"], started)
+        _pace(per_s, counts["lines"], started)
         try:
             msg = codec.decode(bytes.fromhex(text))
         except (ValueError, DecodeError) as err:
@@ -93,8 +97,8 @@ def _feed(src: Iterable[str], codec: Any, uplink: Any, rate: float) -> dict[str,
     return counts
 
 
-def _pace(rate: float, n: int, started: float) -> None:
-    if rate > 0:
-        delay = started + n / rate - time.monotonic()
+def _pace(per_s: float | None, n: int, started: float) -> None:
+    if per_s is not None:
+        delay = started + n / per_s - time.monotonic()
         if delay > 0:
             time.sleep(delay)

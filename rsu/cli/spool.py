@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from rsu.cli._args import seconds
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("spool", help="inspect or drain the uplink spool")
@@ -16,7 +18,12 @@ def add_parser(sub: Any) -> None:
     st.set_defaults(func=run_stats)
     dr = actions.add_parser("drain", help="publish the backlog; exit 0 when empty")
     dr.add_argument("--config", required=True)
-    dr.add_argument("--timeout", type=float, default=300.0)
+    dr.add_argument(
+        "--timeout",
+        type=seconds,
+        default=300.0,
+        help="seconds to wait for the spool to drain (default 300)",
+    )
     dr.set_defaults(func=run_drain)
 
 

@@ -6,6 +6,8 @@ import argparse
 from typing import Any
 
 from rsu.cli._control import add_socket_args, client, colour, print_json, table
+from rsu.clock import utc_iso
+from rsu.daemon.snapshot import Snapshot
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,52 +25,44 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _head(info: dict[str, Any], st: dict[str, Any]) -> list[str]:
-    mode = st.get("mode", "?")
-    up = st.get("uplink", {})
-    mqtt = colour("connected", "green") if up.get("connected") else colour("not connected", "red")
-    wd = st.get("watchdog", {})
+def _head(info: dict[str, Any], st: Snapshot) -> list[str]:
+    mode = st.mode
+    up = st.uplink
+    mqtt = colour("connected", "green") if up.connected else colour("not connected", "red")
+    wd = st.watchdog
     return [
         f"{colour('rsu ' + str(info.get('rsu_id')), 'bold')}  pid {info.get('pid')}  "
-        f"up {st.get('uptime_s', 0):.0f} s  mode "
+        f"up {st.uptime_s:.0f} s  mode "
         + (colour(mode, "green") if mode == "operate" else colour(mode, "yellow")),
         f"config   {info.get('config')}",
         f"metrics  {info.get('metrics') or 'off'}",
-        f"watchdog {wd['interval_s']} s, {wd.get('pings', 0)} pings"
-        if wd.get("interval_s")
+        f"watchdog {wd.interval_s} s, {wd.pings} pings"
+        if wd.interval_s
         else "watchdog off (not under systemd)",
-        f"mqtt     {mqtt}; spool {up.get('pending', 0)} records "
-        f"({up.get('spool_bytes', 0) / 1024:.0f} KiB); published {up.get('published', 0)}, "
-        f"acked {up.get('acked', 0)}",
+        f"mqtt     {mqtt}; spool {up.pending} records "
+        f"({up.spool_bytes / 1024:.0f} KiB); published {up.published}, "
+        f"acked {up.acked}",
     ]
 
 
-def _radio(st: dict[str, Any]) -> str:
-    counters = st.get("radio", {}).get("counters", {})
-    rows = [
-        [mtype, c.get("decoded", 0), c.get("sent", 0), c.get("send_failed", 0)]
-        for mtype, c in counters.get("by_type", {}).items()
-    ]
-    errors = st.get("decode", {}).get("errors", {})
-    total = counters.get("total", {})
+def _radio(st: Snapshot) -> str:
+    counters = st.radio.counters
+    rows = [[t, c.decoded, c.sent, c.send_failed] for t, c in counters.by_type.items()]
+    errors = dict(st.decode.errors)
     head = (
-        f"radio {st.get('radio', {}).get('backend')}: received {total.get('received', 0)}, "
-        f"decoded {st.get('decode', {}).get('ok', 0)}, errors {sum(errors.values())}"
-        + (f" {errors}" if errors else "")
+        f"radio {st.radio.backend}: received {counters.total.received}, "
+        f"decoded {st.decode.ok}, errors {sum(errors.values())}" + (f" {errors}" if errors else "")
     )
     return head + "\n" + table(rows, ["type", "rx decoded", "tx sent", "tx failed"])
 
 
-def _queues(st: dict[str, Any]) -> str:
-    rows = [
-        [k, q.get("depth"), q.get("capacity"), q.get("dropped"), q.get("policy", "")]
-        for k, q in st.get("queues", {}).items()
-    ]
+def _queues(st: Snapshot) -> str:
+    rows = [[k, q.depth, q.capacity, q.dropped, q.policy or ""] for k, q in st.queues.items()]
     return table(rows, ["queue", "depth", "bound", "dropped", "when full"])
 
 
-def _cloud(st: dict[str, Any]) -> str:
-    rows = [[k, s["count"], s["last"]] for k, s in st.get("cloud", {}).get("streams", {}).items()]
+def _cloud(st: Snapshot) -> str:
+    rows = [[k, s.count, s.last] for k, s in st.cloud.streams.items()]
     return table(rows, ["to the cloud", "records", "last"])
 
 
@@ -80,38 +74,43 @@ def _broadcast(entries: list[dict[str, Any]]) -> str:
     return table(rows, ["broadcast", "type", "psid", "every ms", "sent", "state", "source"])
 
 
-def _inputs(st: dict[str, Any]) -> list[str]:
+def _alarms(st: Snapshot) -> str:
+    rows = [[a.source, a.kind, a.severity, utc_iso(a.since), a.detail] for a in st.alarms]
+    head = colour(f"{len(rows)} active alarm(s)", "red")
+    return head + "\n" + table(rows, ["alarm from", "kind", "severity", "since", "detail"])
+
+
+def _inputs(st: Snapshot) -> list[str]:
     out = []
-    gnss = st.get("gnss")
-    if gnss:
-        fix = gnss.get("fix")
+    gnss = st.gnss
+    if gnss is not None:
+        fix = gnss.fix
         out.append(
-            f"gnss     {gnss.get('health', {}).get('backend')}: "
+            f"gnss     {gnss.health.get('backend')}: "
             + (
-                f"fix q{fix['quality']} {fix['lat']:.6f},{fix['lon']:.6f} sats {fix['satellites']}"
+                f"fix q{fix.quality} {fix.lat:.6f},{fix.lon:.6f} sats {fix.satellites}"
                 if fix
                 else colour("no fix yet", "yellow")
             )
         )
-    for name, r in st.get("radar", {}).items():
+    for name, r in st.radar.items():
         out.append(f"radar    {name.removeprefix('radar-')}: {r.get('scans', 0)} scans")
-    for name, c in st.get("cameras", {}).items():
+    for name, c in st.cameras.items():
         out.append(f"camera {name}: {c.get('fps')} fps, {c.get('inference_ms')} ms/inference")
-    fusion = st.get("fusion") or {}
-    if fusion:
-        out.append(f"fusion   {fusion.get('objects')} objects, {fusion.get('events')} events")
+    if st.fusion is not None:
+        out.append(f"fusion   {st.fusion.objects} objects, {st.fusion.events} events")
+    for name, section in st.sections.items():
+        values = ", ".join(f"{k} {v}" for k, v in section.items() if not isinstance(v, dict))
+        out.append(f"{name:<8} {values}")
     return out
 
 
 def render(reply: dict[str, Any]) -> str:
-    info, st = reply.get("info", {}), reply.get("status", {})
-    parts = [
-        "\n".join(_head(info, st) + _inputs(st)),
-        _radio(st),
-        _broadcast(reply.get("broadcast_entries", [])),
-        _cloud(st),
-        _queues(st),
-    ]
+    info, st = reply.get("info", {}), Snapshot.from_dict(reply.get("status", {}))
+    parts = ["\n".join(_head(info, st) + _inputs(st))]
+    if st.alarms:
+        parts.append(_alarms(st))
+    parts += [_radio(st), _broadcast(reply.get("broadcast_entries", [])), _cloud(st), _queues(st)]
     reload = reply.get("last_reload")
     if reload and reload.get("needs_restart"):
         parts.append(colour(f"restart needed for: {', '.join(reload['needs_restart'])}", "yellow"))

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from rsu.cli._args import count
 from rsu.cli._control import add_socket_args, client, colour
 from rsu.clock import utc_iso
 
@@ -16,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--type", "-t", action="append", default=[], help="only this type (BSM, PSM...); repeat"
     )
-    p.add_argument("--count", "-n", type=int, default=0, help="stop after N messages")
+    p.add_argument("--count", "-n", type=count, help="stop after N messages (default: no limit)")
     p.set_defaults(func=run)
 
 
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             stamp = utc_iso(line["utc"])[11:23]
             rssi = f"{line['rssi']} dBm" if line.get("rssi") is not None else ""
             print(f"{colour(stamp, 'dim')} {line['summary']:<60} {rssi}", flush=True)
-        if args.count and seen >= args.count:
+        if args.count is not None and seen >= args.count:
             break
     sys.stdout.flush()
     return 0

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from rsu.daemon.csae import CsaeConfig
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusionConfig
+    from rsu.geo import LocalFrame
     from rsu.gnss.config import GnssConfig
     from rsu.perception.config import PerceptionConfig
-    from rsu.perception.geo import LocalFrame
     from rsu.radio.config import RadioConfig
     from rsu.sensors.config import RadarConfig
     from rsu.uplink.config import UplinkConfig
@@ -58,7 +58,7 @@ class RsuSection:
         """The ENU frame centred on the RSU (None without its position); imports numpy."""
         if self.latitude is None or self.longitude is None:
             return None
-        from rsu.perception.geo import LocalFrame
+        from rsu.geo import LocalFrame
 
         return LocalFrame(self.latitude, self.longitude, self.elevation_m)
 

@@ -1,75 +1,199 @@
 """``build(config, clock) -> Daemon``: the one composition root, read top to bottom.
 
-Receive path: radio -> its inbox queue -> core (framing + codec) -> fusion / uplink.
-Transmit path: broadcast scheduler (+ SDSMs from fusion) -> core -> radio.
+Receive path: radio -> its inbox queue -> core (framing + codec) -> uplink / road picture.
+Transmit path: broadcast scheduler (+ what the stages return) -> core -> radio.
 Side inputs: GNSS, CAN radars and cameras, each on its own thread and its own bounded queue;
-cloud commands and control requests too. One ``Inbox`` wakes the core for all of them.
-Nothing is started here: ``Daemon.start()`` does that, so a failed build leaves no threads.
+cloud commands and control requests too. One ``Inbox`` wakes the core for all of them, and
+each queue has its one handler, registered here. Every object is made here, once, with what
+it needs; nothing is patched afterwards. Nothing is started either: ``Daemon.start()`` does
+that, so a failed build leaves no threads and no sockets.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import structlog
-
+from rsu.alarms import AlarmBoard
 from rsu.broadcast import Scheduler, Upsert, load_message
 from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
-from rsu.daemon.core import Core, TailHub
-from rsu.daemon.daemon import Daemon, Parts
+from rsu.daemon.cloud import CloudBroadcasts, CloudDesk, CloudGate
+from rsu.daemon.control import ControlServer
+from rsu.daemon.core import Core, MessageListener
+from rsu.daemon.daemon import Daemon, Flags, Parts
+from rsu.daemon.desk import ControlDesk, Info, Modes
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
+from rsu.daemon.front import ControlFront
 from rsu.daemon.inbox import Inbox
+from rsu.daemon.metrics import MetricsServer
+from rsu.daemon.notify import Notifier, Watchdog, watchdog_interval
+from rsu.daemon.reload import Reloader
+from rsu.daemon.requests import ControlRequest
+from rsu.daemon.stats import Stats, StatsSources
+from rsu.daemon.tail import TailHub
+from rsu.queues import DROP_NEWEST, DROP_OLDEST, BoundedQueue
 from rsu.radio import open_radio
-from rsu.radio.types import DROP_NEWEST, DROP_OLDEST
+from rsu.stage import Outputs, Section, Stage
+from rsu.uplink.commands import Command
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import get_codec
 
 if TYPE_CHECKING:
     from rsu.config.model import Config
+    from rsu.daemon.gnss import GnssWatch
     from rsu.daemon.picture import Picture
-    from rsu.perception.geo import LocalFrame
-
-log = structlog.get_logger(__name__)
+    from rsu.geo import LocalFrame
+    from rsu.gnss import Gnss
+    from rsu.radio.types import Radio
+    from rsu.v2x.codec import Codec
 
 CAMERA_QUEUE = 32
 """Detection results waiting for the core, per camera (oldest dropped: fresh ones matter)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Sensors:
+    """The optional parts: their edges (started and stopped with the daemon), the stages the
+    core ticks, the message listeners it tells of every decoded message, and the sections
+    of the stats snapshot they add. A new part is made in ``_sensors`` and added here."""
+
+    gnss: Gnss | None
+    gnss_watch: GnssWatch | None
+    picture: Picture | None
+    edges: tuple[Edge, ...]
+    stages: tuple[Stage, ...] = ()
+    listeners: tuple[MessageListener, ...] = ()
+    sections: tuple[Section, ...] = ()
+
+
 def build(config: Config, clock: Clock) -> Daemon:
     codec = get_codec(config.rsu.standard)  # compiled once (disk cache) before anything runs
     inbox = Inbox()  # one bounded queue per edge; served in this order, in turn
-    control = inbox.add("control", config.daemon.control_queue, DROP_NEWEST)  # caller told
-    inbox.add("commands", config.daemon.control_queue, DROP_NEWEST)  # error ACK when full
-    gnss = _gnss(config, clock, inbox)
+    control: BoundedQueue[ControlRequest] = inbox.add(
+        "control", config.daemon.control_queue, DROP_NEWEST
+    )  # full: the caller is told "busy"
+    commands: BoundedQueue[Command] = inbox.add(
+        "commands", config.daemon.control_queue, DROP_NEWEST
+    )  # full: an error ACK
+    gnss, watch = _gnss(config, clock, inbox)
     radio = open_radio(config.radio, clock, inbox.add("radio", config.daemon.inbound_queue))
-    uplink = Uplink(config.uplink, clock=clock)
+    sensors = _sensors(config, clock, inbox, gnss, watch)
+    broadcasts = CloudBroadcasts(config)
+    uplink = Uplink(config.uplink, clock=clock, on_command=CloudGate(commands, clock, broadcasts))
+    core = _core(config, clock, codec, radio, uplink, sensors)
+    inbox.handle(radio.rx, core.on_rx)
+    notifier = Notifier()
+    watchdog = Watchdog(notifier, watchdog_interval() or config.daemon.watchdog_fallback_s or None)
+    stats = Stats(_sources(config, clock, core, inbox, watchdog, sensors))
+    flags = Flags()
+    front = ControlFront(control, core.tail, stats, config.rsu.id, radio.limits, lambda: flags.stop)
+    server = ControlServer(config.daemon.control_socket, front.handle)
+    listen = config.daemon.metrics_listen
+    metrics = MetricsServer(listen, stats.latest) if listen is not None else None
+    info = Info(
+        rsu_id=config.rsu.id,
+        config_path=str(config.path) if config.path else None,
+        clock=clock,
+        control=server,
+        metrics=metrics,
+        watchdog=watchdog,
+        notifier=notifier,
+    )
+    modes = Modes(core, uplink, notifier)
+    reloader = Reloader(config, clock, core, uplink.gate, notifier, modes.status_line)
+    inbox.handle(control, ControlDesk(core, modes, stats, reloader, info).answer)
+    inbox.handle(commands, CloudDesk(modes, broadcasts, config.log.format).apply)
+    inbox.check()
+    return Daemon(
+        Parts(
+            clock, radio, uplink, core, inbox, notifier, watchdog, server, stats, reloader,
+            modes, info, flags, metrics, gnss, sensors.edges, sensors.picture,
+        )
+    )  # fmt: skip
+
+
+def _core(
+    config: Config, clock: Clock, codec: Codec, radio: Radio, uplink: Uplink, sensors: _Sensors
+) -> Core:
+    return Core(
+        codec=codec,
+        radio=radio,
+        uplink=uplink,
+        scheduler=_scheduler(config, clock),
+        tail=TailHub(config.daemon.tail_queue),
+        alarms=AlarmBoard(),
+        stages=sensors.stages,
+        listeners=sensors.listeners,
+    )
+
+
+def _scheduler(config: Config, clock: Clock) -> Scheduler:
+    """The store-and-repeat table, with the config's entries in it."""
     encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
     scheduler = Scheduler(encoder, config.broadcast.max_entries)
     now, utc = clock.monotonic(), clock.time()
     for entry in config.broadcast.messages:
         scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
+    return scheduler
+
+
+def _sources(
+    config: Config, clock: Clock, core: Core, inbox: Inbox, watchdog: Watchdog, sensors: _Sensors
+) -> StatsSources:
+    return StatsSources(
+        rsu_id=config.rsu.id,
+        clock=clock,
+        started=clock.monotonic(),
+        core=core,
+        uplink=core.uplink,
+        uplink_queue=config.uplink.queue_size,
+        radio=core.radio,
+        inbox=inbox,
+        watchdog=watchdog,
+        tail_queue=config.daemon.tail_queue,
+        gnss=sensors.gnss,
+        gnss_watch=sensors.gnss_watch,
+        edges=sensors.edges,
+        picture=sensors.picture,
+        sections=sensors.sections,
+    )
+
+
+def _sensors(
+    config: Config, clock: Clock, inbox: Inbox, gnss: Gnss | None, watch: GnssWatch | None
+) -> _Sensors:
+    """The road picture, radars and cameras, each queue with its handler (new parts here)."""
     frame = config.rsu.local_frame() if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
-    edges: list[Edge] = [*_radars(config, clock, frame, inbox), *_cameras(config, inbox)]
-    tail = TailHub(config.daemon.tail_queue)
-    core = Core(
-        codec=codec, radio=radio, uplink=uplink, scheduler=scheduler, tail=tail, perception=picture
+    radars = _radars(config, clock, frame, inbox)
+    cameras = _cameras(config, inbox)
+    for radar in radars:
+        inbox.handle(radar.queue, _ignore if picture is None else picture.on_radar)
+    for camera in cameras:
+        inbox.handle(camera.queue, _ignore if picture is None else picture.on_camera)
+    if picture is None:
+        return _Sensors(gnss, watch, None, (*radars, *cameras))
+    return _Sensors(
+        gnss, watch, picture, (*radars, *cameras), stages=(picture,), listeners=(picture.on_v2x,)
     )
-    parts = Parts(radio, uplink, core, inbox, control, tail, gnss, edges, picture)
-    daemon = Daemon(config, clock, parts)
-    from rsu.daemon.commands import cloud_handler
-
-    uplink.on_command = cloud_handler(daemon)
-    return daemon
 
 
-def _gnss(config: Config, clock: Clock, inbox: Inbox) -> Any:
+def _ignore(item: object, now: float, utc: float) -> Outputs | None:
+    """The handler of a sensor queue nothing consumes (radars without ``[fusion]``): counted."""
+    return None
+
+
+def _gnss(config: Config, clock: Clock, inbox: Inbox) -> tuple[Gnss | None, GnssWatch | None]:
     if config.gnss is None:
-        return None
+        return None, None
+    from rsu.daemon.gnss import GnssWatch
     from rsu.gnss import open_gnss
 
-    return open_gnss(config.gnss, clock, inbox.add("gnss", config.gnss.queue_size, DROP_OLDEST))
+    queue = inbox.add("gnss", config.gnss.queue_size, DROP_OLDEST)
+    watch = GnssWatch()
+    inbox.handle(queue, watch.on_event)
+    return open_gnss(config.gnss, clock, queue), watch
 
 
 def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
@@ -80,22 +204,27 @@ def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
 
         raise ConfigError("rsu.latitude", "[fusion] needs the RSU position (latitude, longitude)")
     from rsu.daemon.picture import Picture
+    from rsu.daemon.sharing import SdsmShare, SensorShare
     from rsu.events.engine import EventEngine
     from rsu.fusion.fuser import Fusion
     from rsu.fusion.sdsm import SdsmBuilder, SdsmSettings
 
     fc = config.fusion
     events = EventEngine(config.events) if config.events is not None else None
-    sdsm = SdsmBuilder(SdsmSettings(frame, fc.source_id, max_objects=fc.sdsm_max_objects))
-    picture = Picture(fc, frame, Fusion(fc, frame), events, sdsm, config.rsu.id)
+    share: SensorShare
     if config.rsu.standard == "csae53":  # China mode: RSM and RSI instead of the SDSM
         from rsu.daemon.csae import make_csae_share
 
-        picture.csae = make_csae_share(config.rsu.id, frame, fc, config.events, config.csae53)
-    return picture
+        share = make_csae_share(config.rsu.id, frame, fc, config.events, config.csae53)
+    else:
+        settings = SdsmSettings(frame, fc.source_id, max_objects=fc.sdsm_max_objects)
+        share = SdsmShare(SdsmBuilder(settings), fc.sdsm_hz)
+    return Picture(fc, frame, Fusion(fc, frame), events, share, config.rsu.id)
 
 
-def _radars(config: Config, clock: Clock, frame: LocalFrame | None, inbox: Inbox) -> list[Edge]:
+def _radars(
+    config: Config, clock: Clock, frame: LocalFrame | None, inbox: Inbox
+) -> list[RadarEdge]:
     if not config.radars:
         return []
     from rsu.sensors.radar import RadarDecoder
@@ -113,7 +242,7 @@ def _radars(config: Config, clock: Clock, frame: LocalFrame | None, inbox: Inbox
     ]
 
 
-def _cameras(config: Config, inbox: Inbox) -> list[Edge]:
+def _cameras(config: Config, inbox: Inbox) -> list[CameraEdge]:
     pc = config.perception
     if pc is None or not pc.cameras:
         return []
@@ -124,7 +253,7 @@ def _cameras(config: Config, inbox: Inbox) -> list[Edge]:
     from rsu.perception.pipeline import CameraPipeline
     from rsu.perception.tracker import Tracker
 
-    edges: list[Edge] = []
+    edges: list[CameraEdge] = []
     for cam in pc.cameras:
         calibration = Calibration.load(config.resolve(cam.calibration)) if cam.calibration else None
         tracker = Tracker(pc.tracker) if calibration is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import stat
 import threading
@@ -25,6 +26,8 @@ from rsu.errors import ControlError, DaemonError
 log = structlog.get_logger(__name__)
 
 MAX_REQUEST = 64 * 1024
+MAX_DEPTH = 16
+"""A control request is a flat object; nesting deeper than this is refused unparsed."""
 MAX_CLIENTS = 16
 Handler = Callable[[dict[str, Any]], dict[str, Any] | Iterable[dict[str, Any]]]
 """One request in; one reply, or an iterable of lines for a streaming command."""
@@ -44,6 +47,7 @@ class ControlServer:
         self._thread: threading.Thread | None = None
         self.requests = 0
         self.refused = 0
+        self.failed = 0
 
     def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
@@ -111,6 +115,11 @@ class ControlServer:
         except (OSError, ValueError) as err:
             with contextlib.suppress(OSError):
                 conn.sendall(_line({"ok": False, "error": f"bad request: {err}"}))
+        except Exception as err:  # a bug on this client's thread: answer, keep serving others
+            self.failed += 1
+            log.error("control_request_failed", error=repr(err), count=self.failed)
+            with contextlib.suppress(OSError):
+                conn.sendall(_line({"ok": False, "error": f"internal error: {err!r}"}))
         finally:
             conn.close()
             self._clients.release()
@@ -136,6 +145,7 @@ class ControlServer:
 
 
 def _read_request(conn: socket.socket) -> dict[str, Any]:
+    """One request line, refused before parsing when too large or too deeply nested."""
     buf = b""
     while b"\n" not in buf:
         chunk = conn.recv(4096)
@@ -143,11 +153,30 @@ def _read_request(conn: socket.socket) -> dict[str, Any]:
             break
         buf += chunk
         if len(buf) > MAX_REQUEST:
-            raise ValueError("request too large")
-    data = json.loads(buf.split(b"\n", 1)[0] or b"{}")
+            raise ValueError(f"request too large (at most {MAX_REQUEST} bytes)")
+    line = buf.split(b"\n", 1)[0]
+    if len(line) > MAX_REQUEST:
+        raise ValueError(f"request too large (at most {MAX_REQUEST} bytes)")
+    if nesting(line) > MAX_DEPTH:
+        raise ValueError(f"request nested too deeply (at most {MAX_DEPTH} levels)")
+    data = json.loads(line or b"{}")
     if not isinstance(data, dict) or not isinstance(data.get("cmd"), str):
         raise ValueError('expected {"cmd": "..."}')
     return data
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def nesting(raw: bytes) -> int:
+    """How deeply the JSON text ``raw`` nests arrays and objects (brackets inside strings do
+    not count), without parsing it: the parser's recursion is never reached by a hostile line."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub(b"", raw)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 class ControlClient:
@@ -181,7 +210,8 @@ class ControlClient:
     def request(self, cmd: str, **args: Any) -> dict[str, Any]:
         for reply in self.stream(cmd, **args):
             if not reply.get("ok", False):
-                raise ControlError(f"daemon refused {cmd}: {reply.get('error', 'no reason')}")
+                why = str(reply.get("error", "no reason")).removeprefix(f"{cmd}: ")
+                raise ControlError(f"daemon refused {cmd}: {why}")
             return reply
         raise ControlError(f"the daemon closed the connection without answering {cmd}")
 

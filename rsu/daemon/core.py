@@ -1,35 +1,46 @@
-"""The core: what the daemon does with each inbound event and at each deadline.
+"""The core: what the daemon does with each inbound event and each stage's outputs.
 
 Runs on one thread (the core loop in ``rsu.daemon.daemon``); every handler is quick and
-non-blocking. Inputs: ``RxFrame`` (radio), ``GnssFix``/``GnssAlarm``, ``RadarScan``,
-``FrameResult`` (camera). Outputs go to two sinks that only queue: the radio's ``send`` and the
-uplink's ``submit_*``. Decoding, fusion, events and the broadcast table are pure parts.
+non-blocking. The core decodes radio frames (``on_rx``) and hands each decoded message to the
+uplink, the tail clients and its message listeners (the road picture). Everything else comes
+back to it as values (``rsu.stage.Outputs``) from the queue handlers and the stages it ticks,
+and ``route`` sends each kind where it belongs: broadcast entries to the scheduler, one-shot
+transmissions to the radio (checked against the backend's limits), records to the uplink,
+alarm raises and clears to the one ``AlarmBoard`` (each change as an ``alarms`` record).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 import structlog
 
-from rsu.broadcast import BroadcastMessage, Scheduler, Upsert
+from rsu.alarms import AlarmBoard, AlarmChange
+from rsu.broadcast import Notice, Remove, Scheduler, Upsert
+from rsu.daemon.guard import Guard
+from rsu.daemon.tail import TailHub
 from rsu.errors import DecodeError
-from rsu.radio.types import Radio, RxFrame, TxRequest
+from rsu.radio.types import Radio
+from rsu.stage import Clear, Handler, Outputs, Record, Stage
 from rsu.uplink.records import Origin, sender_id
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import Codec
 from rsu.v2x.message import V2xMessage
 from rsu.v2x.names import PSIDS
+from rsu.wire import BroadcastMessage, RxFrame, TxRequest
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 LOG_FIRST = 5
 """Bad input of one kind is logged (with hex) this many times, then every ``LOG_EVERY``th."""
 LOG_EVERY = 1000
 _NOTICE_LEVEL = {"rejected": "warning", "changed": "debug", "unchanged": "debug"}
+
+MessageListener = Callable[[V2xMessage, float], None]
+"""Called with every decoded message and ``now`` (the road picture's ``on_v2x``)."""
 
 
 @dataclass(slots=True)
@@ -41,50 +52,6 @@ class Stream:
     last_utc: float = 0.0
 
 
-class TailHub:
-    """Decoded-message summaries for ``rsu tail`` clients; each client a bounded deque."""
-
-    def __init__(self, maxlen: int) -> None:
-        self._lock = threading.Lock()
-        self._subs: list[tuple[deque[dict[str, Any]], threading.Event]] = []
-        self._maxlen = maxlen
-        self.dropped = 0
-
-    def subscribe(self) -> tuple[deque[dict[str, Any]], threading.Event]:
-        sub: tuple[deque[dict[str, Any]], threading.Event] = (
-            deque(maxlen=self._maxlen),
-            threading.Event(),
-        )
-        with self._lock:
-            self._subs.append(sub)
-        return sub
-
-    def unsubscribe(self, sub: tuple[deque[dict[str, Any]], threading.Event]) -> None:
-        with self._lock:
-            if sub in self._subs:
-                self._subs.remove(sub)
-
-    @property
-    def active(self) -> bool:
-        return bool(self._subs)
-
-    def publish(self, item: dict[str, Any]) -> None:
-        with self._lock:
-            for q, ev in self._subs:
-                if len(q) == q.maxlen:
-                    self.dropped += 1
-                q.append(item)
-                ev.set()
-
-    def __len__(self) -> int:
-        return len(self._subs)
-
-    def depth(self) -> int:
-        """Lines waiting for all clients together."""
-        with self._lock:
-            return sum(len(q) for q, _ in self._subs)
-
-
 @dataclass(slots=True)
 class CoreCounters:
     decoded: int = 0
@@ -92,10 +59,8 @@ class CoreCounters:
     tx_sent: int = 0
     tx_failed: int = 0
     tx_suppressed: int = 0
-    gnss_fixes: int = 0
-    gnss_alarms: int = 0
-    radar_scans: int = 0
-    camera_frames: int = 0
+    tx_refused: int = 0
+    """Transmissions outside the radio backend's limits (PSID, channel, size): not sent."""
 
 
 def summary(msg: V2xMessage) -> str:
@@ -116,8 +81,16 @@ def summary(msg: V2xMessage) -> str:
     return " ".join(parts)
 
 
+def alarm_record(change: AlarmChange, event: str = "") -> Record:
+    """The ``alarms`` record of one change: the board's fields, ``kind`` the part's own name
+    for what happened (``fix_restored``), ``alarm`` the alarm's kind (pairs raise and clear)."""
+    a = change.alarm
+    data = {**change.as_dict(), "kind": event or a.kind, "alarm": a.kind}
+    return Record("alarms", data, f"{a.source} {event or a.kind} {change.state}")
+
+
 class Core:
-    """Decode -> uplink/fusion; broadcast -> radio; bookkeeping for status and stats."""
+    """Decode -> uplink/listeners; outputs -> broadcast table, radio, uplink, alarm board."""
 
     def __init__(
         self,
@@ -127,19 +100,47 @@ class Core:
         uplink: Uplink,
         scheduler: Scheduler,
         tail: TailHub,
-        perception: Any = None,
+        alarms: AlarmBoard,
+        stages: tuple[Stage, ...] = (),
+        listeners: tuple[MessageListener, ...] = (),
+        guard: Guard | None = None,
     ) -> None:
         self.codec = codec
         self.radio = radio
         self.uplink = uplink
         self.scheduler = scheduler
         self.tail = tail
-        self.perception = perception  # rsu.daemon.picture.Picture or None
+        self.alarms = alarms
+        self.stages = stages
+        self.listeners = listeners
         self.mode = "operate"
         self.n = CoreCounters()
         self.streams: dict[str, Stream] = {}
-        self.gnss_fix: Any = None
-        self.cameras: dict[str, dict[str, float]] = {}
+        self.guard = guard or Guard()
+        self._ticks: tuple[tuple[str, Handler[None]], ...] = (
+            ("broadcast", self._tick_broadcast),
+            *((s.name, _ticker(s)) for s in stages),
+            ("guard", lambda _, now, utc: self.guard.tick(utc)),
+        )
+
+    # --- the one way anything runs on the core thread ------------------------------------
+
+    def run(self, where: str, handler: Handler[T], item: T, now: float, utc: float) -> bool:
+        """``handler(item, now, utc)``, its outputs routed. An unexpected exception (in the
+        handler or while routing) is the guard's: counted, logged with ``item``, alarmed;
+        False, and the caller goes on with the next event."""
+        try:
+            out = handler(item, now, utc)
+            if out:
+                self.route(out, now, utc)
+        except Exception as err:  # no single event may end the core loop (rsu.daemon.guard)
+            alarm = self.guard.failed(where, item, err, utc)
+            try:
+                self.route(alarm, now, utc)
+            except Exception as again:  # the alarm's own way out failed: the log has it
+                log.error("core_alarm_failed", where=where, error=repr(again))
+            return False
+        return True
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -151,8 +152,8 @@ class Core:
             return
         self.n.decoded += 1
         self.radio.counters.decoded(frame.psid, msg.short_name)
-        if self.perception is not None:
-            self.perception.on_v2x(msg, now)
+        for listener in self.listeners:
+            listener(msg, now)
         origin = Origin(frame.backend or self.radio.name, frame.channel, frame.rssi)
         text = ""  # the summary line, made at most once per message
         if self.uplink.submit_message(msg, origin=origin, received_at=frame.rx_utc):
@@ -185,17 +186,6 @@ class Core:
                 hex=frame.payload[:512].hex(),
             )
 
-    def on_gnss(self, event: Any, utc: float) -> None:
-        if hasattr(event, "kind"):  # GnssAlarm
-            self.n.gnss_alarms += 1
-            log.warning("gnss_alarm", kind=event.kind, detail=event.detail)
-            data = {"source": "gnss", "kind": event.kind, "detail": event.detail}
-            if self.uplink.submit_data("alarms", data, at=utc):
-                self.tap("alarms", f"gnss {event.kind}", utc)
-            return
-        self.n.gnss_fixes += 1
-        self.gnss_fix = event
-
     def tap(self, stream: str, text: str, utc: float) -> None:
         s = self.streams.get(stream)
         if s is None:
@@ -203,12 +193,90 @@ class Core:
         s.count += 1
         s.last, s.last_utc = text, utc
 
+    # --- outputs --------------------------------------------------------------------------
+
+    def route(self, out: Outputs, now: float, utc: float) -> None:
+        """Send every output where it belongs (see ``rsu.stage.Outputs`` for the order)."""
+        for key in out.removals:
+            self.scheduler.on_event(Remove(key), now, utc)
+        for message in out.upserts:
+            self.upsert(message, now, utc)
+        for request in out.transmissions:
+            self.transmit(request)
+        for record in out.records:
+            self.record(record, utc)
+        for alarm in out.raises:
+            change = self.alarms.raise_(alarm, utc)
+            if change is not None:
+                self._alarm_changed(change, "")
+        for clear in out.clears:
+            self._clear(clear, utc)
+        for notice in out.notices:
+            getattr(log, notice.level)(notice.event, **dict(notice.fields or {}))
+
+    def record(self, record: Record, utc: float) -> bool:
+        """One record to the uplink; counted on its stream when the uplink took it."""
+        if self.uplink.submit_data(record.stream, dict(record.data), at=utc):
+            self.tap(record.stream, record.summary, utc)
+            return True
+        return False
+
+    def _clear(self, clear: Clear, utc: float) -> None:
+        change = self.alarms.clear(clear.source, clear.kind, utc, clear.detail)
+        if change is not None:
+            self._alarm_changed(change, clear.event)
+
+    def _alarm_changed(self, change: AlarmChange, event: str) -> None:
+        a = change.alarm
+        level = "warning" if change.state == "raised" and a.severity != "info" else "info"
+        getattr(log, level)(
+            "alarm_" + change.state, source=a.source, kind=a.kind, detail=a.detail, said=event
+        )
+        self.record(alarm_record(change, event), change.utc)
+
+    def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[Notice]:
+        """Put ``message`` in the broadcast table; the scheduler's notices (added, rejected...)."""
+        return self.scheduler.on_event(Upsert(message), now, utc)
+
+    def transmit(self, request: TxRequest) -> bool:
+        if self.mode != "operate":
+            self.n.tx_suppressed += 1
+            return False
+        problem = self.radio.limits.problem(
+            request.psid, request.channel, len(request.payload), request.priority
+        )
+        if problem is not None:
+            self.n.tx_refused += 1
+            if self.n.tx_refused <= LOG_FIRST or self.n.tx_refused % LOG_EVERY == 0:
+                log.warning("tx_refused", key=request.key, error=problem, count=self.n.tx_refused)
+            return False
+        ok = self.radio.send(request)
+        if ok:
+            self.n.tx_sent += 1
+        else:
+            self.n.tx_failed += 1
+        return ok
+
+    def send_now(self, payload: bytes, psid: int | None, channel: int) -> TxRequest:
+        """A one-shot transmission (``rsu tx``): psid from the message type when not given."""
+        msg = self.codec.decode(payload, unwrap=False)
+        psid = PSIDS.get(msg.short_name, 0x20) if psid is None else psid
+        return TxRequest(payload=payload, psid=psid, channel=channel, message_type=msg.short_name)
+
     # --- time -----------------------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
-        return self.scheduler.next_deadline()
+        deadlines = [self.scheduler.next_deadline(), *(s.next_deadline() for s in self.stages)]
+        due = [d for d in deadlines if d is not None]
+        return min(due) if due else None
 
     def tick(self, now: float, utc: float) -> None:
+        """The broadcast table, then every stage in order, each on its own (``run``)."""
+        for where, handler in self._ticks:
+            self.run(where, handler, None, now, utc)
+
+    def _tick_broadcast(self, _: None, now: float, utc: float) -> None:
+        """Transmit what the store-and-repeat table has due; log its notices."""
         for request in self.scheduler.poll(now, utc):
             self.transmit(request)
         for notice in self.scheduler.take_notices():
@@ -218,26 +286,10 @@ class Core:
                 revision=notice.revision,
                 detail=notice.detail,
             )
-        if self.perception is not None:
-            self.perception.tick(self, now, utc)
 
-    def transmit(self, request: TxRequest) -> bool:
-        if self.mode != "operate":
-            self.n.tx_suppressed += 1
-            return False
-        ok = self.radio.send(request)
-        if ok:
-            self.n.tx_sent += 1
-        else:
-            self.n.tx_failed += 1
-        return ok
 
-    def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[str]:
-        notices = self.scheduler.on_event(Upsert(message), now, utc)
-        return [f"{n.kind}: {n.key} {n.detail}".strip() for n in notices]
+def _ticker(stage: Stage) -> Handler[None]:
+    def tick(_: None, now: float, utc: float) -> Outputs:
+        return stage.tick(now, utc)
 
-    def send_now(self, payload: bytes, psid: int | None, channel: int, now: float) -> TxRequest:
-        """A one-shot transmission (``rsu tx``): psid from the message type when not given."""
-        msg = self.codec.decode(payload, unwrap=False)
-        psid = PSIDS.get(msg.short_name, 0x20) if psid is None else psid
-        return TxRequest(payload=payload, psid=psid, channel=channel, message_type=msg.short_name)
+    return tick

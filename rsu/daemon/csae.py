@@ -1,35 +1,32 @@
 """China mode in the daemon: RSM from the fused picture and RSI from road events, handed to
 the broadcast table when ``[rsu] standard = "csae53"`` (instead of the J2735 SDSM).
 
-``CsaeShare`` is driven by ``Picture`` on the core thread: ``on_event`` for every event-engine
-message, ``share`` at the fusion rate. The RSM entry (key ``rsm``) is replaced each cycle; the
+``CsaeShare`` is the ``SensorShare`` of CSAE 53 (``rsu.daemon.sharing``): ``Picture`` calls
+``share`` at the fusion rate with the objects and the event-engine messages of the cycle, and
+the outputs go to the broadcast table. The RSM entry (key ``rsm``) is replaced each cycle; the
 RSI entry (key ``rsi``) is rebuilt when the set of live events changes and removed when none
 is left. ``msgCnt`` of both is stamped by the scheduler from the entry's revision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
-import structlog
-
-from rsu.broadcast import BroadcastMessage, Remove
 from rsu.broadcast.standards import CSAE_AIDS
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
+from rsu.stage import Outputs
+from rsu.wire import BroadcastMessage
 
 if TYPE_CHECKING:
-    from rsu.daemon.core import Core
     from rsu.events.engine import Event
     from rsu.events.rsi import RsiBuilder
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusedObject, FusionConfig
     from rsu.fusion.rsm import RsmBuilder
-    from rsu.perception.geo import LocalFrame
-
-log = structlog.get_logger(__name__)
+    from rsu.geo import LocalFrame
 
 RSM_KEY = "rsm"
 RSI_KEY = "rsi"
@@ -44,40 +41,40 @@ class CsaeShareSettings:
 
 
 class CsaeShare:
+    """CSAE 53: the fused objects as one RSM entry, the live road events as one RSI entry."""
+
     def __init__(
         self, rsm: RsmBuilder, rsi: RsiBuilder | None, settings: CsaeShareSettings
     ) -> None:
         self.rsm = rsm
         self.rsi = rsi
         self.settings = settings
-        self._rsi_dirty = False
         self.rsm_built = 0
         self.rsi_built = 0
 
-    def on_event(self, event: Event, utc: float) -> None:
-        if self.rsi is not None and self.rsi.on_event(event, utc):
-            self._rsi_dirty = True
-
-    def share(self, core: Core, objects: tuple[FusedObject, ...], now: float, utc: float) -> None:
-        value = self.rsm.build(objects, utc)
+    def share(
+        self, objects: Sequence[FusedObject], now: float, utc: float, events: Sequence[Event] = ()
+    ) -> Outputs:
+        upserts: list[BroadcastMessage] = []
+        value = self.rsm.build(tuple(objects), utc)
         if value is not None:
             self.rsm_built += 1
-            self._upsert(core, RSM_KEY, "RSM", {"rsmFrame": value}, now, utc)
-        if self.rsi is None or not self._rsi_dirty:
-            return
-        self._rsi_dirty = False
+            upserts.append(self._message(RSM_KEY, "RSM", {"rsmFrame": value}))
+        if self.rsi is None:
+            return Outputs(upserts=tuple(upserts))
+        changed = [self.rsi.on_event(event, utc) for event in events]  # every one, in order
+        if not any(changed):
+            return Outputs(upserts=tuple(upserts))
         rsi = self.rsi.build(utc)
         if rsi is None:
-            core.scheduler.on_event(Remove(RSI_KEY), now, utc)
-            return
+            return Outputs(upserts=tuple(upserts), removals=(RSI_KEY,))
         self.rsi_built += 1
-        self._upsert(core, RSI_KEY, "RSI", {"rsiFrame": rsi}, now, utc)
+        upserts.append(self._message(RSI_KEY, "RSI", {"rsiFrame": rsi}))
+        return Outputs(upserts=tuple(upserts))
 
-    def _upsert(
-        self, core: Core, key: str, mtype: str, frame: dict[str, Any], now: float, utc: float
-    ) -> None:
+    def _message(self, key: str, mtype: str, frame: dict[str, Any]) -> BroadcastMessage:
         s = self.settings
-        message = BroadcastMessage(
+        return BroadcastMessage(
             key=key,
             psid=s.aids[mtype],
             channel=s.channel,
@@ -86,9 +83,6 @@ class CsaeShare:
             message_type=mtype,
             source="fusion" if mtype == "RSM" else "events",
         )
-        for text in core.upsert(message, now, utc):
-            if text.startswith("rejected"):
-                log.warning("csae_broadcast_rejected", key=key, detail=text)
 
     def stats(self) -> dict[str, int]:
         out = {"rsm_built": self.rsm_built, "rsi_built": self.rsi_built}

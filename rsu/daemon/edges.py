@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 
 if TYPE_CHECKING:
+    from rsu.clock import Clock
     from rsu.perception.camera import CameraReader
-    from rsu.perception.pipeline import CameraPipeline
-    from rsu.sensors.radar import RadarDecoder
+    from rsu.perception.pipeline import CameraPipeline, FrameResult
+    from rsu.sensors.radar import RadarDecoder, RadarScan
     from rsu.sensors.sources import CanSource
 
 log = structlog.get_logger(__name__)
@@ -61,12 +62,17 @@ class Edge:
 
 class RadarEdge(Edge):
     def __init__(
-        self, name: str, source: CanSource, decoder: RadarDecoder, clock: Any, queue: Any
+        self,
+        name: str,
+        source: CanSource,
+        decoder: RadarDecoder,
+        clock: Clock,
+        queue: BoundedQueue[RadarScan],
     ) -> None:
         super().__init__()
         self.name = f"radar-{name}"
         self.source, self.decoder, self.clock = source, decoder, clock
-        self.queue: BoundedQueue[object] = queue
+        self.queue = queue
         self.scans = 0
 
     def run(self) -> None:
@@ -88,11 +94,13 @@ class RadarEdge(Edge):
 class CameraEdge(Edge):
     """Grabs (its own reader thread), detects and tracks here, hands results to the core."""
 
-    def __init__(self, reader: CameraReader, pipeline: CameraPipeline, queue: Any) -> None:
+    def __init__(
+        self, reader: CameraReader, pipeline: CameraPipeline, queue: BoundedQueue[FrameResult]
+    ) -> None:
         super().__init__()
         self.name = f"camera-{reader.camera.config.name}"
         self.reader, self.pipeline = reader, pipeline
-        self.queue: BoundedQueue[object] = queue
+        self.queue = queue
         self.frames = 0
         self._ms = 0.0
         self._fps = 0.0

@@ -1,9 +1,9 @@
 """Prometheus / OpenMetrics text exposition of the daemon's stats snapshot, on localhost.
 
-Written by hand rather than with ``prometheus-client``: the numbers already exist as one
-JSON-ready snapshot (the same one published on the ``stats`` topic and shown by
-``rsu status``), so rendering it is a pure function of ~100 lines, with no global registry,
-no extra dependency on the RSU box, and nothing that can drift between the three views.
+Written by hand rather than with ``prometheus-client``: the numbers already exist as one typed
+snapshot (``rsu.daemon.snapshot.Snapshot``, the same one published on the ``stats`` topic and
+shown by ``rsu status``), so rendering it is a pure function of ~100 lines, with no global
+registry, no extra dependency on the RSU box, and nothing that can drift between the views.
 """
 
 from __future__ import annotations
@@ -12,9 +12,14 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
+
+from rsu.errors import DaemonError
+
+if TYPE_CHECKING:
+    from rsu.daemon.snapshot import Snapshot
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +46,8 @@ class _Family:
         self.name, self.kind, self.help = name, kind, help_text
         self.samples: list[Sample] = []
 
-    def add(self, value: Any, **labels: str) -> None:
-        if isinstance(value, int | float):
+    def add(self, value: object, **labels: str) -> None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
             self.samples.append((labels, float(value) if isinstance(value, float) else value))
 
     def lines(self, openmetrics: bool) -> Iterator[str]:
@@ -58,91 +63,101 @@ class _Family:
             yield f"{name} {_num(value)}"
 
 
-def _d(snap: dict[str, Any], *keys: str) -> Any:
-    node: Any = snap
-    for key in keys:
-        node = node.get(key, {}) if isinstance(node, dict) else {}
-    return node
-
-
-def _radio(snap: dict[str, Any], fams: list[_Family]) -> None:
-    counters = _d(snap, "radio", "counters")
+def _radio(snap: Snapshot, fams: list[_Family]) -> None:
+    counters = snap.radio.counters
     rx = _Family("rsu_radio_frames", "counter", "Radio frames by direction, outcome and PSID.")
-    for psid, c in sorted(_d(counters, "by_psid").items()):
+    for psid, c in sorted(counters.by_psid.items()):
         for outcome in ("received", "decoded", "failed", "sent", "send_failed"):
-            rx.add(c.get(outcome), psid=psid, outcome=outcome)
+            rx.add(getattr(c, outcome), psid=psid, outcome=outcome)
     by_type = _Family("rsu_v2x_messages", "counter", "Decoded or sent V2X messages by type.")
-    for mtype, c in sorted(_d(counters, "by_type").items()):
-        by_type.add(c.get("decoded"), type=mtype, direction="rx")
-        by_type.add(c.get("sent"), type=mtype, direction="tx")
+    for mtype, c in sorted(counters.by_type.items()):
+        by_type.add(c.decoded, type=mtype, direction="rx")
+        by_type.add(c.sent, type=mtype, direction="tx")
     errors = _Family("rsu_decode_errors", "counter", "Frames that did not decode, by reason.")
-    for reason, n in sorted(_d(snap, "decode", "errors").items()):
+    for reason, n in sorted(snap.decode.errors.items()):
         errors.add(n, reason=reason)
     bad = _Family("rsu_radio_bad_input", "counter", "Input the radio backend rejected.")
-    for reason, n in sorted(_d(counters, "bad_input").items()):
+    for reason, n in sorted(counters.bad_input.items()):
         bad.add(n, reason=reason)
     fams += [rx, by_type, errors, bad]
 
 
-def _queues(snap: dict[str, Any], fams: list[_Family]) -> None:
+def _queues(snap: Snapshot, fams: list[_Family]) -> None:
     depth = _Family("rsu_queue_depth", "gauge", "Items waiting in a bounded queue.")
     cap = _Family("rsu_queue_capacity", "gauge", "Bound of a queue.")
     drops = _Family("rsu_queue_dropped", "counter", "Items dropped because a queue was full.")
-    for name, q in sorted(_d(snap, "queues").items()):
-        depth.add(q.get("depth"), queue=name)
-        cap.add(q.get("capacity"), queue=name)
-        drops.add(q.get("dropped"), queue=name)
+    for name, q in sorted(snap.queues.items()):
+        depth.add(q.depth, queue=name)
+        cap.add(q.capacity, queue=name)
+        drops.add(q.dropped, queue=name)
     fams += [depth, cap, drops]
 
 
-def _uplink(snap: dict[str, Any], fams: list[_Family]) -> None:
-    up = _d(snap, "uplink")
+def _uplink(snap: Snapshot, fams: list[_Family]) -> None:
+    up = snap.uplink
     g = _Family("rsu_uplink_connected", "gauge", "1 when the MQTT broker is connected.")
-    g.add(1 if up.get("connected") else 0)
+    g.add(1 if up.connected else 0)
     backlog = _Family("rsu_spool_backlog", "gauge", "Records waiting in the spool.")
-    backlog.add(up.get("pending"))
+    backlog.add(up.pending)
     size = _Family("rsu_spool_bytes", "gauge", "Size of the spool on disk.")
-    size.add(up.get("spool_bytes"))
+    size.add(up.spool_bytes)
     recs = _Family("rsu_uplink_records", "counter", "Records by stage (accepted, published...).")
     for stage in ("accepted", "published", "acked"):
-        recs.add(up.get(stage), stage=stage)
+        recs.add(getattr(up, stage), stage=stage)
     dropped = _Family("rsu_uplink_dropped", "counter", "Records dropped by the uplink, by reason.")
-    for reason, n in sorted(_d(up, "dropped").items()):
+    for reason, n in sorted(up.dropped.items()):
         dropped.add(n, reason=reason)
     streams = _Family("rsu_uplink_submitted", "counter", "Records handed to the uplink by stream.")
-    for stream, n in sorted(_d(snap, "cloud", "streams").items()):
-        streams.add(n.get("count") if isinstance(n, dict) else n, stream=stream)
+    for stream, st in sorted(snap.cloud.streams.items()):
+        streams.add(st.count, stream=stream)
     fams += [g, backlog, size, recs, dropped, streams]
 
 
-def _perception(snap: dict[str, Any], fams: list[_Family]) -> None:
+def _perception(snap: Snapshot, fams: list[_Family]) -> None:
     fps = _Family("rsu_camera_fps", "gauge", "Frames per second processed, per camera.")
     ms = _Family("rsu_inference_ms", "gauge", "Mean detector inference time, per camera.")
-    for name, cam in sorted(_d(snap, "cameras").items()):
+    for name, cam in sorted(snap.cameras.items()):
         fps.add(cam.get("fps"), camera=name)
         ms.add(cam.get("inference_ms"), camera=name)
     objs = _Family("rsu_fused_objects", "gauge", "Objects in the fused road picture.")
-    objs.add(_d(snap, "fusion").get("objects"))
+    if snap.fusion is not None:
+        objs.add(snap.fusion.objects)
     fams += [fps, ms, objs]
 
 
-def _core(snap: dict[str, Any], fams: list[_Family]) -> None:
+def _core(snap: Snapshot, fams: list[_Family]) -> None:
     up = _Family("rsu_uptime_seconds", "gauge", "Seconds since the daemon started.")
-    up.add(snap.get("uptime_s"))
+    up.add(snap.uptime_s)
     mode = _Family("rsu_operating", "gauge", "1 when operating, 0 in standby (no transmission).")
-    mode.add(1 if snap.get("mode") == "operate" else 0)
+    mode.add(1 if snap.mode == "operate" else 0)
     bc = _Family("rsu_broadcast_sent", "counter", "Store-and-repeat transmissions by entry.")
-    for key, n in sorted(_d(snap, "broadcast", "by_key").items()):
+    for key, n in sorted(snap.broadcast.by_key.items()):
         bc.add(n, entry=key)
     wd = _Family("rsu_watchdog_pings", "counter", "WATCHDOG=1 messages sent to systemd.")
-    wd.add(_d(snap, "watchdog").get("pings"))
+    wd.add(snap.watchdog.pings)
     fams += [up, mode, bc, wd]
 
 
-def render(snap: dict[str, Any], *, openmetrics: bool = False) -> str:
+def _health(snap: Snapshot, fams: list[_Family]) -> None:
+    alarm = _Family("rsu_alarm_active", "gauge", "1 for each active alarm (source, kind).")
+    for a in snap.alarms:
+        alarm.add(1, source=a.source, kind=a.kind, severity=a.severity)
+    errors = _Family(
+        "rsu_internal_errors", "counter", "Unexpected exceptions the core loop survived, by where."
+    )
+    for where, n in sorted(snap.internal_errors.by_where.items()):
+        errors.add(n, where=where)
+    part = _Family("rsu_part_value", "gauge", "Numbers in the status of each plug-in part.")
+    for name, section in sorted(snap.sections.items()):
+        for key, value in sorted(section.items()):
+            part.add(value, part=name, name=key)
+    fams += [alarm, errors, part]
+
+
+def render(snap: Snapshot, *, openmetrics: bool = False) -> str:
     """The exposition of ``snap`` (the daemon's stats snapshot)."""
     fams: list[_Family] = []
-    for part in (_core, _radio, _queues, _uplink, _perception):
+    for part in (_core, _radio, _queues, _uplink, _perception, _health):
         part(snap, fams)
     lines = [line for fam in fams for line in fam.lines(openmetrics)]
     if openmetrics:
@@ -151,32 +166,48 @@ def render(snap: dict[str, Any], *, openmetrics: bool = False) -> str:
 
 
 class MetricsServer:
-    """``GET /metrics`` on a loopback address; one daemon thread, answers from a snapshot."""
+    """``GET /metrics`` on a loopback address; one daemon thread, answers from a snapshot.
 
-    def __init__(self, listen: tuple[str, int], snapshot: Callable[[], dict[str, Any]]) -> None:
+    Nothing is bound until ``start()`` (so building the daemon opens no socket)."""
+
+    def __init__(self, listen: tuple[str, int], snapshot: Callable[[], Snapshot]) -> None:
+        self.listen = listen
         self._snapshot = snapshot
-        handler = _handler(snapshot)
-        self._server = ThreadingHTTPServer(listen, handler)
-        self._server.daemon_threads = True
+        self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
-    def address(self) -> tuple[str, int]:
+    def address(self) -> tuple[str, int] | None:
+        """Where it listens (the port chosen when ``listen`` asked for port 0); None before."""
+        if self._server is None:
+            return None
         host, port = self._server.server_address[:2]
         return str(host), int(port)
 
+    @property
+    def url(self) -> str | None:
+        address = self.address
+        return None if address is None else f"http://{address[0]}:{address[1]}/metrics"
+
     def start(self) -> None:
+        try:
+            self._server = ThreadingHTTPServer(self.listen, _handler(self._snapshot))
+        except OSError as err:
+            where = "{}:{}".format(*self.listen)
+            raise DaemonError(f"cannot listen for metrics on {where}: {err.strerror}") from err
+        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="metrics", daemon=True
         )
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
 
 
-def _handler(snapshot: Callable[[], dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
+def _handler(snapshot: Callable[[], Snapshot]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path.split("?")[0] not in ("/metrics", "/"):

@@ -86,3 +86,19 @@ class Notifier:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+
+class Watchdog:
+    """``WATCHDOG=1`` every ``interval_s`` from the core loop (None: the watchdog is off)."""
+
+    def __init__(self, notifier: Notifier, interval_s: float | None) -> None:
+        self.notifier = notifier
+        self.interval_s = interval_s
+        self.pings = 0
+        self._next = 0.0
+
+    def ping_if_due(self, now: float) -> None:
+        if self.interval_s and now >= self._next:
+            if self.notifier.watchdog():
+                self.pings += 1
+            self._next = now + self.interval_s

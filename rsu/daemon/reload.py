@@ -8,17 +8,26 @@ changes nothing (the error is logged and shown in ``systemctl status``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
-from rsu.broadcast import Remove, load_message
+import structlog
+
+from rsu.broadcast import load_message
 from rsu.broadcast.standards import FrameEncoder
 from rsu.config.loader import load_config
-from rsu.errors import ConfigError
+from rsu.errors import ConfigError, RsuError
+from rsu.stage import Outputs
 
 if TYPE_CHECKING:
+    from rsu.clock import Clock
     from rsu.config.model import Config
-    from rsu.daemon.daemon import Daemon
+    from rsu.daemon.core import Core
+    from rsu.daemon.notify import Notifier
+    from rsu.uplink.policy import PolicyGate
+
+log = structlog.get_logger(__name__)
 
 _IGNORED = ("path", "sections")
 
@@ -31,56 +40,87 @@ def changed_sections(old: Config, new: Config) -> list[str]:
     ]
 
 
-def reload_config(d: Daemon) -> tuple[list[str], list[str]]:
-    """Returns (applied, needs_restart) as dotted names."""
-    if d.config.path is None:
-        raise ConfigError("", "this daemon was not started from a file; nothing to reload")
-    new = load_config(d.config.path)
-    old = d.config
-    applied: list[str] = []
-    restart: list[str] = []
-    for name in changed_sections(old, new):
-        if name == "broadcast":
-            _broadcast(d, new)
-            applied.append("broadcast.messages")
-        elif name == "uplink":
-            applied += _uplink(d, old, new, restart)
-        elif name == "daemon":
-            if old.daemon.stats_interval_s != new.daemon.stats_interval_s:
-                applied.append("daemon.stats_interval_s")
-            if replace(old.daemon, stats_interval_s=new.daemon.stats_interval_s) != new.daemon:
-                restart.append("daemon")
-        else:
-            restart.append(name)
-    d.config = _merge(old, new, applied)
-    return applied, restart
+class Reloader:
+    """Holds the config in force; ``reload()`` reads the file again and applies what it can.
 
+    ``last`` is the last successful reload (``{"applied": [...], "needs_restart": [...]}``).
+    """
 
-def _broadcast(d: Daemon, new: Config) -> None:
-    """Upsert every configured entry (unchanged ones keep their rhythm); drop removed ones."""
-    core = d.core
-    now, utc = d.clock.monotonic(), d.clock.time()
-    messages = [
-        load_message(m, new.base_dir, FrameEncoder()) for m in new.broadcast.messages
-    ]  # all files are read before anything changes: a bad file changes nothing
-    keep = {m.key for m in messages}
-    old_names = {m.name for m in d.config.broadcast.messages}
-    for name in sorted(old_names - keep):
-        core.scheduler.on_event(Remove(name), now, utc)
-    for message in messages:
-        core.upsert(message, now, utc)
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        core: Core,
+        gate: PolicyGate,
+        notifier: Notifier,
+        status_line: Callable[[], str],
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.core = core
+        self.gate = gate
+        self.notifier = notifier
+        self.status_line = status_line
+        self.last: dict[str, list[str]] | None = None
 
+    def reload(self) -> None:
+        """SIGHUP or ``rsu reload``: a bad file changes nothing (logged, and in systemd)."""
+        self.notifier.reloading()
+        try:
+            applied, restart = self._apply()
+        except RsuError as err:
+            log.error("config_reload_failed", error=str(err))
+            self.notifier.notify(READY="1", STATUS=f"reload failed: {err}; old config in use")
+            return
+        log.info("config_reloaded", applied=applied, needs_restart=restart)
+        note = f"; restart needed for: {', '.join(restart)}" if restart else ""
+        self.notifier.notify(READY="1", STATUS=self.status_line() + note)
+        self.last = {"applied": applied, "needs_restart": restart}
 
-def _uplink(d: Daemon, old: Config, new: Config, restart: list[str]) -> list[str]:
-    applied = []
-    if old.uplink.policies != new.uplink.policies:
-        gate = d.parts.uplink.gate
-        for name in sorted(set(old.uplink.policies) | set(new.uplink.policies)):
-            gate.set_policy(name, new.uplink.policy(name))
-        applied.append("uplink.policy")
-    if replace(old.uplink, policies=new.uplink.policies) != new.uplink:
-        restart.append("uplink")
-    return applied
+    def _apply(self) -> tuple[list[str], list[str]]:
+        """Returns (applied, needs_restart) as dotted names."""
+        if self.config.path is None:
+            raise ConfigError("", "this daemon was not started from a file; nothing to reload")
+        new = load_config(self.config.path)
+        old = self.config
+        applied: list[str] = []
+        restart: list[str] = []
+        for name in changed_sections(old, new):
+            if name == "broadcast":
+                self._broadcast(new)
+                applied.append("broadcast.messages")
+            elif name == "uplink":
+                applied += self._uplink(old, new, restart)
+            elif name == "daemon":
+                if old.daemon.stats_interval_s != new.daemon.stats_interval_s:
+                    applied.append("daemon.stats_interval_s")
+                if replace(old.daemon, stats_interval_s=new.daemon.stats_interval_s) != new.daemon:
+                    restart.append("daemon")
+            else:
+                restart.append(name)
+        self.config = _merge(old, new, applied)
+        return applied, restart
+
+    def _broadcast(self, new: Config) -> None:
+        """Upsert every configured entry (unchanged ones keep their rhythm); drop removed ones."""
+        messages = tuple(
+            load_message(m, new.base_dir, FrameEncoder()) for m in new.broadcast.messages
+        )  # all files are read before anything changes: a bad file changes nothing
+        keep = {m.key for m in messages}
+        gone = tuple(sorted({m.name for m in self.config.broadcast.messages} - keep))
+        self.core.route(
+            Outputs(upserts=messages, removals=gone), self.clock.monotonic(), self.clock.time()
+        )
+
+    def _uplink(self, old: Config, new: Config, restart: list[str]) -> list[str]:
+        applied = []
+        if old.uplink.policies != new.uplink.policies:
+            for name in sorted(set(old.uplink.policies) | set(new.uplink.policies)):
+                self.gate.set_policy(name, new.uplink.policy(name))
+            applied.append("uplink.policy")
+        if replace(old.uplink, policies=new.uplink.policies) != new.uplink:
+            restart.append("uplink")
+        return applied
 
 
 def _merge(old: Config, new: Config, applied: list[str]) -> Config:

@@ -1,103 +1,169 @@
-"""One JSON-ready snapshot of the daemon: ``rsu status``, ``/metrics`` and the ``stats`` topic.
+"""Builds the ``Snapshot`` from the parts that know the numbers; keeps the latest one.
 
-Everything a field engineer or the cloud asks "how is it doing?" about, in one dict, built on
-the core thread once a second (the metrics endpoint serves the latest one).
+``Stats.refresh()`` runs on the core thread (once a second, and for each ``status``
+request); ``Stats.latest()`` is what other threads read (the metrics endpoint, the control
+socket's ``metrics`` command): a frozen value, replaced whole.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rsu.clock import utc_iso
+from rsu.clock import Clock, utc_iso
+from rsu.daemon.core import Core
+from rsu.daemon.inbox import Inbox, QueueStats
+from rsu.daemon.notify import Watchdog
+from rsu.daemon.snapshot import (
+    AlarmStats,
+    BroadcastStats,
+    CloudStats,
+    Count,
+    DecodeStats,
+    ErrorStats,
+    FixStats,
+    GnssStats,
+    InputStats,
+    RadioCounts,
+    RadioStats,
+    Snapshot,
+    StreamStats,
+    TxStats,
+    WatchdogStats,
+)
+from rsu.radio.types import Radio
+from rsu.stage import Section
+from rsu.uplink.service import Uplink
 
 if TYPE_CHECKING:
-    from rsu.daemon.daemon import Daemon
+    from rsu.daemon.edges import Edge
+    from rsu.daemon.gnss import GnssWatch
+    from rsu.daemon.picture import Picture
+    from rsu.gnss import Gnss
 
 
-def _gnss(d: Daemon) -> dict[str, Any] | None:
-    gnss = d.parts.gnss
-    if gnss is None:
-        return None
-    out: dict[str, Any] = {"health": gnss.health()}
-    fix = d.core.gnss_fix
-    if fix is not None:
-        out["fix"] = {
-            "valid": fix.valid,
-            "lat": fix.latitude,
-            "lon": fix.longitude,
-            "quality": fix.quality,
-            "satellites": fix.satellites,
-            "utc": utc_iso(fix.utc) if fix.utc else None,
+@dataclass(frozen=True, slots=True)
+class StatsSources:
+    """Everything the snapshot reads (``build`` makes one)."""
+
+    rsu_id: str
+    clock: Clock
+    started: float
+    """Monotonic seconds at build time (uptime)."""
+    core: Core
+    uplink: Uplink
+    uplink_queue: int
+    radio: Radio
+    inbox: Inbox
+    watchdog: Watchdog
+    tail_queue: int
+    gnss: Gnss | None = None
+    gnss_watch: GnssWatch | None = None
+    edges: tuple[Edge, ...] = ()
+    picture: Picture | None = None
+    sections: tuple[Section, ...] = ()
+
+
+class Stats:
+    def __init__(self, sources: StatsSources) -> None:
+        self.sources = sources
+        self._latest: Snapshot | None = None
+
+    def latest(self) -> Snapshot:
+        """The last snapshot made (made now if none was yet)."""
+        return self._latest if self._latest is not None else self.refresh()
+
+    def refresh(self) -> Snapshot:
+        s = self.sources
+        core, n = s.core, s.core.n
+        sched = core.scheduler
+        edges = {e.name: e.health() for e in s.edges}
+        snap = Snapshot(
+            rsu_id=s.rsu_id,
+            time=utc_iso(s.clock.time()),
+            uptime_s=round(s.clock.monotonic() - s.started, 1),
+            mode=core.mode,
+            watchdog=WatchdogStats(s.watchdog.interval_s, s.watchdog.pings),
+            queues=self._queues(),
+            radio=_radio(s.radio),
+            decode=DecodeStats(n.decoded, dict(n.decode_errors), core.codec.fast_path_fallbacks()),
+            tx=TxStats(n.tx_sent, n.tx_failed, n.tx_suppressed, n.tx_refused),
+            broadcast=BroadcastStats(
+                len(sched),
+                sched.stats.sent,
+                sched.stats.expired,
+                sched.stats.rejected,
+                dict(sched.stats.by_key),
+            ),
+            uplink=s.uplink.stats(),
+            cloud=CloudStats(
+                {
+                    k: StreamStats(st.count, st.last, utc_iso(st.last_utc))
+                    for k, st in sorted(core.streams.items())
+                }
+            ),
+            gnss=self._gnss(),
+            radar={k: v for k, v in edges.items() if k.startswith("radar-")},
+            cameras={k[len("camera-") :]: v for k, v in edges.items() if k.startswith("camera-")},
+            fusion=s.picture.stats() if s.picture is not None else None,
+            inputs=self._inputs(),
+            alarms=tuple(AlarmStats(**a.as_dict()) for a in core.alarms.active()),
+            internal_errors=ErrorStats(core.guard.total, dict(core.guard.by_where)),
+            sections={part.name: part.status() for part in s.sections},
+        )
+        self._latest = snap
+        return snap
+
+    def _queues(self) -> dict[str, QueueStats]:
+        """Every bounded queue: one per edge (radio, gnss, radar-*, camera-*, commands,
+        control), then the uplink's and the tail clients'."""
+        s = self.sources
+        up = s.uplink.stats()
+        tail = s.core.tail
+        return {
+            **s.inbox.stats(),
+            "uplink": QueueStats(up.queued, s.uplink_queue, up.dropped.get("queue_full", 0)),
+            "tail": QueueStats(tail.depth(), s.tail_queue * len(tail), tail.dropped),
         }
-    return out
+
+    def _gnss(self) -> GnssStats | None:
+        s = self.sources
+        if s.gnss is None:
+            return None
+        fix = s.gnss_watch.fix if s.gnss_watch is not None else None
+        if fix is None:
+            return GnssStats(s.gnss.health())
+        utc = utc_iso(fix.utc) if fix.utc else None
+        stats = FixStats(fix.valid, fix.latitude, fix.longitude, fix.quality, fix.satellites, utc)
+        return GnssStats(s.gnss.health(), stats)
+
+    def _inputs(self) -> InputStats:
+        s, watch = self.sources, self.sources.gnss_watch
+        return InputStats(
+            gnss_fixes=watch.fixes if watch is not None else 0,
+            gnss_alarms=watch.alarms if watch is not None else 0,
+            radar_scans=s.inbox.handled("radar-"),
+            camera_frames=s.inbox.handled("camera-"),
+        )
 
 
-def _queues(d: Daemon, up: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every bounded queue: one per edge (radio, gnss, radar-*, camera-*, commands, control),
-    then the uplink's and the tail clients'."""
-    cfg, core = d.config, d.core
-    return {
-        **d.parts.inbox.stats(),
-        "uplink": {
-            "depth": up["queued"],
-            "capacity": cfg.uplink.queue_size,
-            "dropped": up["dropped"].get("queue_full", 0),
-        },
-        "tail": {
-            "depth": core.tail.depth(),
-            "capacity": cfg.daemon.tail_queue * len(core.tail),
-            "dropped": core.tail.dropped,
-        },
-    }
+def _radio(radio: Radio) -> RadioStats:
+    c = radio.counters.snapshot()
 
+    def counts(value: object) -> Count:
+        return Count(**value) if isinstance(value, dict) else Count()
 
-def build_snapshot(d: Daemon) -> dict[str, Any]:
-    core, parts, cfg = d.core, d.parts, d.config
-    n = core.n
-    up = asdict(parts.uplink.stats())
-    sched = core.scheduler
-    edges = {e.name: e.health() for e in parts.edges}
-    return {
-        "rsu_id": cfg.rsu.id,
-        "time": utc_iso(d.clock.time()),
-        "uptime_s": round(d.uptime(), 1),
-        "mode": core.mode,
-        "watchdog": {"interval_s": d.watchdog_s, "pings": d.pings},
-        "queues": _queues(d, up),
-        "radio": {
-            "backend": parts.radio.name,
-            "health": parts.radio.health(),
-            "counters": parts.radio.counters.snapshot(),
-        },
-        "decode": {
-            "ok": n.decoded,
-            "errors": dict(n.decode_errors),
-            "fast_path_fallbacks": core.codec.fast_path_fallbacks(),
-        },
-        "tx": {"sent": n.tx_sent, "failed": n.tx_failed, "suppressed": n.tx_suppressed},
-        "broadcast": {
-            "entries": len(sched),
-            "sent": sched.stats.sent,
-            "expired": sched.stats.expired,
-            "rejected": sched.stats.rejected,
-            "by_key": dict(sched.stats.by_key),
-        },
-        "uplink": up,
-        "cloud": {
-            "streams": {
-                k: {"count": s.count, "last": s.last, "last_at": utc_iso(s.last_utc)}
-                for k, s in sorted(core.streams.items())
-            }
-        },
-        "gnss": _gnss(d),
-        "radar": {k: v for k, v in edges.items() if k.startswith("radar-")},
-        "cameras": {k[len("camera-") :]: v for k, v in edges.items() if k.startswith("camera-")},
-        "fusion": parts.picture.stats() if parts.picture is not None else {},
-        "inputs": {
-            "gnss_fixes": n.gnss_fixes,
-            "gnss_alarms": n.gnss_alarms,
-            "radar_scans": n.radar_scans,
-            "camera_frames": n.camera_frames,
-        },
-    }
+    def table(value: object) -> dict[str, Count]:
+        return {k: counts(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    bad = c.get("bad_input")
+    return RadioStats(
+        radio.name,
+        radio.health(),
+        RadioCounts(
+            counts(c.get("total")),
+            table(c.get("by_psid")),
+            table(c.get("by_type")),
+            dict(bad) if isinstance(bad, dict) else {},
+        ),
+    )

@@ -23,7 +23,7 @@ import numpy as np
 
 from rsu.events.zones import EventsConfig, Zone
 from rsu.fusion.model import FusedObject
-from rsu.perception.geo import velocity_from_heading
+from rsu.geo import velocity_from_heading
 
 _STEP = {"over_speed": 1.0, "queue_length": 2.0, "wrong_way": 15.0}
 """Change of ``value`` that is worth an ``update`` message, per event type."""

@@ -27,7 +27,7 @@ from rsu.events.engine import Event
 from rsu.events.rsi_cloud import PLACEHOLDER_ID
 from rsu.events.zones import Zone
 from rsu.fusion.rsm import position_offset, reference_position
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 
 EVENT_TYPES: dict[str, int] = {
     "stopped_vehicle": 401,

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
-from rsu.perception.geo import LocalFrame, velocity_from_heading
+from rsu.geo import LocalFrame, velocity_from_heading
 
 ZONE_KINDS = ("area", "crosswalk", "lane", "approach")
 Point = tuple[float, float]

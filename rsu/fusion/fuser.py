@@ -22,8 +22,8 @@ from scipy.optimize import linear_sum_assignment
 
 from rsu.fusion.model import FusedObject, FusionConfig, V2xSender
 from rsu.fusion.v2x import sender_from_message
-from rsu.perception.geo import LocalFrame, heading_from_velocity, velocity_from_heading
-from rsu.perception.ground import VEHICLE_LABELS, VRU_LABELS, Track
+from rsu.geo import LocalFrame, heading_from_velocity, velocity_from_heading
+from rsu.road_users import VEHICLE_LABELS, VRU_LABELS, Track
 from rsu.v2x.message import V2xMessage
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import Any
 
 from rsu.clock import utc_iso
 from rsu.fusion.model import FusedObject
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 
 
 def _r(value: float | None, digits: int) -> float | None:

@@ -19,7 +19,7 @@ from typing import Any
 from rsu.errors import ConfigError
 from rsu.fusion.model import FusedObject
 from rsu.fusion.sdsm import position_confidence, wire_heading, wire_speed
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 
 MAX_PARTICIPANTS = 16
 """ParticipantList is SIZE(1..16) in CSAE 53."""

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rsu.fusion.model import FusedObject
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 from rsu.v2x.builders import HEADING_UNITS, SPEED_UNAVAILABLE
 
 _POS_CONF = (

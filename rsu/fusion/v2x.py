@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rsu.fusion.model import V2xSender
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 from rsu.v2x.message import V2xMessage
 
 LAT_UNAVAILABLE = 900_000_001

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from rsu.clock import Clock, SystemClock
 from rsu.gnss.config import GnssConfig
 from rsu.gnss.nmea import GnssAlarm, GnssEvent, GnssFix, NmeaTracker, Survey
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 from rsu.registry import load
 
 BACKENDS: dict[str, tuple[str, str]] = {

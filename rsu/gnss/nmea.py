@@ -8,16 +8,16 @@ came for ``fix_timeout_s``. Bad sentences are counted by reason, logged with hex
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 import structlog
 from pynmeagps import NMEAMessageError, NMEAParseError, NMEAReader, NMEATypeError
 
+from rsu.geo import distance_m
+
 log = structlog.get_logger(__name__)
 MAX_LINE = 128  # NMEA says 82 characters; a longer run without newline is garbage
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +68,6 @@ class NmeaStats:
     sentences: int = 0
     fixes: int = 0
     bad: dict[str, int] = field(default_factory=dict)
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
 def _num(value: object) -> float | None:

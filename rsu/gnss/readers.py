@@ -16,7 +16,7 @@ import structlog
 from rsu.clock import Clock
 from rsu.gnss.config import GnssConfig
 from rsu.gnss.nmea import GnssEvent, GnssFix, NmeaTracker
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 
 log = structlog.get_logger(__name__)
 RETRY_S = 1.0

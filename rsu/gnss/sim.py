@@ -6,14 +6,14 @@ the sim lose its fix for a while and ``offset_m`` moves it (for alarm demos and 
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 
 from rsu.clock import Clock
+from rsu.geo import offset_latlon
 from rsu.gnss.config import GnssConfig
-from rsu.gnss.nmea import EARTH_RADIUS_M, GnssEvent, GnssFix, NmeaTracker, sentences
-from rsu.radio.types import BoundedQueue
+from rsu.gnss.nmea import GnssEvent, GnssFix, NmeaTracker, sentences
+from rsu.queues import BoundedQueue
 
 DEFAULT_POSITION = (42.2808, -83.7430)
 
@@ -46,7 +46,7 @@ class SimGnss:
         lat0, lon0 = self._origin
         jitter = self._rng.gauss(0.0, 0.3)
         north = self.offset_m + jitter
-        lat = lat0 + math.degrees(north / EARTH_RADIUS_M)
+        lat, _ = offset_latlon(lat0, lon0, 0.0, north)
         lost = now < self._fail_until
         fix = GnssFix(now, utc, lat, lon0, 250.0, 0 if lost else 1, 0 if lost else 9, 0.9)
         return sentences(fix)

@@ -38,9 +38,9 @@ import numpy.typing as npt
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
-from rsu.perception.geo import LocalFrame
-from rsu.perception.ground import GroundDetection
+from rsu.geo import LocalFrame
 from rsu.perception.types import Detection
+from rsu.road_users import GroundDetection
 
 F64 = npt.NDArray[np.float64]
 

@@ -32,7 +32,7 @@ from rsu.clock import Clock, SystemClock
 from rsu.config.fields import Table
 from rsu.errors import CameraError
 from rsu.perception.types import Frame, Image
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 from rsu.registry import load
 
 log = structlog.get_logger(__name__)

@@ -13,9 +13,9 @@ from typing import Any
 
 from rsu.perception.calibration import Calibration
 from rsu.perception.detector import Detector
-from rsu.perception.ground import GroundDetection
 from rsu.perception.tracker import Tracker, TrackerUpdate
 from rsu.perception.types import Detection, Frame
+from rsu.road_users import GroundDetection
 
 
 @dataclass(frozen=True, slots=True)

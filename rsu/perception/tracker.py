@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from rsu.config.fields import Table
-from rsu.perception.geo import heading_from_velocity
-from rsu.perception.ground import VEHICLE_LABELS, VRU_LABELS, GroundDetection, Track
+from rsu.geo import heading_from_velocity
+from rsu.road_users import VEHICLE_LABELS, VRU_LABELS, GroundDetection, Track
 
 _CHI2_2DOF_99 = 9.21
 _BIG = 1e9

@@ -1,7 +1,7 @@
 """Values that cross the perception boundary: camera frames and detections in pixels.
 
-The ground-plane values (``GroundDetection``, ``Track``) live in ``rsu.perception.ground`` and
-are re-exported here.
+The ground-plane values (``GroundDetection``, ``Track``, the labels) are road-user values on
+the floor: ``rsu.road_users``.
 """
 
 from __future__ import annotations
@@ -12,25 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rsu.perception.ground import (
-    ROAD_USER_LABELS,
-    VEHICLE_LABELS,
-    VRU_LABELS,
-    GroundDetection,
-    Track,
-)
-
-__all__ = [
-    "ROAD_USER_LABELS",
-    "VEHICLE_LABELS",
-    "VRU_LABELS",
-    "Box",
-    "Detection",
-    "Frame",
-    "GroundDetection",
-    "Image",
-    "Track",
-]
+__all__ = ["Box", "Detection", "Frame", "Image"]
 
 Image = npt.NDArray[np.uint8]
 """An 8-bit BGR image, H x W x 3, as OpenCV delivers it."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rsu.clock import Clock, SystemClock
+from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig, Rsu41Config, SerialConfig, SimConfig
-from rsu.radio.types import BoundedQueue, Radio, RadioCounters, RxFrame, TxRequest
+from rsu.radio.types import Radio, RadioCounters
 from rsu.registry import load
+from rsu.wire import RxFrame
 
 BACKENDS: dict[str, tuple[str, str]] = {
     "serial": ("rsu.radio.serial", "SerialRadio"),
@@ -21,15 +23,12 @@ BACKENDS: dict[str, tuple[str, str]] = {
 
 __all__ = [
     "BACKENDS",
-    "BoundedQueue",
     "Radio",
     "RadioConfig",
     "RadioCounters",
     "Rsu41Config",
-    "RxFrame",
     "SerialConfig",
     "SimConfig",
-    "TxRequest",
     "open_radio",
 ]
 

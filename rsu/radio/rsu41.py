@@ -28,9 +28,11 @@ import structlog
 
 from rsu.clock import Clock
 from rsu.errors import RadioError
+from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig
 from rsu.radio.sniff import report_bad, sniff
-from rsu.radio.types import BoundedQueue, RadioCounters, RxFrame, TxRequest
+from rsu.radio.types import RadioCounters
+from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +99,8 @@ class Rsu41Radio:
     """UDP backend: a reader thread on ``listen``, IFM datagrams to ``ifm_target``."""
 
     name = "rsu41"
+    limits = TxLimits("rsu41", channels=(0, 255))
+    """IFM ``TxChannel`` is a 5.9 GHz channel number; PSID up to four octets."""
 
     def __init__(self, config: RadioConfig, clock: Clock, queue: BoundedQueue[RxFrame]) -> None:
         self._cfg = config.rsu41

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import serial
 import structlog
 
-from firmware_bridge.framing import Frame, FrameDecoder
+from firmware_bridge.framing import MAX_PAYLOAD, Frame, FrameDecoder
 from firmware_bridge.messages import (
     PROTOCOL_MAJOR,
     PROTOCOL_MINOR,
@@ -35,9 +35,11 @@ from firmware_bridge.messages import (
 )
 from rsu.clock import Clock
 from rsu.errors import ProtocolVersionError, RadioError, RadioTimeoutError
+from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig
 from rsu.radio.sniff import report_bad, sniff
-from rsu.radio.types import BoundedQueue, RadioCounters, RxFrame, TxRequest
+from rsu.radio.types import RadioCounters
+from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
 MAX_PENDING = 256
@@ -61,6 +63,8 @@ class SerialRadio:
     """Serial backend; one reader thread, writes from the caller's thread under a lock."""
 
     name = "serial"
+    limits = TxLimits("serial", channels=(0, 0xFFFF), max_payload=MAX_PAYLOAD)
+    """TX_REQUEST carries psid u32, channel u16 and at most MAX_PAYLOAD bytes."""
 
     def __init__(self, config: RadioConfig, clock: Clock, queue: BoundedQueue[RxFrame]) -> None:
         self._cfg = config.serial

@@ -20,14 +20,16 @@ from typing import Any
 import structlog
 
 from rsu.clock import Clock
+from rsu.geo import offset_latlon
+from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig, SimConfig
-from rsu.radio.types import BoundedQueue, RadioCounters, RxFrame, TxRequest
+from rsu.radio.types import RadioCounters
 from rsu.v2x import builders
 from rsu.v2x.builders import Sender
 from rsu.v2x.names import PSIDS
+from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
-EARTH_RADIUS_M = 6_371_008.8
 APPROACH_M = 150.0  # vehicles appear this far out and leave as far beyond the stop line
 CROSSWALK_M = 12.0  # pedestrians walk the square of crosswalks this far from the centre
 CSAE_BSM_AID = 111  # the AID commonly configured for the CSAE 53 BSM (as [csae53.aids] BSM)
@@ -110,12 +112,7 @@ class Traffic:
         return Position(east, north, heading)
 
     def latlon(self, pos: Position) -> tuple[float, float]:
-        lat0 = self.cfg.latitude
-        lat = lat0 + math.degrees(pos.north_m / EARTH_RADIUS_M)
-        lon = self.cfg.longitude + math.degrees(
-            pos.east_m / (EARTH_RADIUS_M * math.cos(math.radians(lat0)))
-        )
-        return lat, lon
+        return offset_latlon(self.cfg.latitude, self.cfg.longitude, pos.east_m, pos.north_m)
 
     def frames(self, tick: int, utc: float) -> list[tuple[RoadUser, dict[str, Any]]]:
         """The MessageFrame JER every road user sends at ``tick`` (``rate_hz`` ticks a second)."""
@@ -143,6 +140,7 @@ class SimRadio:
     """The ``sim`` backend: simulated traffic in, transmissions logged."""
 
     name = "sim"
+    limits = TxLimits("sim", channels=(0, 255))
 
     def __init__(self, config: RadioConfig, clock: Clock, queue: BoundedQueue[RxFrame]) -> None:
         from rsu.v2x.codec import get_codec

@@ -8,7 +8,7 @@ from typing import Self
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import cantools
 import structlog
 
 from rsu.errors import ConfigError
-from rsu.perception.geo import LocalFrame, heading_from_velocity
+from rsu.geo import LocalFrame, heading_from_velocity
 from rsu.sensors.config import RadarConfig
 
 log = structlog.get_logger(__name__)

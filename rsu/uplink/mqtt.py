@@ -24,7 +24,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from rsu.clock import Clock
 from rsu.errors import UplinkError
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 from rsu.uplink.config import UplinkConfig
 from rsu.uplink.dialects import Dialect, Outgoing
 

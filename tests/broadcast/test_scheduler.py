@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from rsu.broadcast import BroadcastMessage, Remove, Scheduler, Upsert, stamp
+from rsu.broadcast import Remove, Scheduler, Upsert, stamp
 from rsu.broadcast.scheduler import minute_of_year
 from rsu.clock import FakeClock
 from rsu.v2x.codec import get_codec
+from rsu.wire import BroadcastMessage
 
 
 def msg(key: str = "map", interval_ms: int = 1000, **kw: Any) -> BroadcastMessage:

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from rsu.broadcast import MessageConfig, Scheduler, Upsert, load_message
-from rsu.broadcast.scheduler import BroadcastMessage, stamp
+from rsu.broadcast.scheduler import stamp
 from rsu.broadcast.standards import FrameEncoder, frame_standard, frame_type, make_frame
 from rsu.config.fields import Table
 from rsu.errors import ConfigError, EncodeError
 from rsu.v2x.codec import get_codec
+from rsu.wire import BroadcastMessage
 from tests.v2x.vectors import load
 
 CSAE = {next(iter(v["value"])): v for v in load("csae53_real.jsonl")}

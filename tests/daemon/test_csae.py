@@ -14,12 +14,12 @@ from rsu.broadcast.standards import CSAE_AIDS
 from rsu.clock import FakeClock
 from rsu.config.loader import config_from_dict, demo_config_path, read_toml
 from rsu.daemon import Daemon, build
-from rsu.daemon.commands import apply_cloud
+from rsu.daemon.csae import CsaeShare
 from rsu.errors import CommandError, ConfigError
-from rsu.radio.types import RxFrame, TxRequest
 from rsu.uplink.config import read_uplink_config
 from rsu.uplink.dialects import CnRsuDialect
 from rsu.v2x.codec import get_codec
+from rsu.wire import RxFrame, TxRequest
 from tests.fusion.helpers import radar_obj
 from tests.v2x.vectors import load
 
@@ -78,11 +78,12 @@ def test_map_files_of_both_standards_are_repeated(daemon: Daemon) -> None:
 
 def test_fused_objects_and_a_stopped_car_become_rsm_and_rsi(daemon: Daemon) -> None:
     clock, core, picture = daemon.clock, daemon.core, daemon.parts.picture
+    assert picture is not None
     msg_counts = []
     for _ in range(25):  # 2.5 s of a car standing in the lane (dwell 1 s)
         now, utc = clock.monotonic(), clock.time()
         picture.fusion.update_radar("radar-north", [radar_obj(3, 0.5, 12.0)], now)
-        picture.tick(core, now, utc)
+        core.route(picture.tick(now, utc), now, utc)
         for request in core.scheduler.poll(now, utc):
             if request.psid == CSAE_AIDS["RSM"]:
                 msg_counts.append(get_codec("csae53").decode(request.payload).value["msgCnt"])
@@ -101,7 +102,7 @@ def test_fused_objects_and_a_stopped_car_become_rsm_and_rsi(daemon: Daemon) -> N
     assert rte["eventType"] == 401
     assert "lane-n" in rte["description"]["textString"]
     assert "j2735:SDSM" not in sent  # China mode shares RSM, not SDSM
-    assert picture.csae.stats()["rsi_live"] == 1
+    assert picture.share.stats()["rsi_live"] == 1
 
 
 def test_rsi_down_from_the_cloud_is_broadcast_as_a_csae_rsi(daemon: Daemon) -> None:
@@ -118,8 +119,8 @@ def test_rsi_down_from_the_cloud_is_broadcast_as_a_csae_rsi(daemon: Daemon) -> N
     assert not isinstance(cmd, CommandError)
     assert daemon.parts.uplink.on_command is not None
     daemon.parts.uplink.on_command(cmd)  # the uplink thread's check: encodable
-    (queued,) = daemon.parts.inbox["commands"].drain()  # handed to the core's queue
-    apply_cloud(daemon, queued)  # what the core loop does with it
+    assert len(daemon.parts.inbox["commands"]) == 1  # handed to the core's queue
+    assert daemon.serve() == 1  # what the core loop does with it
     clock = daemon.clock
     sent = decoded(daemon.core.scheduler.poll(clock.monotonic(), clock.time()))
     (rsi,) = sent["csae53:RSI"]
@@ -163,12 +164,15 @@ def test_csae53_table_overrides_ids_intervals_aids_and_event_types(tmp_path: Pat
     assert "over_speed" not in config.csae53.event_types
     assert "csae53" in config.sections
     d = build(config, FakeClock())
-    share = d.parts.picture.csae
+    picture = d.parts.picture
+    assert picture is not None
+    share = picture.share
+    assert isinstance(share, CsaeShare)
     assert share.settings.aids["RSM"] == 4000
     assert share.settings.rsi_interval_ms == 500
     now, utc = d.clock.monotonic(), d.clock.time()
-    d.parts.picture.fusion.update_radar("radar-north", [radar_obj(3, 0.5, 12.0)], now)
-    d.parts.picture.tick(d.core, now, utc)
+    picture.fusion.update_radar("radar-north", [radar_obj(3, 0.5, 12.0)], now)
+    d.core.route(picture.tick(now, utc), now, utc)
     (rsm,) = [r for r in d.core.scheduler.poll(now, utc) if r.psid == 4000]
     assert get_codec("csae53").decode(rsm.payload).value["id"] == "00112233AABBCCDD"
 

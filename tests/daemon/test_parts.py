@@ -17,15 +17,14 @@ from structlog.testing import capture_logs
 from rsu.clock import FakeClock
 from rsu.config.loader import demo_config_path, load_config
 from rsu.daemon import Daemon, build
-from rsu.daemon.commands import apply_cloud
 from rsu.daemon.control import ControlClient, ControlServer
 from rsu.daemon.core import TailHub
 from rsu.daemon.metrics import render
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import ControlError, DaemonError
-from rsu.radio.types import RxFrame
 from rsu.uplink.commands import Command, ConfigChange
 from rsu.v2x.names import PSIDS
+from rsu.wire import RxFrame
 from tests.daemon.helpers import copy_demo
 from tests.fusion.helpers import radar_obj
 
@@ -155,15 +154,23 @@ def test_an_undecodable_frame_is_counted_and_logged_with_its_hex_then_skipped(
     assert daemon.parts.radio.counters.snapshot()["by_psid"]["0x20"]["failed"] == 1
 
 
+def cloud(daemon: Daemon, cmd: Command) -> None:
+    """What the uplink thread does with a command (check, queue), then the core loop's turn."""
+    assert daemon.parts.uplink.on_command is not None
+    daemon.parts.uplink.on_command(cmd)
+    assert daemon.step() >= 1
+
+
 def test_a_cloud_standby_changes_the_mode_and_the_status_systemd_shows(
-    daemon: Daemon, tmp_path: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as rx:
         rx.bind(str(path))
         rx.settimeout(2.0)
-        daemon.notifier = Notifier(str(path))
-        apply_cloud(daemon, Command("standby", "s1"))
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        daemon = build(load_config(demo_config_path()), FakeClock())
+        cloud(daemon, Command("standby", "s1"))
         assert daemon.core.mode == "standby"
         assert rx.recv(200).decode().startswith("STATUS=standby;")
 
@@ -171,7 +178,7 @@ def test_a_cloud_standby_changes_the_mode_and_the_status_systemd_shows(
 def test_a_cloud_log_level_change_keeps_the_daemon_logging_on_stdout(
     daemon: Daemon, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    apply_cloud(daemon, Command("config", "c1", config=ConfigChange(log_level="debug")))
+    cloud(daemon, Command("config", "c1", config=ConfigChange(log_level="debug")))
     out, err = capsys.readouterr()
     assert "log_level_changed" in out  # where `rsu run` logs; journald reads both
     assert "log_level_changed" not in err
@@ -193,8 +200,9 @@ def test_a_reload_applies_the_stats_interval_live_and_names_the_control_socket_f
 def test_a_fused_radar_object_is_broadcast_as_a_j2735_sdsm(daemon: Daemon) -> None:
     clock, core, picture = daemon.clock, daemon.core, daemon.parts.picture
     now, utc = clock.monotonic(), clock.time()
+    assert picture is not None
     picture.fusion.update_radar("radar-north", [radar_obj(3, 0.5, 12.0)], now)
-    picture.tick(core, now, utc)
+    core.route(picture.tick(now, utc), now, utc)  # the stage's outputs, routed by the core
     sdsm = [r for r in core.scheduler.poll(now, utc) if r.psid == PSIDS["SDSM"]]
     (msg,) = [core.codec.decode(r.payload) for r in sdsm]
     assert msg.short_name == "SDSM"

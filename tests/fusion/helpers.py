@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from rsu.fusion.fuser import Fusion
 from rsu.fusion.model import FusionConfig
-from rsu.perception.geo import LocalFrame
-from rsu.perception.ground import Track
+from rsu.geo import LocalFrame
+from rsu.road_users import Track
 from rsu.sensors.radar import RadarObject
 from rsu.v2x import builders
 from rsu.v2x.builders import Sender

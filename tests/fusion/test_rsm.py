@@ -18,7 +18,7 @@ from rsu.fusion.rsm import (
     sec_mark,
     source_type,
 )
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 from rsu.v2x.codec import Codec, get_codec
 from rsu.v2x.message import V2xMessage
 from tests.fusion import helpers

@@ -18,7 +18,7 @@ from rsu.errors import BackendError
 from rsu.gnss import GnssAlarm, GnssConfig, GnssEvent, GnssFix, open_gnss
 from rsu.gnss.nmea import sentences
 from rsu.gnss.sim import SimGnss
-from rsu.radio.types import BoundedQueue
+from rsu.queues import BoundedQueue
 
 UTC0 = 1_795_621_860.0
 GOOD = sentences(GnssFix(0.0, UTC0, 42.2808, -83.743, 250.0, 1, 9, 0.9))

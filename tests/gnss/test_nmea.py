@@ -9,8 +9,9 @@ from structlog.testing import capture_logs
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
+from rsu.geo import distance_m
 from rsu.gnss import GnssAlarm, GnssConfig, GnssFix, NmeaTracker, Survey
-from rsu.gnss.nmea import checksum, distance_m, sentences
+from rsu.gnss.nmea import checksum, sentences
 
 UTC0 = 1_795_621_860.0  # 2026-11-25T15:51:00Z
 HOME = (42.2808, -83.7430)

@@ -27,8 +27,8 @@ from hil.scenario import Scenario, load_scenario, scenario_paths
 from rsu.errors import ConfigError
 from rsu.perception.calibration import Calibration
 from rsu.radio.rsu41 import format_ifm
-from rsu.radio.types import TxRequest
 from rsu.v2x.codec import get_codec
+from rsu.wire import TxRequest
 
 SUITE = Path(__file__).resolve().parents[2] / "hil" / "scenarios"
 

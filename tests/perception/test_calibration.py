@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from rsu.errors import ConfigError
+from rsu.geo import LocalFrame
 from rsu.perception.calibration import Calibration, Intrinsics, SurveyPoint
-from rsu.perception.geo import LocalFrame
 from rsu.perception.types import Box, Detection
 
 FRAME = LocalFrame(31.2304, 121.4737)

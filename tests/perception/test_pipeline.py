@@ -7,11 +7,11 @@ import pytest
 from rsu.clock import FakeClock
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
+from rsu.geo import LocalFrame
 from rsu.perception.calibration import Calibration, SurveyPoint
 from rsu.perception.camera import Camera, CameraConfig
 from rsu.perception.config import PerceptionConfig
 from rsu.perception.detector import DetectorConfig, create_detector
-from rsu.perception.geo import LocalFrame
 from rsu.perception.pipeline import CameraPipeline
 from rsu.perception.sim import SimBackend
 from rsu.perception.tracker import Tracker

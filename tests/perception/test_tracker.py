@@ -9,8 +9,8 @@ import pytest
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
-from rsu.perception.ground import GroundDetection
 from rsu.perception.tracker import Tracker, TrackerConfig
+from rsu.road_users import GroundDetection
 
 
 def det(t: float, x: float, y: float, label: str = "car", score: float = 0.9) -> GroundDetection:

@@ -14,16 +14,9 @@ from pathlib import Path
 import pytest
 
 from firmware_bridge.emulator import FirmwareEmulator
-from rsu.radio import (
-    RadioConfig,
-    Rsu41Config,
-    RxFrame,
-    SerialConfig,
-    SimConfig,
-    TxRequest,
-    open_radio,
-)
+from rsu.radio import RadioConfig, Rsu41Config, SerialConfig, SimConfig, open_radio
 from rsu.radio.types import Radio
+from rsu.wire import RxFrame, TxRequest
 
 BSM = bytes.fromhex("00142500400000000f0e3f81a9ea2cd0ab0d6000000000000007ffffffff")
 

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from rsu.broadcast import BroadcastMessage, Scheduler, Upsert
+from rsu.broadcast import Scheduler, Upsert
 from rsu.clock import FakeClock
-from rsu.radio import RadioConfig, Rsu41Config, TxRequest, open_radio
+from rsu.radio import RadioConfig, Rsu41Config, open_radio
 from rsu.radio.rsu41 import IFM_FIELDS, Rsu41Radio, format_ifm, parse_ifm
+from rsu.wire import BroadcastMessage, TxRequest
 
 REPO = Path(__file__).parents[2]
 VECTORS = (

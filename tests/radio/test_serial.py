@@ -12,8 +12,9 @@ from structlog.testing import capture_logs
 from firmware_bridge.emulator import EmulatorConfig, FirmwareEmulator
 from firmware_bridge.messages import Status, TimeInfo
 from rsu.errors import ProtocolVersionError, RadioTimeoutError
-from rsu.radio import RadioConfig, SerialConfig, TxRequest, open_radio
+from rsu.radio import RadioConfig, SerialConfig, open_radio
 from rsu.radio.serial import SerialRadio
+from rsu.wire import TxRequest
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

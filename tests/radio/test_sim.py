@@ -8,9 +8,10 @@ import time
 import pytest
 
 from rsu.clock import FakeClock
-from rsu.radio import RadioConfig, SimConfig, TxRequest, open_radio
+from rsu.radio import RadioConfig, SimConfig, open_radio
 from rsu.radio.sim import APPROACH_M, SimRadio, Traffic
 from rsu.v2x.codec import get_codec
+from rsu.wire import TxRequest
 
 
 def make(seed: int = 7, **kw: object) -> SimRadio:

@@ -8,9 +8,9 @@ import pytest
 
 from rsu.config.fields import Table
 from rsu.errors import BackendError, ConfigError
-from rsu.radio import BACKENDS, BoundedQueue, RadioConfig, RadioCounters, open_radio
+from rsu.queues import DROP_NEWEST, BoundedQueue
+from rsu.radio import BACKENDS, RadioConfig, RadioCounters, open_radio
 from rsu.radio.sniff import read_psid, sniff
-from rsu.radio.types import DROP_NEWEST
 
 
 def test_issue_config_contract_reads() -> None:

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from rsu.clock import FakeClock
 from rsu.config.fields import Table
 from rsu.errors import BackendError, ConfigError
-from rsu.perception.geo import LocalFrame
+from rsu.geo import LocalFrame
 from rsu.sensors.config import MountPose, RadarConfig, radars_from_table
 from rsu.sensors.encode import RadarTarget, encode_scan
 from rsu.sensors.radar import CanFrame, RadarDecoder, load_dbc, rms_index_to_m

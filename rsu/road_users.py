@@ -1,12 +1,13 @@
-"""Ground-plane values shared by the camera pipeline, the radar edge, the tracker and fusion.
+"""Road users on the floor: labels, ground detections and tracks (values only, no I/O).
 
-Everything here is a ground-plane quantity in **local ENU metres** around the RSU reference
-point (x = east, y = north), times in seconds. Convert to and from WGS84 with
-:class:`rsu.perception.geo.LocalFrame`.
+Shared by the camera pipeline, the radar edge, the tracker, fusion and events, so none of
+them depends on another for its values. Everything here is a ground-plane quantity in
+**local ENU metres** around the RSU reference point (x = east, y = north), times in seconds.
+Convert to and from WGS84 with :class:`rsu.geo.LocalFrame`.
 
 The camera pipeline turns each detector box into one :class:`GroundDetection` (the box's
 bottom-centre through the ground homography); the tracker consumes them and returns
-:class:`Track` values. (``rsu.perception.types`` re-exports both.)
+:class:`Track` values.
 """
 
 from __future__ import annotations
