@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from rsu.cli.main import main
+from tests.cli.command import rsu_decode
 from tests.v2x.vectors import load
 
 FRAMES = [f.get("outer_hex") or f["hex"] for f in load("j2735_real.jsonl")]
 
 
-def _rsu(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rsu.cli.main", "decode", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    result = rsu_decode(*args)
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
     )
 
 
@@ -32,8 +29,8 @@ def test_jobs_keep_input_order_and_exit_codes(tmp_path: Path) -> None:
             lines.extend(["# a comment", "", frame[:20], "xyz"])  # two bad lines now and then
     source = tmp_path / "frames.txt"
     source.write_text("\n".join(lines) + "\n")
-    one = _rsu("--jobs", "1", "--file", str(source))
-    two = _rsu("--jobs", "2", "--file", str(source))
+    one = _run("--jobs", "1", "--file", str(source))
+    two = _run("--jobs", "2", "--file", str(source))
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout
     out = one.stdout.splitlines()
@@ -44,7 +41,7 @@ def test_jobs_keep_input_order_and_exit_codes(tmp_path: Path) -> None:
 def test_good_input_exits_0_under_jobs(tmp_path: Path) -> None:
     source = tmp_path / "frames.txt"
     source.write_text("\n".join(FRAMES[:600]) + "\n")
-    result = _rsu("-j", "3", "--format", "summary", "--file", str(source))
+    result = _run("-j", "3", "--format", "summary", "--file", str(source))
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 600
 
@@ -56,13 +53,13 @@ def test_jobs_out_of_range_is_a_usage_error(value: str, capsys: pytest.CaptureFi
 
 
 def test_dump_fastpath_writes_the_decoder_source(tmp_path: Path) -> None:
-    result = _rsu("--standard", "csae53", "--dump-fastpath", str(tmp_path / "out"))
+    result = _run("--standard", "csae53", "--dump-fastpath", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "out" / "fastpath_csae53.py").read_text()
     assert "def decode_MessageFrame(" in text
     blocked = tmp_path / "file"
     blocked.write_text("")
-    result = _rsu("--dump-fastpath", str(blocked / "sub"))
+    result = _run("--dump-fastpath", str(blocked / "sub"))
     assert result.returncode == 2
     assert "cannot write" in result.stderr
 
