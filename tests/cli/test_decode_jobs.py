@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -87,3 +88,20 @@ def test_a_stage_sees_every_line_and_can_fail_it() -> None:
     assert len(lines) == 4
     assert all('"checked":true' in line for line in lines[:3])
     assert [m for _, m in seen] == [True, True, False]  # no stage for input that is not hex
+
+
+def test_an_endless_line_is_one_error_line_with_bounded_memory(tmp_path: Path) -> None:
+    source = tmp_path / "long.txt"
+    with source.open("w") as fh:
+        fh.write("00" * 2_000_000 + "\n")  # 4 M characters: kept to 1 M, the rest dropped
+        fh.write(FRAMES[0] + "\n")
+    result = _run("--file", str(source))
+    assert result.returncode == 1
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert "larger than any V2X frame" in first["error"]["reason"]
+    assert "messageId" in second
+    garbage = rsu_decode(
+        "--file", "-", stdin=b"\xff\xfe\x00" * 100_000 + b"\n" + FRAMES[0].encode()
+    )
+    assert garbage.returncode == 1  # not UTF-8: replaced, reported as not hex, never a crash
+    assert len(garbage.stdout.splitlines()) == 2
