@@ -136,6 +136,13 @@ def _items(
         return
     from rsu.cli.capture import CaptureStats, read_capture
 
+    try:
+        import dpkt  # noqa: F401 (the capture reader's library, an optional extra)
+    except ImportError:
+        handle.close()
+        raise UsageError(
+            f"{file} is a capture; reading captures needs dpkt: pip install 'rsu-edge[capture]'"
+        ) from None
     stats = CaptureStats()
     with handle:
         for found in read_capture(handle, file, stats, udp_ports):
