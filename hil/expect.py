@@ -181,11 +181,14 @@ def check_radio_tx(t: Table, obs: Observations) -> Outcome:
     min_count = t.integer("min_count", 1, lo=0)
     max_gap = t.number("max_gap_ms", None, lo=0.0)
     after_s = t.number("after_s", 0.0)
+    before_s = t.number("before_s", None)
+    max_count = t.integer("max_count", None, lo=0)
     each = t.string("each", None)
     where = t.raw("where", {}) or {}
     t.done()
     since = obs.t0 + after_s
-    chosen = [x for x in obs.transmissions if x.message_type == mtype and x.at >= since]
+    until = float("inf") if before_s is None else obs.t0 + before_s
+    chosen = [x for x in obs.transmissions if x.message_type == mtype and since <= x.at < until]
     if where:
         chosen = [x for x in chosen if _payload_matches(x.payload, each, where)]
     times = sorted(x.at for x in chosen)
@@ -200,7 +203,7 @@ def check_radio_tx(t: Table, obs: Observations) -> Outcome:
     if gaps:
         detail += f", interval median {_percentile(gaps, 50):.0f} ms, max {max(gaps):.0f} ms"
     in_time, detail = obs.timing(in_time, detail)
-    ok = len(times) >= min_count and in_time
+    ok = len(times) >= min_count and in_time and (max_count is None or len(times) <= max_count)
     return Outcome(ok, detail, {"count": len(times), "interval_mean_ms": mean})
 
 

@@ -23,7 +23,11 @@ from rsu.v2x.names import PSIDS
 log = structlog.get_logger(__name__)
 KILL_GRACE_S = 1.0
 """Records accepted this long before a SIGKILL may still be in memory (not yet spooled)."""
-ENVIRONMENT = frozenset({"radio_unplug", "broker_outage", "daemon_kill", "bit_errors"})
+ENVIRONMENT = frozenset(
+    {"radio_unplug", "broker_outage", "daemon_kill", "bit_errors", *(
+        "controller_loss", "controller_flash", "controller_preempt")}
+)  # fmt: skip
+CONTROLLER_MODES = {"controller_flash": "flash", "controller_preempt": "preempt"}
 """Faults done again on replay (the others are recorded input)."""
 RECONNECT_GRACE_S = 1.5
 """After a replug the daemon needs this long to find the radio again."""
@@ -105,6 +109,10 @@ class FaultPlayer:
             rig.broker.stop()
         elif f.kind == "daemon_kill":
             rig.daemon.kill()
+        elif f.kind == "controller_loss" and rig.controller is not None:
+            rig.controller.paused = True
+        elif f.kind in CONTROLLER_MODES and rig.controller is not None:
+            rig.controller.mode = CONTROLLER_MODES[f.kind]
 
     def _during(self, a: _Active, t: float) -> None:
         f = a.fault
@@ -128,6 +136,10 @@ class FaultPlayer:
             rig.gnss.mode = "fix"
         elif f.kind == "broker_outage":
             rig.broker.restart()
+        elif f.kind == "controller_loss" and rig.controller is not None:
+            rig.controller.paused = False
+        elif f.kind in CONTROLLER_MODES and rig.controller is not None:
+            rig.controller.mode = "normal"
         elif f.kind == "daemon_kill":
             ready = rig.daemon.start()
             self.windows.append((t, t + ready + 0.2))  # frames sent while it restarted

@@ -21,6 +21,8 @@ from hil.scenario import Scenario
 
 RSU_ID = "hil-rsu"
 ORIGIN = (42.2808, -83.7430)
+SIGNALS_INTERSECTION = 36243
+"""The demo MAP's intersection, whose SPaT a ``signals`` scenario's controller drives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ class Rig:
     can: CanRoute | None = None
     radars: list[RadarEmulator] = field(default_factory=list)
     daemon: DaemonProcess | None = None
+    controller: Any = None
+    """The signal controller emulator (``rsu.signals.sim.EmulatorSender``) when ``signals``."""
     config: dict[str, Any] = field(default_factory=dict)
     ready_s: float = 0.0
 
@@ -72,7 +76,8 @@ class Rig:
             for spec in s.radars:
                 emu = RadarEmulator(spec, self.can, self._sight(spec.sees, now))
                 self.radars.append(emu.start())
-        self.config = self._config(radio_cfg)
+        signals = self._start_controller() if s.signals else None
+        self.config = self._config(radio_cfg, signals)
         path = self.workdir / "daemon.toml"
         path.write_text(to_toml(self.config))
         self.daemon = DaemonProcess(path, self.workdir / "daemon.log")
@@ -97,6 +102,24 @@ class Rig:
         rsu41 = {"listen": f"127.0.0.1:{listen}", "ifm_target": f"{host}:{ifm}"}
         return {"backend": "rsu41", "queue_size": 20000, "rsu41": rsu41}
 
+    def _start_controller(self) -> dict[str, Any]:
+        """The emulator sending TSCBM to the daemon's port (the daemon binds it at start; the
+        first datagrams before that are refused and ignored), and its ``[signals]`` table."""
+        from rsu.signals.emulator import PlanConfig
+        from rsu.signals.sim import EmulatorSender
+
+        port = free_port(socket.SOCK_DGRAM)
+        plan = PlanConfig(green_s=6.0, yellow_s=2.0, all_red_s=1.0, pedestrian=())
+        self.controller = EmulatorSender(plan, ("127.0.0.1", port)).start()
+        groups = [{"signal_group": n, "phase": n} for n in (2, 4, 6, 8)]
+        return {
+            "source": "tscbm",
+            "listen": f"127.0.0.1:{port}",
+            "intersection_id": SIGNALS_INTERSECTION,
+            "map": "map-main",
+            "groups": groups,
+        }
+
     def _sight(
         self, names: tuple[str, ...], now: Callable[[], float]
     ) -> Callable[[], list[tuple[str, str, Any]]]:
@@ -111,7 +134,7 @@ class Rig:
                     out.append((m.key, m.actor.kind, self.traffic.pose(m, t)))
         return out
 
-    def _config(self, radio: dict[str, Any]) -> dict[str, Any]:
+    def _config(self, radio: dict[str, Any], signals: dict[str, Any] | None) -> dict[str, Any]:
         s, w = self.scenario, self.workdir
         assert self.broker is not None
         cfg: dict[str, Any] = {
@@ -132,6 +155,11 @@ class Rig:
                 "reconnect_max_s": 0.5,
             },
         }
+        if signals is not None:  # the demo MAP (intersection 36243) and its live SPaT
+            cfg["signals"] = signals
+            cfg["broadcast"] = {"messages": [
+                {"name": "map-main", "file": "map.hex", "psid": 0xE0000017, "interval_ms": 1000}
+            ]}  # fmt: skip
         if s.gnss:
             port = self.bench.gnss_port or str(w / "gnss0")
             cfg["gnss"] = {
@@ -172,7 +200,9 @@ class Rig:
 
     def stop(self) -> None:
         """Stop everything that was started, the daemon first (it drains to the broker)."""
-        parts: list[Any] = [self.daemon, *self.radars, self.can, self.gnss, self.radio]
+        parts: list[Any] = [
+            self.daemon, *self.radars, self.can, self.gnss, self.radio, self.controller
+        ]  # fmt: skip
         for part in [*parts, self.cloud, self.broker]:
             if part is None:
                 continue

@@ -30,6 +30,9 @@ FAULTS = (
     "camera_stall",
     "flood",
     "malformed",
+    "controller_loss",
+    "controller_flash",
+    "controller_preempt",
 )
 Point = tuple[float, float]
 
@@ -169,6 +172,8 @@ class Scenario:
     seed: int = 1
     radio: str = "rsu41"
     gnss: bool = False
+    signals: bool = False
+    """A signal controller (the emulator, TSCBM at 10 Hz) feeds the daemon's live SPaT."""
     actors: tuple[Actor, ...] = ()
     radars: tuple[RadarSpec, ...] = ()
     cameras: tuple[CameraSpec, ...] = ()
@@ -194,6 +199,7 @@ class Scenario:
             seed=s.integer("seed", 1),
             radio=s.string("radio", "rsu41", choices=RADIOS),
             gnss=s.boolean("gnss", False),
+            signals=s.boolean("signals", False),
             actors=actors,
             radars=tuple(RadarSpec.from_table(r) for r in root.tables("radar")),
             cameras=tuple(CameraSpec.from_table(c) for c in root.tables("camera")),

@@ -48,6 +48,10 @@ def _files(config: Any) -> list[list[str]]:
     if up.password_file or up.password_credential:
         up.read_password()
         rows.append(["uplink.password", up.password_file or up.password_credential, "readable"])
+    if config.signals is not None:
+        from rsu.signals.stage import check_mapping
+
+        rows += check_mapping(config)
     if config.perception is not None:
         from rsu.perception.calibration import Calibration
 

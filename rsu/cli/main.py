@@ -37,6 +37,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "spool",
     "camera",
     "calibrate",
+    "signals",
 )
 
 

@@ -33,6 +33,7 @@ SECTIONS = (
     "perception",
     "events",
     "csae53",
+    "signals",
 )
 
 
@@ -105,6 +106,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         perception=_perception(root.table("perception")) if root.has("perception") else None,
         events=_events(root.table("events"), rsu.local_frame()) if root.has("events") else None,
         csae53=_csae53(root.table("csae53")) if root.has("csae53") else None,
+        signals=_signals(root.table("signals"), data) if root.has("signals") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
     root.done()
@@ -172,3 +174,9 @@ def _csae53(t: Table) -> Any:
     from rsu.daemon.csae import CsaeConfig
 
     return CsaeConfig.from_table(t)
+
+
+def _signals(t: Table, data: dict[str, Any]) -> Any:
+    from rsu.signals.config import signals_from_table
+
+    return signals_from_table(t, data.get("broadcast"))

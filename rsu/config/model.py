@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rsu.perception.config import PerceptionConfig
     from rsu.radio.config import RadioConfig
     from rsu.sensors.config import RadarConfig
+    from rsu.signals.config import SignalsConfig
     from rsu.uplink.config import UplinkConfig
 
 STANDARDS = ("j2735", "csae53")
@@ -139,6 +140,8 @@ class Config:
     events: EventsConfig | None = None
     csae53: CsaeConfig | None = None
     """``[csae53]``: China-mode details (RSM/RSI ids, intervals, AIDs, event types)."""
+    signals: SignalsConfig | None = None
+    """``[signals]``: signal controllers -> live SPaT (``rsu.signals``)."""
     sections: tuple[str, ...] = field(default=())
     """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
 

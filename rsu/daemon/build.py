@@ -12,7 +12,7 @@ that, so a failed build leaves no threads and no sockets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rsu.alarms import AlarmBoard
 from rsu.broadcast import Scheduler, Upsert, load_message
@@ -20,7 +20,7 @@ from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
 from rsu.daemon.cloud import CloudBroadcasts, CloudDesk, CloudGate
 from rsu.daemon.control import ControlServer
-from rsu.daemon.core import Core, MessageListener
+from rsu.daemon.core import Core, MessageListener, UpsertListener
 from rsu.daemon.daemon import Daemon, Flags, Parts
 from rsu.daemon.desk import ControlDesk, Info, Modes
 from rsu.daemon.edges import CameraEdge, Edge, RadarEdge
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from rsu.geo import LocalFrame
     from rsu.gnss import Gnss
     from rsu.radio.types import Radio
+    from rsu.signals.stage import SignalsStage
     from rsu.v2x.codec import Codec
 
 CAMERA_QUEUE = 32
@@ -65,6 +66,7 @@ class _Sensors:
     stages: tuple[Stage, ...] = ()
     listeners: tuple[MessageListener, ...] = ()
     sections: tuple[Section, ...] = ()
+    upsert_listeners: tuple[UpsertListener, ...] = ()
 
 
 def build(config: Config, clock: Clock) -> Daemon:
@@ -125,6 +127,7 @@ def _core(
         alarms=AlarmBoard(),
         stages=sensors.stages,
         listeners=sensors.listeners,
+        upsert_listeners=sensors.upsert_listeners,
     )
 
 
@@ -163,7 +166,8 @@ def _sources(
 def _sensors(
     config: Config, clock: Clock, inbox: Inbox, gnss: Gnss | None, watch: GnssWatch | None
 ) -> _Sensors:
-    """The road picture, radars and cameras, each queue with its handler (new parts here)."""
+    """The road picture, radars, cameras and live SPaT, each queue with its handler (new parts
+    here)."""
     frame = config.rsu.local_frame() if config.fusion or config.radars else None  # numpy
     picture = _picture(config, frame)
     radars = _radars(config, clock, frame, inbox)
@@ -172,11 +176,36 @@ def _sensors(
         inbox.handle(radar.queue, _ignore if picture is None else picture.on_radar)
     for camera in cameras:
         inbox.handle(camera.queue, _ignore if picture is None else picture.on_camera)
-    if picture is None:
-        return _Sensors(gnss, watch, None, (*radars, *cameras))
+    edges: tuple[Edge, ...] = (*radars, *cameras)
+    stages: tuple[Stage, ...] = () if picture is None else (picture,)
+    listeners: tuple[MessageListener, ...] = () if picture is None else (picture.on_v2x,)
+    signals = _signals(config, clock, inbox)
+    if signals is None:
+        return _Sensors(gnss, watch, picture, edges, stages, listeners)
+    # the source is structurally an edge (name, start, stop, health) with its own thread(s)
+    edges += (cast("Edge", signals.source),)
     return _Sensors(
-        gnss, watch, picture, (*radars, *cameras), stages=(picture,), listeners=(picture.on_v2x,)
+        gnss, watch, picture, edges, (*stages, signals), listeners, (signals,),
+        (signals.on_upsert,),
+    )  # fmt: skip
+
+
+def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
+    """Signal controllers -> live SPaT (``[signals]``): the MAP mapping checked, one queue."""
+    sc = config.signals
+    if sc is None:
+        return None
+    from rsu.signals.stage import build_stage, frame_loader, map_frames, settings_for
+
+    standard = config.rsu.standard
+    maps = map_frames(sc, config.broadcast.messages, frame_loader(config.base_dir, FrameEncoder()))
+    aids = config.csae53.aids if config.csae53 is not None else None
+    queue = inbox.add("signals", sc.queue_size, DROP_OLDEST)
+    stage = build_stage(
+        sc, settings_for(sc, standard, aids), get_codec(standard), clock, maps, queue
     )
+    inbox.handle(queue, stage.on_item)
+    return stage
 
 
 def _ignore(item: object, now: float, utc: float) -> Outputs | None:

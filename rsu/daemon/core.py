@@ -40,6 +40,8 @@ LOG_EVERY = 1000
 _NOTICE_LEVEL = {"rejected": "warning", "changed": "debug", "unchanged": "debug"}
 
 MessageListener = Callable[[V2xMessage, float], None]
+UpsertListener = Callable[[BroadcastMessage], None]
+"""Told of every entry put in the broadcast table (config, reload, cloud, stages)."""
 """Called with every decoded message and ``now`` (the road picture's ``on_v2x``)."""
 
 
@@ -104,6 +106,7 @@ class Core:
         stages: tuple[Stage, ...] = (),
         listeners: tuple[MessageListener, ...] = (),
         guard: Guard | None = None,
+        upsert_listeners: tuple[UpsertListener, ...] = (),
     ) -> None:
         self.codec = codec
         self.radio = radio
@@ -113,6 +116,7 @@ class Core:
         self.alarms = alarms
         self.stages = stages
         self.listeners = listeners
+        self.upsert_listeners = upsert_listeners
         self.mode = "operate"
         self.n = CoreCounters()
         self.streams: dict[str, Stream] = {}
@@ -235,8 +239,12 @@ class Core:
         self.record(alarm_record(change, event), change.utc)
 
     def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[Notice]:
-        """Put ``message`` in the broadcast table; the scheduler's notices (added, rejected...)."""
-        return self.scheduler.on_event(Upsert(message), now, utc)
+        """Put ``message`` in the broadcast table; the scheduler's notices (added, rejected...).
+        The upsert listeners are told of it (live SPaT follows the MAP it belongs to)."""
+        notices = self.scheduler.on_event(Upsert(message), now, utc)
+        for listener in self.upsert_listeners:
+            listener(message)
+        return notices
 
     def transmit(self, request: TxRequest) -> bool:
         if self.mode != "operate":

@@ -47,7 +47,14 @@ CommandHandler = Callable[[Command], None]
 """Called on the uplink thread for commands the uplink does not own (broadcast, reboot,
 standby, operate, log level). Must not block; raise ``CommandError`` to reject (error ACK)."""
 
-DATA_PRIORITY = {"objects": BULK, "stats": NORMAL, "events": CRITICAL, "alarms": CRITICAL}
+DATA_PRIORITY = {
+    "objects": BULK,
+    "stats": NORMAL,
+    "events": CRITICAL,
+    "alarms": CRITICAL,
+    "spat": BULK,  # sampled SPaT records (rsu.signals)
+    "signals": NORMAL,  # signal phase changes (rsu.signals)
+}
 INGEST_CHUNK = 5000
 EXPIRE_EVERY_S = 60.0
 PUMP_ROWS = 8

@@ -47,7 +47,7 @@ def test_config_check_encodes_a_csae53_json_frame_of_a_j2735_rsu_as_the_daemon_d
     out = rsu("config", "check", "--json", str(config))
     assert out.returncode == 0, out.stdout + out.stderr
     files = {f["key"]: f["result"] for f in json.loads(out.stdout)["files"]}
-    assert files["broadcast.messages[2].file"] == "MAP"
+    assert files["broadcast.messages[1].file"] == "MAP"
 
 
 def test_config_check_of_the_production_template_checks_keys_without_its_files() -> None:

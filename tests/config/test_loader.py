@@ -44,7 +44,10 @@ def test_configs_demo_is_the_embedded_demo() -> None:
     assert cfg.gnss is not None
     assert cfg.gnss.backend == "sim"
     assert cfg.perception is None  # the demo runs without a camera
-    assert [m.name for m in cfg.broadcast.messages] == ["map-main", "spat-snapshot"]
+    assert [m.name for m in cfg.broadcast.messages] == ["map-main"]
+    assert cfg.signals is not None  # live SPaT from the controller emulator
+    assert cfg.signals.source == "sim"
+    assert cfg.signals.intersections[0].map == "map-main"
     assert cfg.resolve("map.hex").is_file()  # relative to the config's own directory
 
 

@@ -211,12 +211,25 @@ def test_a_fused_radar_object_is_broadcast_as_a_j2735_sdsm(daemon: Daemon) -> No
 
 def test_standby_stops_every_transmission_and_operate_resumes(daemon: Daemon) -> None:
     core, clock = daemon.core, daemon.clock
+    from rsu.signals import tscbm
+    from rsu.signals.emulator import Emulator, PlanConfig
+    from rsu.signals.model import Datagram
+
+    signals = next(s for s in core.stages if s.name == "signals")
+
+    def spat_update(now: float, utc: float) -> None:  # a controller update: live SPaT at once
+        data = tscbm.build(Emulator(PlanConfig()).state(0.0))
+        item = Datagram(data, "127.0.0.1:1", now, utc)
+        core.route(signals.on_item(item, now, utc), now, utc)  # type: ignore[attr-defined]
+
     core.mode = "standby"
     core.tick(clock.monotonic(), clock.time())
-    assert core.n.tx_suppressed == 2  # the MAP and the SPaT were due
+    spat_update(clock.monotonic(), clock.time())
+    assert core.n.tx_suppressed == 2  # the MAP was due, and the SPaT of the update
     assert core.n.tx_sent == 0
     core.mode = "operate"
     core.tick(clock.monotonic() + 1.0, clock.time() + 1.0)
+    spat_update(clock.monotonic() + 1.0, clock.time() + 1.0)
     assert core.n.tx_sent == 2
 
 

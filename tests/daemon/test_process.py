@@ -37,7 +37,8 @@ def test_demo_daemon_notifies_ready_pings_watchdog_answers_status_and_stops_clea
     reply = json.loads(status.stdout)
     assert reply["status"]["mode"] == "operate"
     assert reply["status"]["watchdog"]["interval_s"] == pytest.approx(0.2)
-    assert {e["key"] for e in reply["broadcast_entries"]} >= {"map-main", "spat-snapshot"}
+    assert {e["key"] for e in reply["broadcast_entries"]} >= {"map-main"}
+    assert reply["status"]["signals"]["detail"]["intersections"][0]["intersection_id"] == 36243
     human = rsu("status", "--socket", str(d.socket))
     assert "rsu demo-rsu" in human.stdout
     assert "map-main" in human.stdout
@@ -83,7 +84,7 @@ def test_sighup_applies_broadcast_changes_and_names_what_needs_a_restart(tmp_pat
     try:
         d.wait_ready()
         text = config.read_text()
-        text = text.replace("interval_ms = 100\n", "interval_ms = 200\n")
+        text = text.replace("interval_ms = 1000\n", "interval_ms = 2000\n")
         text = text.replace("vehicles = 6 ", "vehicles = 3 ")
         config.write_text(text)
         d.proc.send_signal(1)  # SIGHUP
@@ -92,7 +93,7 @@ def test_sighup_applies_broadcast_changes_and_names_what_needs_a_restart(tmp_pat
         reload = client.request("status")["last_reload"]
         assert reload == {"applied": ["broadcast.messages"], "needs_restart": ["radio"]}
         entries = {e["key"]: e for e in client.request("status")["broadcast_entries"]}
-        assert entries["spat-snapshot"]["interval_ms"] == 200
+        assert entries["map-main"]["interval_ms"] == 2000
         assert any("restart needed for: radio" in s for s in d.notify.statuses())
 
         config.write_text("[rsu]\nid = 'x'\n[radio]\nbakend = 'sim'\n")
