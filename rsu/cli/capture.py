@@ -62,6 +62,21 @@ class _BadPayload(ValueError):
     """A packet meant as V2X whose payload cannot be read (an IFM with a non-hex Payload)."""
 
 
+def _peek(handle: IO[bytes]) -> bytes:
+    """The first 4 bytes of ``handle`` without consuming them (a pipe cannot seek back)."""
+    peek = getattr(handle, "peek", None)
+    if peek is not None:
+        return bytes(peek(4)[:4])
+    head = handle.read(4)
+    handle.seek(0)
+    return head
+
+
+def looks_like_capture(handle: IO[bytes]) -> bool:
+    """Whether the bytes ``handle`` is about to give start a pcap or pcapng capture."""
+    return is_capture(_peek(handle))
+
+
 def is_capture(head: bytes) -> bool:
     """Whether ``head`` (the first 4 bytes of a file) starts a pcap or pcapng capture."""
     return head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC
@@ -74,8 +89,7 @@ def read_capture(
     import dpkt
 
     try:
-        head = handle.read(4)
-        handle.seek(0)
+        head = _peek(handle)
         reader: Any = (dpkt.pcapng.Reader if head == PCAPNG_MAGIC else dpkt.pcap.Reader)(handle)
         linktype = int(reader.datalink())
     except Exception as err:  # dpkt raises ValueError, struct.error, ... on a bad header

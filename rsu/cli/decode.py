@@ -29,9 +29,7 @@ from rsu.v2x.standards import STANDARDS
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("decode", help="decode V2X frames (hex, pcap/pcapng) to JER JSON lines")
     p.add_argument("hex", nargs="*", help="frames as hex (bare or wrapped)")
-    p.add_argument(
-        "--file", "-f", help="hex lines or a pcap/pcapng capture; - for stdin (hex lines)"
-    )
+    p.add_argument("--file", "-f", help="hex lines or a pcap/pcapng capture; - for stdin (either)")
     p.add_argument("--format", choices=("jer", "units", "summary"), default="jer")
     p.add_argument(
         "--unwrap",
@@ -110,15 +108,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give frames as arguments or --file PATH (- for stdin)")
     options = DecodeOptions(args.standard, args.unwrap == "auto", args.format)
     jobs = args.jobs if args.jobs is not None else default_jobs()
+    stream = args.jobs is None and args.file == "-" and not _regular_stdin()
     skipped: dict[str, int] = {}
     items = _items(args.hex, args.file, frozenset(args.udp_port), skipped)
     out = _binary_stdout()
-    failed = run_lines(options, items, out, jobs)  # a reader gone (| head): rsu.cli.main
+    failed = run_lines(options, items, out, jobs, stream)  # reader gone (| head): rsu.cli.main
     out.flush()
     if skipped:
         detail = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
         print(f"rsu decode: packets without a V2X frame skipped: {detail}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _regular_stdin() -> bool:
+    """stdin is a file (``< frames.txt``), not a pipe or terminal that delivers as it goes."""
+    import os
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _items(
@@ -151,17 +161,20 @@ def _items(
 
 
 def _open_capture(file: str) -> IO[bytes] | None:
-    """The file opened for reading when it is a pcap/pcapng capture, else ``None``."""
-    from rsu.cli.capture import is_capture
+    """The input opened for reading when it is a pcap/pcapng capture, else ``None``.
+
+    ``-`` is stdin, which may be a live capture (``tcpdump -U -w - ... | rsu decode -f -``).
+    """
+    from rsu.cli.capture import looks_like_capture
 
     if file == "-":
-        return None
+        stdin = getattr(sys.stdin, "buffer", None)
+        return stdin if stdin is not None and looks_like_capture(stdin) else None
     try:
         handle = Path(file).open("rb")  # noqa: SIM115 (closed by the caller)
     except OSError as err:
         raise UsageError(f"cannot read {file}: {err.strerror or err}") from err
-    if is_capture(handle.read(4)):
-        handle.seek(0)
+    if looks_like_capture(handle):
         return handle
     handle.close()
     return None

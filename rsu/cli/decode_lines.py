@@ -163,9 +163,23 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_lines(options: DecodeOptions, items: Iterable[Input], out: IO[bytes], jobs: int) -> int:
-    """Decode ``items`` into ``out`` in input order; return how many lines failed."""
+def run_lines(
+    options: DecodeOptions, items: Iterable[Input], out: IO[bytes], jobs: int, stream: bool = False
+) -> int:
+    """Decode ``items`` into ``out`` in input order; return how many lines failed.
+
+    ``stream``: each line is written (and flushed) as soon as its input arrived, in this
+    process: for a pipe such as a live capture, where a chunk could wait for minutes.
+    """
     decoder = LineDecoder(options)  # compiled before any fork: workers inherit it
+    if stream:
+        failed = 0
+        for item in items:
+            blob, bad = decoder.chunk([item])
+            out.write(blob)
+            out.flush()
+            failed += bad
+        return failed
     batches = chunks(items)
     first = next(batches, None)
     if first is None:

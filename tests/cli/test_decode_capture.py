@@ -181,3 +181,15 @@ def test_linux_cooked_captures(
     assert line["messageId"] == 19
     assert line["capture"]["link"] == ("sll" if linktype == 113 else "sll2")  # type: ignore[index]
     assert line["capture"]["src"] == "10.0.0.9:50000"  # type: ignore[index]
+
+
+def test_a_capture_on_stdin(tmp_path: Path) -> None:
+    """``tcpdump -U -w - | rsu decode -f -``: the capture arrives on a pipe."""
+    from tests.cli.command import rsu_decode
+
+    capture = _pcap(tmp_path / "pipe.pcap", 1, [_udp(bytes.fromhex(SPAT["hex"]))] * 2)
+    result = rsu_decode("--file", "-", stdin=capture.read_bytes())
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["capture"]["packet"] for line in lines] == [1, 2]
+    assert lines[0]["messageId"] == 19

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,26 @@ def test_an_endless_line_is_one_error_line_with_bounded_memory(tmp_path: Path) -
     )
     assert garbage.returncode == 1  # not UTF-8: replaced, reported as not hex, never a crash
     assert len(garbage.stdout.splitlines()) == 2
+
+
+def test_from_a_pipe_each_line_comes_out_as_its_input_arrives() -> None:
+    """A live source (tcpdump -w - | rsu decode -f -) must not wait for a chunk to fill."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rsu.cli.main", "decode", "--file", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    try:
+        for frame in FRAMES[:3]:
+            proc.stdin.write(frame.encode() + b"\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()  # the answer before the next input is written
+            assert json.loads(line)["messageId"] in (18, 19, 20, 31)
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
