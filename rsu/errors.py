@@ -140,6 +140,17 @@ class CommandError(RsuError, ValueError):
         self.code = code
 
 
+# --- security --------------------------------------------------------------------------
+
+
+class SecurityError(RsuError, ValueError):
+    """A 1609.2 certificate, trust directory or CRL cannot be used."""
+
+
+class KeyStoreError(SecurityError):
+    """The signing key cannot be loaded or used (PEM file, PKCS#11 token)."""
+
+
 # --- daemon --------------------------------------------------------------------------------
 
 

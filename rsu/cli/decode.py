@@ -55,6 +55,9 @@ def add_parser(sub: Any) -> None:
         help="captures: take every UDP datagram to or from this port as a frame (repeatable);"
         " without it only datagrams that look like V2X are taken",
     )
+    p.add_argument("--verify", action="store_true", help="add the IEEE 1609.2 result to each line")
+    p.add_argument("--trust", help="trust directory for --verify (anchors, CA certificates, CRLs)")
+    p.add_argument("--at", help="verify as of this ISO 8601 UTC time (default: now)")
     p.add_argument(
         "--dump-fastpath",
         metavar="DIR",
@@ -106,14 +109,14 @@ def run(args: argparse.Namespace) -> int:
             return 0
     if not args.hex and args.file is None:
         raise UsageError("give frames as arguments or --file PATH (- for stdin)")
-    options = DecodeOptions(args.standard, args.unwrap == "auto", args.format)
+    options = DecodeOptions(args.standard, args.unwrap == "auto", args.format, *_verify(args))
     jobs = args.jobs if args.jobs is not None else default_jobs()
     stream = args.jobs is None and args.file == "-" and not _regular_stdin()
     skipped: dict[str, int] = {}
     items = _items(args.hex, args.file, frozenset(args.udp_port), skipped)
     out = _binary_stdout()
-    failed = run_lines(options, items, out, jobs, stream)  # reader gone (| head): rsu.cli.main
-    out.flush()
+    failed = run_lines(options, items, out, jobs, stream)  # reader gone (``| head``): main
+    out.flush()  # ends quietly with 141, as for every command
     if skipped:
         detail = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
         print(f"rsu decode: packets without a V2X frame skipped: {detail}", file=sys.stderr)
@@ -129,6 +132,22 @@ def _regular_stdin() -> bool:
         return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def _verify(args: argparse.Namespace) -> tuple[str | None, float | None]:
+    """``--verify --trust DIR [--at T]``: the trust directory and time, checked here (once)."""
+    if not args.verify:
+        if args.trust or args.at:
+            raise UsageError("--trust and --at go with --verify")
+        return None, None
+    if args.trust is None:
+        raise UsageError("--verify needs --trust DIR (a trust directory: rsu pki init makes one)")
+    from rsu.cli.sign import parse_time
+    from rsu.security.setup import verifier_from_dir
+
+    at = parse_time(args.at)
+    verifier_from_dir(args.trust, at)  # a bad trust directory fails before any line
+    return args.trust, at
 
 
 def _items(

@@ -41,6 +41,9 @@ class DecodeOptions:
     standard: str = "j2735"
     unwrap: bool = True
     fmt: str = "jer"
+    verify_trust: str | None = None
+    """``--verify``: the IEEE 1609.2 trust directory (None: no verification)."""
+    verify_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +61,22 @@ Input = str | Item
 
 class Stage(Protocol):
     """A step after decoding: add to ``record`` (in place); ``False`` fails the line.
+    ``data`` is the item's bytes as given; ``message`` is None when they did not decode (a
+    stage may still have something to say, as verification does)."""
 
-    ``data`` is the input as received; ``message`` is ``None`` when it did not decode (a stage
-    such as signature verification may still have something to say about the bytes)."""
-
-    def __call__(self, data: bytes, message: V2xMessage | None, record: dict[str, Any]) -> bool: ...
+    def __call__(
+        self, data: bytes, message: V2xMessage | None, record: dict[str, Any], /
+    ) -> bool: ...
 
 
 def _stages(options: DecodeOptions) -> tuple[Stage, ...]:
-    """The stages ``options`` ask for (none yet beyond rendering)."""
-    del options
-    return ()
+    """The stages ``options`` ask for."""
+    stages: list[Stage] = []
+    if options.verify_trust is not None:
+        from rsu.security.setup import verify_stage
+
+        stages.append(verify_stage(options.verify_trust, options.verify_at))
+    return tuple(stages)
 
 
 def _hex(text: str) -> tuple[bytes | None, str | None]:

@@ -37,6 +37,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "spool",
     "camera",
     "calibrate",
+    "pki",
+    "sign",
     "signals",
 )
 

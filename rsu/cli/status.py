@@ -102,8 +102,35 @@ def _inputs(st: Snapshot) -> list[str]:
     if st.fusion is not None:
         out.append(f"fusion   {st.fusion.objects} objects, {st.fusion.events} events")
     for name, section in st.sections.items():
+        if name == "security":
+            out += _security(section)
+            continue
         values = ", ".join(f"{k} {v}" for k, v in section.items() if not isinstance(v, dict))
         out.append(f"{name:<8} {values}")
+    return out
+
+
+def _security(sec: Any) -> list[str]:
+    """The IEEE 1609.2 lines: the RSU certificate (NTCIP 1218 state, hours left), results."""
+    out = []
+    cert = sec.get("certificate")
+    if cert:
+        state = cert["state"]
+        shown = colour(state, "green" if state == "valid" else "red")
+        out.append(
+            f"cert     {cert['id8']} {shown}, {cert['hours_left']} h left "
+            f"(until {cert['valid_until']}); signed {sec.get('signed', {}).get('total', 0)}"
+        )
+    totals: dict[str, int] = {}
+    for row in sec.get("received", {}).get("by_psid", {}).values():
+        for result, n in row.items():
+            totals[result] = totals.get(result, 0) + n
+    seen = ", ".join(f"{k} {v}" for k, v in totals.items() if v) or "nothing yet"
+    trust = sec.get("trust", {})
+    out.append(
+        f"1609.2   verify {sec.get('verify')}: {seen}; certificate cache hit rate "
+        f"{trust.get('cache_hit_rate')}, dropped {sec.get('dropped', 0)}"
+    )
     return out
 
 

@@ -33,6 +33,7 @@ SECTIONS = (
     "perception",
     "events",
     "csae53",
+    "security",
     "signals",
 )
 
@@ -106,6 +107,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         perception=_perception(root.table("perception")) if root.has("perception") else None,
         events=_events(root.table("events"), rsu.local_frame()) if root.has("events") else None,
         csae53=_csae53(root.table("csae53")) if root.has("csae53") else None,
+        security=_security(root.table("security")) if root.has("security") else None,
         signals=_signals(root.table("signals"), data) if root.has("signals") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
@@ -174,6 +176,12 @@ def _csae53(t: Table) -> Any:
     from rsu.daemon.csae import CsaeConfig
 
     return CsaeConfig.from_table(t)
+
+
+def _security(t: Table) -> Any:
+    from rsu.security.config import SecurityConfig
+
+    return SecurityConfig.from_table(t)
 
 
 def _signals(t: Table, data: dict[str, Any]) -> Any:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rsu.gnss.config import GnssConfig
     from rsu.perception.config import PerceptionConfig
     from rsu.radio.config import RadioConfig
+    from rsu.security.config import SecurityConfig
     from rsu.sensors.config import RadarConfig
     from rsu.signals.config import SignalsConfig
     from rsu.uplink.config import UplinkConfig
@@ -140,6 +141,8 @@ class Config:
     events: EventsConfig | None = None
     csae53: CsaeConfig | None = None
     """``[csae53]``: China-mode details (RSM/RSI ids, intervals, AIDs, event types)."""
+    security: SecurityConfig | None = None
+    """``[security]``: IEEE 1609.2 verification and signing."""
     signals: SignalsConfig | None = None
     """``[signals]``: signal controllers -> live SPaT (``rsu.signals``)."""
     sections: tuple[str, ...] = field(default=())

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from rsu.geo import LocalFrame
     from rsu.gnss import Gnss
     from rsu.radio.types import Radio
+    from rsu.security.stage import SecurityStage
     from rsu.signals.stage import SignalsStage
     from rsu.v2x.codec import Codec
 
@@ -118,26 +119,48 @@ def build(config: Config, clock: Clock) -> Daemon:
 def _core(
     config: Config, clock: Clock, codec: Codec, radio: Radio, uplink: Uplink, sensors: _Sensors
 ) -> Core:
+    security = _security(config, clock.time())  # a bad key or PKI fails the build here
+    stages = sensors.stages
     return Core(
         codec=codec,
         radio=radio,
         uplink=uplink,
-        scheduler=_scheduler(config, clock),
+        scheduler=_scheduler(config, clock, security),
         tail=TailHub(config.daemon.tail_queue),
         alarms=AlarmBoard(),
-        stages=sensors.stages,
+        stages=(*stages, security) if security is not None else stages,
         listeners=sensors.listeners,
         upsert_listeners=sensors.upsert_listeners,
+        security=security,  # also on its own: verification in on_rx, signing in transmit
     )
 
 
-def _scheduler(config: Config, clock: Clock) -> Scheduler:
-    """The store-and-repeat table, with the config's entries in it."""
+def _security(config: Config, utc: float) -> SecurityStage | None:
+    """IEEE 1609.2: verify on receive, sign at the one transmit boundary (``Core.transmit``)."""
+    if config.security is None:
+        return None
+    from rsu.security.setup import build_stage
+
+    rsu = config.rsu
+    position = None
+    if rsu.latitude is not None and rsu.longitude is not None:
+        position = (round(rsu.latitude * 1e7), round(rsu.longitude * 1e7))
+    return build_stage(config.security, config.resolve, utc, position)
+
+
+def _scheduler(config: Config, clock: Clock, security: SecurityStage | None) -> Scheduler:
+    """The store-and-repeat table, with the config's entries in it (each entry to be signed
+    checked against the RSU certificate first: a PSID it lacks is a config error)."""
     encoder = FrameEncoder()  # each frame with the codec of its own standard (J2735/CSAE 53)
     scheduler = Scheduler(encoder, config.broadcast.max_entries)
     now, utc = clock.monotonic(), clock.time()
-    for entry in config.broadcast.messages:
-        scheduler.on_event(Upsert(load_message(entry, config.base_dir, encoder)), now, utc)
+    loaded = [load_message(entry, config.base_dir, encoder) for entry in config.broadcast.messages]
+    if security is not None:
+        from rsu.security.setup import check_broadcasts
+
+        check_broadcasts(security, [(m.key, m.message_type, m.psid) for m in loaded])
+    for message in loaded:
+        scheduler.on_event(Upsert(message), now, utc)
     return scheduler
 
 
@@ -159,7 +182,9 @@ def _sources(
         gnss_watch=sensors.gnss_watch,
         edges=sensors.edges,
         picture=sensors.picture,
-        sections=sensors.sections,
+        sections=(*sensors.sections, core.security)
+        if core.security is not None
+        else sensors.sections,
     )
 
 

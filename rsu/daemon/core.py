@@ -12,8 +12,8 @@ alarm raises and clears to the one ``AlarmBoard`` (each change as an ``alarms`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
@@ -21,7 +21,7 @@ from rsu.alarms import AlarmBoard, AlarmChange
 from rsu.broadcast import Notice, Remove, Scheduler, Upsert
 from rsu.daemon.guard import Guard
 from rsu.daemon.tail import TailHub
-from rsu.errors import DecodeError
+from rsu.errors import DecodeError, RsuError
 from rsu.radio.types import Radio
 from rsu.stage import Clear, Handler, Outputs, Record, Stage
 from rsu.uplink.records import Origin, sender_id
@@ -30,6 +30,9 @@ from rsu.v2x.codec import Codec
 from rsu.v2x.message import V2xMessage
 from rsu.v2x.names import PSIDS
 from rsu.wire import BroadcastMessage, RxFrame, TxRequest
+
+if TYPE_CHECKING:
+    from rsu.security.stage import SecurityStage
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -63,6 +66,10 @@ class CoreCounters:
     tx_suppressed: int = 0
     tx_refused: int = 0
     """Transmissions outside the radio backend's limits (PSID, channel, size): not sent."""
+    security_dropped: int = 0
+    """Received messages that failed IEEE 1609.2 verification under ``invalid = "drop"``."""
+    sign_failed: int = 0
+    """Transmissions of a signed type that could not be signed: not sent."""
 
 
 def summary(msg: V2xMessage) -> str:
@@ -107,6 +114,7 @@ class Core:
         listeners: tuple[MessageListener, ...] = (),
         guard: Guard | None = None,
         upsert_listeners: tuple[UpsertListener, ...] = (),
+        security: SecurityStage | None = None,
     ) -> None:
         self.codec = codec
         self.radio = radio
@@ -121,6 +129,8 @@ class Core:
         self.n = CoreCounters()
         self.streams: dict[str, Stream] = {}
         self.guard = guard or Guard()
+        self.security = security
+        """IEEE 1609.2: verification of what is received, signing at ``transmit``."""
         self._ticks: tuple[tuple[str, Handler[None]], ...] = (
             ("broadcast", self._tick_broadcast),
             *((s.name, _ticker(s)) for s in stages),
@@ -156,11 +166,21 @@ class Core:
             return
         self.n.decoded += 1
         self.radio.counters.decoded(frame.psid, msg.short_name)
+        security = None
+        if self.security is not None:
+            verdict = self.security.on_received(frame.payload, msg.short_name, sender_id(msg), utc)
+            if not verdict.forward:
+                self.n.security_dropped += 1
+                return
+            security = verdict.result.as_dict()
         for listener in self.listeners:
             listener(msg, now)
         origin = Origin(frame.backend or self.radio.name, frame.channel, frame.rssi)
         text = ""  # the summary line, made at most once per message
-        if self.uplink.submit_message(msg, origin=origin, received_at=frame.rx_utc):
+        sent = self.uplink.submit_message(
+            msg, origin=origin, received_at=frame.rx_utc, verification=security
+        )
+        if sent:
             text = summary(msg)
             self.tap(f"v2x/{msg.short_name}", text, utc)
         if self.tail.active:
@@ -172,6 +192,7 @@ class Core:
                     "rssi": frame.rssi,
                     "summary": text or summary(msg),
                     "jer": msg.jer(),
+                    **({"security": security["result"]} if security else {}),
                 }
             )
 
@@ -206,7 +227,7 @@ class Core:
         for message in out.upserts:
             self.upsert(message, now, utc)
         for request in out.transmissions:
-            self.transmit(request)
+            self.transmit(request, utc)
         for record in out.records:
             self.record(record, utc)
         for alarm in out.raises:
@@ -240,16 +261,30 @@ class Core:
 
     def upsert(self, message: BroadcastMessage, now: float, utc: float) -> list[Notice]:
         """Put ``message`` in the broadcast table; the scheduler's notices (added, rejected...).
-        The upsert listeners are told of it (live SPaT follows the MAP it belongs to)."""
+        The upsert listeners are told of it (live SPaT follows the MAP it belongs to). A
+        message of a signed type whose PSID the RSU certificate lacks is rejected here."""
+        if self.security is not None:
+            problem = self.security.unsignable(message.message_type, message.key, message.psid)
+            if problem is not None:
+                return [Notice("rejected", message.key, detail=problem)]
         notices = self.scheduler.on_event(Upsert(message), now, utc)
         for listener in self.upsert_listeners:
             listener(message)
         return notices
 
-    def transmit(self, request: TxRequest) -> bool:
+    def transmit(self, request: TxRequest, utc: float) -> bool:
+        """The one transmit boundary: every transmission passes here, and those of a type or
+        entry listed in ``[security] sign`` are signed (``utc``: the daemon's clock)."""
         if self.mode != "operate":
             self.n.tx_suppressed += 1
             return False
+        if self.security is not None and self.security.wants_signing(
+            request.message_type, request.key
+        ):
+            signed = self._sign(self.security, request, utc)
+            if signed is None:
+                return False
+            request = signed
         problem = self.radio.limits.problem(
             request.psid, request.channel, len(request.payload), request.priority
         )
@@ -264,6 +299,22 @@ class Core:
         else:
             self.n.tx_failed += 1
         return ok
+
+    def _sign(self, stage: SecurityStage, request: TxRequest, utc: float) -> TxRequest | None:
+        """``request`` with its payload signed, or None: counted, logged, not sent (never a
+        silent unsigned transmission of a type that must be signed)."""
+        try:
+            payload = stage.sign_frame(request.payload, request.psid, utc)
+        except (RsuError, ValueError) as err:
+            self.n.sign_failed += 1
+            stage.n.sign_errors += 1
+            if self.n.sign_failed <= LOG_FIRST or self.n.sign_failed % LOG_EVERY == 0:
+                log.error(
+                    "tx_sign_failed", type=request.message_type, key=request.key,
+                    psid=request.psid, error=str(err), count=self.n.sign_failed,
+                )  # fmt: skip
+            return None
+        return replace(request, payload=payload)
 
     def send_now(self, payload: bytes, psid: int | None, channel: int) -> TxRequest:
         """A one-shot transmission (``rsu tx``): psid from the message type when not given."""
@@ -286,7 +337,7 @@ class Core:
     def _tick_broadcast(self, _: None, now: float, utc: float) -> None:
         """Transmit what the store-and-repeat table has due; log its notices."""
         for request in self.scheduler.poll(now, utc):
-            self.transmit(request)
+            self.transmit(request, utc)
         for notice in self.scheduler.take_notices():
             getattr(log, _NOTICE_LEVEL.get(notice.kind, "info"))(
                 "broadcast_" + notice.kind,

@@ -190,7 +190,11 @@ class Daemon:
     def _refresh(self, _: None, now: float, utc: float) -> None:
         snap = self.parts.stats.refresh()
         alarms = [a.as_dict() for a in self.core.alarms.active()]
-        self.parts.uplink.set_health({"mode": snap.mode, "alarms": alarms})
+        health: dict[str, Any] = {"mode": snap.mode, "alarms": alarms}
+        security = self.core.security
+        if security is not None and (cert := security.certificate()) is not None:
+            health["certificate"] = cert  # NTCIP 1218 state and hours left
+        self.parts.uplink.set_health(health)
 
     def _publish_stats(self, _: None, now: float, utc: float) -> None:
         snap = self.parts.stats.latest()

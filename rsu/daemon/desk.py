@@ -115,7 +115,7 @@ class ControlDesk:
             "status": lambda r, utc: self._status(utc),
             "standby": lambda r, utc: self.modes.set("standby"),
             "operate": lambda r, utc: self.modes.set("operate"),
-            "tx": lambda r, utc: self._tx(r.args),
+            "tx": lambda r, utc: self._tx(r.args, utc),
             "reload": lambda r, utc: self._reload(),
             "hang": lambda r, utc: self._hang(r),
             "fail": lambda r, utc: self._fail(),
@@ -181,7 +181,7 @@ class ControlDesk:
             return {"ok": False, "error": f"test hooks are off ({TEST_HOOKS_ENV}=1 enables)"}
         raise RuntimeError("injected failure (test hook)")
 
-    def _tx(self, args: object) -> dict[str, Any]:
+    def _tx(self, args: object, utc: float) -> dict[str, Any]:
         assert isinstance(args, TxArgs)  # checked at the boundary (rsu.daemon.requests)
         if self.core.mode != "operate":
             return {"ok": False, "error": "the RSU is in standby: `rsu operate` first"}
@@ -189,7 +189,7 @@ class ControlDesk:
             request = self.core.send_now(args.payload, args.psid, args.channel)
         except DecodeError as err:
             return {"ok": False, "error": f"not a valid MessageFrame: {err}"}
-        sent = self.core.transmit(request)
+        sent = self.core.transmit(request, utc)
         log.info("tx_one_shot", type=request.message_type, psid=request.psid, sent=sent)
         return {
             "ok": sent,

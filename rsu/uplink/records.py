@@ -81,11 +81,12 @@ def message_body(
     rsu_id: str,
     received_at: float,
     origin: Origin | None = None,
-    verification: str | None = None,
+    verification: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The received-message record (see docs/uplink.md for every field)."""
+    """The received-message record (see docs/uplink.md for every field). ``verification``:
+    the IEEE 1609.2 result (``rsu.security``'s ``SecurityResult.as_dict()``), if checked."""
     security = msg.envelope.as_dict()
-    security["verification"] = verification or "not_checked"
+    security.update(verification or unverified(msg))
     body: dict[str, Any] = {
         "id": record_id,
         "rsu_id": rsu_id,
@@ -104,6 +105,18 @@ def message_body(
     if msg.frame_choice is not None:
         body["frame"] = msg.frame_choice
     return body
+
+
+def unverified(msg: V2xMessage) -> dict[str, Any]:
+    """The ``security`` result of a message nobody verified (no ``[security]``)."""
+    env = msg.envelope
+    return {
+        "result": "not_verified" if env.kind == "signed" else "unsecured",
+        "signer_id8": env.signer_digest.hex() if env.signer_digest else None,
+        "psid": env.psid,
+        "psid_form": "integer",
+        "generation_time": env.generation_time,
+    }
 
 
 def data_body(

@@ -129,7 +129,7 @@ class Uplink:
         *,
         origin: Origin | None = None,
         received_at: float | None = None,
-        verification: str | None = None,
+        verification: dict[str, Any] | None = None,
     ) -> bool:
         """A received V2X message, through the upload policy of its type."""
         now = self.clock.time() if received_at is None else received_at

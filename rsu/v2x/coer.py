@@ -1,21 +1,26 @@
-"""A tiny, bounded reader for the canonical octet encoding rules (COER, ITU-T X.696).
+"""A small, bounded reader and writer for the canonical octet encoding rules (COER, X.696).
 
 Only what IEEE 1609.2 structures need: fixed octets, length determinants, unsigned integers,
 SEQUENCE preambles and quantities, CHOICE tags, open types and the extension-addition bitmap
-of an extensible SEQUENCE (skipped as open types). Every read is checked against the end of
-the window it reads in, so malformed input raises :class:`~rsu.errors.FramingError` after at
-most one pass over the bytes: no recursion that the input controls, no allocation larger than
-the input.
+of an extensible SEQUENCE. Every read is checked against the end of the window it reads in,
+so malformed input raises :class:`~rsu.errors.FramingError` after at most one pass over the
+bytes: no recursion that the input controls, no allocation larger than the input.
 
-Written by hand rather than with asn1tools' ``oer`` codec: the framing layer only has to walk
-the structure to find the payload and keep a few fields, and a hand-written walk stays small,
-never builds intermediate dicts for certificates nobody reads, and turns every malformed input
-into one exception type with a byte offset.
+Written by hand rather than with asn1tools' ``oer`` codec, for three reasons: 1609.2 signs and
+hashes *encodings* (the ``ToBeSignedData`` and every certificate as received, byte for byte),
+so the parser must hand back exact spans of the input, which asn1tools' decoded dicts do not
+carry; the receive path walks every signed frame and must stay cheap (no dict per
+certificate nobody reads); and every malformed input must become one exception type with a
+byte offset. The writer produces the canonical form (shortest lengths and integers, zero
+padding bits) that the signer and ``rsu pki`` need.
 """
 
 from __future__ import annotations
 
 from rsu.errors import FramingError
+from rsu.v2x.psid import pdecode_psid, pencode_psid
+
+__all__ = ["Reader", "Writer", "count_field", "pdecode_psid", "pencode_psid"]
 
 _MAX_LENGTH_OCTETS = 4
 """Longest length determinant accepted (lengths up to 4 GiB; anything longer is absurd)."""
@@ -65,6 +70,14 @@ class Reader:
     def uint(self, n: int, what: str) -> int:
         """A fixed-size big-endian unsigned integer (Uint16, Uint32, Time64 ...)."""
         return int.from_bytes(self.take(n, what), "big")
+
+    def enumerated(self, what: str) -> int:
+        """An ENUMERATED of the root (one octet below 128; 1609.2 has no longer ones)."""
+        start = self.pos
+        first = self.u8(what)
+        if first >= 0x80:
+            raise self.fail(f"{what}: enumerated value in long form (0x{first:02x})", start)
+        return first
 
     def length(self, what: str, *, check: bool = True) -> int:
         """A length determinant (X.696 8.6): short form < 128, else 0x80|n and n octets.
@@ -143,9 +156,10 @@ class Reader:
         self.pos += n
         return start, self.pos
 
-    def extensions(self, what: str) -> None:
-        """Skip the extension additions of an extensible SEQUENCE whose extension bit is set:
-        a presence bitmap (length, unused-bit count, bits) then one open type per set bit."""
+    def extensions(self, what: str) -> list[tuple[int, int, int]]:
+        """The extension additions of an extensible SEQUENCE whose extension bit is set: a
+        presence bitmap (length, unused-bit count, bits) then one open type per set bit.
+        Returns ``(index, start, end)`` of each present addition and skips them all."""
         start = self.pos
         n = self.length(f"{what} extension bitmap")
         if n < 2:
@@ -153,44 +167,10 @@ class Reader:
         unused = self.u8(f"{what} extension bitmap")
         if unused > 7:
             raise self.fail(f"{what}: extension bitmap has {unused} unused bits", start)
-        bits = bytearray(self.take(n - 1, f"{what} extension bitmap"))
-        bits[-1] &= 0xFF ^ ((1 << unused) - 1)
-        present = sum(bin(b).count("1") for b in bits)
-        for _ in range(present):
-            self.open_type(f"{what} extension addition")
-
-
-def pdecode_psid(data: bytes, pos: int) -> tuple[int, int]:
-    """Read a p-encoded PSID (IEEE 1609.12 / 1609.3 4.1.2) at ``pos``.
-
-    The count of leading one bits of the first octet gives the length (0 -> 1 octet,
-    10 -> 2, 110 -> 3, 1110 -> 4). Returns ``(psid, octets)`` with ``psid`` the integer value
-    (what 1609.2 ``HeaderInfo.psid`` carries): ``80 02`` -> 0x82, ``e0 00 00 17`` -> 0x204097.
-    """
-    r = Reader(data, pos)
-    first = r.u8("WSMP PSID")
-    if first < 0x80:
-        return first, 1
-    if first < 0xC0:
-        return (r.uint(1, "WSMP PSID") | (first & 0x3F) << 8) + 0x80, 2
-    if first < 0xE0:
-        return (r.uint(2, "WSMP PSID") | (first & 0x1F) << 16) + 0x4080, 3
-    if first < 0xF0:
-        return (r.uint(3, "WSMP PSID") | (first & 0x0F) << 24) + 0x204080, 4
-    raise r.fail(f"WSMP PSID: reserved p-encoding first octet 0x{first:02x}", pos)
-
-
-def pencode_psid(psid: int) -> bytes:
-    """The p-encoding of an integer PSID (inverse of :func:`pdecode_psid`)."""
-    if 0 <= psid < 0x80:
-        return bytes([psid])
-    if psid < 0x4080:
-        return (0x8000 | (psid - 0x80)).to_bytes(2, "big")
-    if psid < 0x204080:
-        return (0xC00000 | (psid - 0x4080)).to_bytes(3, "big")
-    if psid < 0x10204080:
-        return (0xE0000000 | (psid - 0x204080)).to_bytes(4, "big")
-    raise ValueError(f"PSID {psid} out of range")
+        bits = int.from_bytes(self.take(n - 1, f"{what} extension bitmap"), "big") >> unused
+        width = (n - 1) * 8 - unused
+        present = [i for i in range(width) if bits >> (width - 1 - i) & 1]
+        return [(i, *self.open_type(f"{what} extension addition")) for i in present]
 
 
 def count_field(r: Reader, what: str) -> int:
@@ -202,3 +182,64 @@ def count_field(r: Reader, what: str) -> int:
     if first & 0xC0 != 0x80:
         raise r.fail(f"{what}: bad length/count octet 0x{first:02x}", start)
     return (first & 0x3F) << 8 | r.u8(what)
+
+
+class Writer:
+    """Appends COER encodings to a buffer; ``bytes(w)`` is the result."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.buf)
+
+    def raw(self, data: bytes) -> Writer:
+        self.buf += data
+        return self
+
+    def u8(self, value: int) -> Writer:
+        self.buf.append(value)
+        return self
+
+    def uint(self, n: int, value: int) -> Writer:
+        self.buf += value.to_bytes(n, "big")
+        return self
+
+    def length(self, n: int) -> Writer:
+        """A length determinant in its shortest form."""
+        if n < 0x80:
+            self.buf.append(n)
+        else:
+            size = (n.bit_length() + 7) // 8
+            self.buf.append(0x80 | size)
+            self.buf += n.to_bytes(size, "big")
+        return self
+
+    def octets(self, data: bytes) -> Writer:
+        return self.length(len(data)).raw(data)
+
+    def unsigned(self, value: int) -> Writer:
+        """A non-negative unbounded INTEGER: length then the fewest octets."""
+        return self.octets(value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
+
+    def signed(self, value: int) -> Writer:
+        """An unconstrained INTEGER: length then the fewest two's complement octets."""
+        size = max(1, (value.bit_length() + 8) // 8)
+        return self.octets(value.to_bytes(size, "big", signed=True))
+
+    def quantity(self, count: int) -> Writer:
+        return self.unsigned(count)
+
+    def preamble(self, n_bits: int, bits: int) -> Writer:
+        """``bits`` (first bit highest, ``n_bits`` of them) padded with zeros to octets."""
+        n_octets = (n_bits + 7) // 8
+        return self.uint(n_octets, bits << (n_octets * 8 - n_bits))
+
+    def tag(self, number: int) -> Writer:
+        """A context-specific CHOICE tag below 63."""
+        return self.u8(0x80 | number)
+
+    def open_type(self, encoding: bytes) -> Writer:
+        return self.octets(encoding)

@@ -30,7 +30,9 @@ def test_received_message_record_fields(messages: list[V2xMessage]) -> None:
     assert body["raw"] == body["raw"].lower()
     assert body["outer"] == wrapped.outer.hex()
     assert body["security"]["kind"] == wrapped.envelope.kind != "bare"
-    assert body["security"]["verification"] == "not_checked"
+    unchecked = "not_verified" if wrapped.envelope.kind == "signed" else "unsecured"
+    assert body["security"]["result"] == unchecked  # no [security]: nobody verified it
+    assert body["security"]["psid"] == wrapped.envelope.psid
     assert body["origin"] == {"backend": "sim", "channel": 172, "rssi": -71.5}
     assert body["decoded"] == wrapped.jer()
     assert body["schema"] == SCHEMA
