@@ -62,6 +62,21 @@ class _BadPayload(ValueError):
     """A packet meant as V2X whose payload cannot be read (an IFM with a non-hex Payload)."""
 
 
+def _peek(handle: IO[bytes]) -> bytes:
+    """The first 4 bytes of ``handle`` without consuming them (a pipe cannot seek back)."""
+    peek = getattr(handle, "peek", None)
+    if peek is not None:
+        return bytes(peek(4)[:4])
+    head = handle.read(4)
+    handle.seek(0)
+    return head
+
+
+def looks_like_capture(handle: IO[bytes]) -> bool:
+    """Whether the bytes ``handle`` is about to give start a pcap or pcapng capture."""
+    return is_capture(_peek(handle))
+
+
 def is_capture(head: bytes) -> bool:
     """Whether ``head`` (the first 4 bytes of a file) starts a pcap or pcapng capture."""
     return head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC
@@ -74,8 +89,7 @@ def read_capture(
     import dpkt
 
     try:
-        head = handle.read(4)
-        handle.seek(0)
+        head = _peek(handle)
         reader: Any = (dpkt.pcapng.Reader if head == PCAPNG_MAGIC else dpkt.pcap.Reader)(handle)
         linktype = int(reader.datalink())
     except Exception as err:  # dpkt raises ValueError, struct.error, ... on a bad header
@@ -144,9 +158,7 @@ def _payload(
     return _from_ip(body, origin, udp_ports, stats)
 
 
-def _network_layer(  # noqa: PLR0911 (one return per link type)
-    linktype: int, data: bytes, origin: dict[str, Any]
-) -> tuple[str, Any] | None:
+def _network_layer(linktype: int, data: bytes, origin: dict[str, Any]) -> tuple[str, Any] | None:
     """("wsmp", bytes) or ("ip", dpkt IP packet) or ("other", ...) for one link-layer frame."""
     import dpkt
 
@@ -157,13 +169,10 @@ def _network_layer(  # noqa: PLR0911 (one return per link type)
     if linktype == 1:
         eth = dpkt.ethernet.Ethernet(data)
         origin["src"], origin["dst"] = _mac(eth.src), _mac(eth.dst)
-        return _by_ethertype(eth.type, bytes(eth.data) if eth.type == ETH_P_WSMP else eth.data)
-    if linktype == 113:
-        sll = dpkt.sll.SLL(data)
-        return _by_ethertype(sll.ethtype, _raw(sll.data))
-    if linktype == 276:
-        sll2 = dpkt.sll2.SLL2(data)
-        return _by_ethertype(sll2.protocol, _raw(sll2.data))
+        return _by_ethertype(eth.type, eth.data)
+    if linktype in (113, 276):  # Linux cooked captures (tcpdump -i any): v1 and v2 headers
+        cooked = (dpkt.sll.SLL if linktype == 113 else dpkt.sll2.SLL2)(data)
+        return _by_ethertype(cooked.ethtype, data[cooked.__hdr_len__ :])
     if linktype in (105, 127):
         frame = dpkt.radiotap.Radiotap(data).data if linktype == 127 else None
         if frame is None:
@@ -172,15 +181,12 @@ def _network_layer(  # noqa: PLR0911 (one return per link type)
     return None
 
 
-def _raw(data: Any) -> bytes:
-    return bytes(data)
-
-
 def _by_ethertype(ethertype: int, body: Any) -> tuple[str, Any]:
+    """Bytes, or the packet dpkt already parsed (IP behind Ethernet)."""
     if ethertype == ETH_P_WSMP:
-        return "wsmp", _raw(body)
+        return "wsmp", bytes(body)
     if ethertype in (0x0800, 0x86DD):
-        return "ip", _raw(body)
+        return "ip", body
     return "other", None
 
 
@@ -202,19 +208,20 @@ def _mac(value: bytes) -> str:
 
 
 def _from_ip(
-    data: bytes, origin: dict[str, Any], udp_ports: frozenset[int], stats: CaptureStats
+    data: Any, origin: dict[str, Any], udp_ports: frozenset[int], stats: CaptureStats
 ) -> bytes | None:
     import dpkt
 
-    if not data:
-        stats.skip("not ip")
-        return None
-    version = data[0] >> 4
-    try:
-        packet: Any = dpkt.ip.IP(data) if version == 4 else dpkt.ip6.IP6(data)
-    except (dpkt.Error, ValueError, IndexError):
-        stats.skip("undecodable ip")
-        return None
+    packet: Any = data
+    if isinstance(data, bytes | bytearray):
+        if not data:
+            stats.skip("not ip")
+            return None
+        try:
+            packet = dpkt.ip.IP(data) if data[0] >> 4 == 4 else dpkt.ip6.IP6(data)
+        except (dpkt.Error, ValueError, IndexError):
+            stats.skip("undecodable ip")
+            return None
     udp = packet.data
     if not isinstance(udp, dpkt.udp.UDP):
         stats.skip("not udp")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from rsu.cli._args import whole
 from rsu.cli.decode_lines import MAX_JOBS, DecodeOptions, Input, Item, default_jobs, run_lines
 from rsu.cli.inputs import input_lines
 from rsu.errors import UsageError
@@ -28,9 +29,7 @@ from rsu.v2x.standards import STANDARDS
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("decode", help="decode V2X frames (hex, pcap/pcapng) to JER JSON lines")
     p.add_argument("hex", nargs="*", help="frames as hex (bare or wrapped)")
-    p.add_argument(
-        "--file", "-f", help="hex lines or a pcap/pcapng capture; - for stdin (hex lines)"
-    )
+    p.add_argument("--file", "-f", help="hex lines or a pcap/pcapng capture; - for stdin (either)")
     p.add_argument("--format", choices=("jer", "units", "summary"), default="jer")
     p.add_argument(
         "--unwrap",
@@ -42,11 +41,15 @@ def add_parser(sub: Any) -> None:
         "--standard", default="j2735", choices=sorted(STANDARDS), help="message set (default j2735)"
     )
     p.add_argument(
-        "--jobs", "-j", type=_jobs, default=None, help="worker processes (default: the cores)"
+        "--jobs",
+        "-j",
+        type=whole(at_least=1, most=MAX_JOBS),
+        default=None,
+        help="worker processes (default: the cores)",
     )
     p.add_argument(
         "--udp-port",
-        type=_port,
+        type=whole(at_least=1, most=65535),
         action="append",
         default=[],
         help="captures: take every UDP datagram to or from this port as a frame (repeatable);"
@@ -61,26 +64,6 @@ def add_parser(sub: Any) -> None:
         help="write the generated fast-path decoder of --standard to DIR for review",
     )
     p.set_defaults(func=run)
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"must be 1..{MAX_JOBS}, got {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 1..65535, got {value}")
-    return value
 
 
 def renderer(fmt: str) -> Callable[[V2xMessage], dict[str, Any]]:
@@ -128,15 +111,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give frames as arguments or --file PATH (- for stdin)")
     options = DecodeOptions(args.standard, args.unwrap == "auto", args.format, *_verify(args))
     jobs = args.jobs if args.jobs is not None else default_jobs()
+    stream = args.jobs is None and args.file == "-" and not _regular_stdin()
     skipped: dict[str, int] = {}
     items = _items(args.hex, args.file, frozenset(args.udp_port), skipped)
     out = _binary_stdout()
-    failed = run_lines(options, items, out, jobs)  # a reader gone (``| head``): rsu.cli.main
+    failed = run_lines(options, items, out, jobs, stream)  # reader gone (``| head``): main
     out.flush()  # ends quietly with 141, as for every command
     if skipped:
         detail = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
         print(f"rsu decode: packets without a V2X frame skipped: {detail}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _regular_stdin() -> bool:
+    """stdin is a file (``< frames.txt``), not a pipe or terminal that delivers as it goes."""
+    import os
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _verify(args: argparse.Namespace) -> tuple[str | None, float | None]:
@@ -170,6 +165,13 @@ def _items(
         return
     from rsu.cli.capture import CaptureStats, read_capture
 
+    try:
+        import dpkt  # noqa: F401 (the capture reader's library, an optional extra)
+    except ImportError:
+        handle.close()
+        raise UsageError(
+            f"{file} is a capture; reading captures needs dpkt: pip install 'rsu-edge[capture]'"
+        ) from None
     stats = CaptureStats()
     with handle:
         for found in read_capture(handle, file, stats, udp_ports):
@@ -178,17 +180,20 @@ def _items(
 
 
 def _open_capture(file: str) -> IO[bytes] | None:
-    """The file opened for reading when it is a pcap/pcapng capture, else ``None``."""
-    from rsu.cli.capture import is_capture
+    """The input opened for reading when it is a pcap/pcapng capture, else ``None``.
+
+    ``-`` is stdin, which may be a live capture (``tcpdump -U -w - ... | rsu decode -f -``).
+    """
+    from rsu.cli.capture import looks_like_capture
 
     if file == "-":
-        return None
+        stdin = getattr(sys.stdin, "buffer", None)
+        return stdin if stdin is not None and looks_like_capture(stdin) else None
     try:
         handle = Path(file).open("rb")  # noqa: SIM115 (closed by the caller)
     except OSError as err:
         raise UsageError(f"cannot read {file}: {err.strerror or err}") from err
-    if is_capture(handle.read(4)):
-        handle.seek(0)
+    if looks_like_capture(handle):
         return handle
     handle.close()
     return None

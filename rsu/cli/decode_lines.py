@@ -79,6 +79,21 @@ def _stages(options: DecodeOptions) -> tuple[Stage, ...]:
     return tuple(stages)
 
 
+def _hex(text: str) -> tuple[bytes | None, str | None]:
+    """The bytes of a hex line, or why there are none (``parse_hex`` explains; most lines are
+    plain hex, which ``bytes.fromhex`` takes at once)."""
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        data = b""
+    if data:
+        return data, None
+    try:
+        return parse_hex(text), None
+    except ValueError as err:
+        return None, str(err)
+
+
 def dumps(record: dict[str, Any]) -> bytes:
     """One output line: compact JSON, UTF-8, newline-terminated."""
     if orjson is not None:
@@ -106,11 +121,7 @@ class LineDecoder:
         """The JSON object printed for ``item`` and whether it decoded (and passed every stage)."""
         origin = None
         if isinstance(item, str):
-            try:
-                data: bytes | None = parse_hex(item)
-                error = None
-            except ValueError as err:
-                data, error = None, str(err)
+            data, error = _hex(item)
         else:
             data, error, origin = item.data, item.error, item.origin
         if data is None:
@@ -123,8 +134,7 @@ class LineDecoder:
             except DecodeError as err:
                 record, ok = {"error": err.as_dict()}, False
             else:
-                record = self.render(message)
-                ok = True
+                record, ok = self.render(message), True
             for stage in self.stages:  # every stage runs, even after one has failed
                 ok = stage(data, message, record) and ok
         if origin is not None:
@@ -161,9 +171,23 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_lines(options: DecodeOptions, items: Iterable[Input], out: IO[bytes], jobs: int) -> int:
-    """Decode ``items`` into ``out`` in input order; return how many lines failed."""
+def run_lines(
+    options: DecodeOptions, items: Iterable[Input], out: IO[bytes], jobs: int, stream: bool = False
+) -> int:
+    """Decode ``items`` into ``out`` in input order; return how many lines failed.
+
+    ``stream``: each line is written (and flushed) as soon as its input arrived, in this
+    process: for a pipe such as a live capture, where a chunk could wait for minutes.
+    """
     decoder = LineDecoder(options)  # compiled before any fork: workers inherit it
+    if stream:
+        failed = 0
+        for item in items:
+            blob, bad = decoder.chunk([item])
+            out.write(blob)
+            out.flush()
+            failed += bad
+        return failed
     batches = chunks(items)
     first = next(batches, None)
     if first is None:

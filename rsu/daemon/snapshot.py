@@ -55,6 +55,8 @@ class RadioStats:
 class DecodeStats:
     ok: int
     errors: Mapping[str, int]
+    fast_path_fallbacks: Mapping[str, int] = field(default_factory=dict)
+    """Frames the codec's fast path left to the general decoder, per message type."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ class Stats:
             watchdog=WatchdogStats(s.watchdog.interval_s, s.watchdog.pings),
             queues=self._queues(),
             radio=_radio(s.radio),
-            decode=DecodeStats(n.decoded, dict(n.decode_errors)),
+            decode=DecodeStats(n.decoded, dict(n.decode_errors), core.codec.fast_path_fallbacks()),
             tx=TxStats(n.tx_sent, n.tx_failed, n.tx_suppressed, n.tx_refused),
             broadcast=BroadcastStats(
                 len(sched),

@@ -90,7 +90,15 @@ def load_fast_path(
             "externals": generated.externals,
         }
         store_cached(compiled.cache_dir, cache_name, entry)
+        _prune(compiled.cache_dir, compiled.standard.name, keep=cache_name)
     return _bind((code, generated), builder, filename, from_cache=False)
+
+
+def _prune(cache: Path, standard: str, keep: str) -> None:
+    """Remove this standard's fast paths of other keys (older code or ASN.1): one per standard."""
+    for old in cache.glob(f"fastpath-{standard}-*.pickle"):
+        if old.name != keep:
+            old.unlink(missing_ok=True)
 
 
 def _from_cache(cached: Any, filename: str) -> tuple[Any, Generated]:

@@ -10,6 +10,7 @@ and decoded in place once the member holding their id is known.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from asn1tools.codecs import per, uper
@@ -148,56 +149,72 @@ def _emit_root(
     """
     pad = "    " * depth
     presence, lead, first = _emit_head(em, node, list(header or []), out, pad)
-    members = list(node.root_members)
-    fields: list[tuple[str, str]] = []
+    root = _Root(em, node, var, out, depth, literal)
     if literal:
-        fields.extend(first)
+        root.fields.extend(first)
     elif create:
         out.append(f"{pad}{var} = {{{', '.join(f'{k!r}: {v}' for k, v in first)}}}")
     else:
         out.extend(f"{pad}{var}[{name!r}] = {value}" for name, value in first)
-    run: list[Any] = []
-
-    def flush() -> None:
-        if len(run) > 1:
-            pairs = _emit_run(em, run, out, pad, [])
-        elif run:
-            pairs = [
-                (run[0].name, em.emit(run[0], em.builder.member_context(node, run[0]), out, depth))
-            ]
-        else:
-            pairs = []
-        run.clear()
-        for name, value in pairs:
-            if literal:
-                fields.append((name, value))
-            else:
-                out.append(f"{pad}{var}[{name!r}] = {value}")
-
-    for member in members[len(lead) :]:
+    for member in list(node.root_members)[len(lead) :]:
         present = presence.get(id(member))
         if _simple_mandatory(member, presence):
-            run.append(member)
+            root.run.append(member)
             continue
-        flush()
+        root.flush()
         if present is None:
-            if literal:
-                fields.append(
-                    (
-                        member.name,
-                        em.emit(member, em.builder.member_context(node, member), out, depth),
-                    )
-                )
-            else:
-                _emit_member(em, node, member, var, out, depth)
+            root.mandatory(member)
             continue
         out.append(f"{pad}if {present}:")
         _emit_member(em, node, member, var, out, depth + 1)
         if member.default is not None:
             out.append(f"{pad}else:")
             out.append(f"{pad}    {var}[{member.name!r}] = {_default(em, member)}")
-    flush()
-    return fields
+    root.flush()
+    return root.fields
+
+
+@dataclass
+class _Root:
+    """The root members of one SEQUENCE being written: runs of simple members and fields."""
+
+    em: _Emitter
+    node: Any
+    var: str
+    out: list[str]
+    depth: int
+    literal: bool
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    run: list[Any] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Write the pending run of simple members (one word read when there are several)."""
+        pad = "    " * self.depth
+        if len(self.run) > 1:
+            pairs = _emit_run(self.em, self.run, self.out, pad, [])
+        elif self.run:
+            pairs = [(self.run[0].name, self._value(self.run[0]))]
+        else:
+            pairs = []
+        self.run.clear()
+        for name, value in pairs:
+            self._store(name, value)
+
+    def mandatory(self, member: Any) -> None:
+        if self.literal:
+            self.fields.append((member.name, self._value(member)))
+        else:
+            _emit_member(self.em, self.node, member, self.var, self.out, self.depth)
+
+    def _value(self, member: Any) -> str:
+        context = self.em.builder.member_context(self.node, member)
+        return self.em.emit(member, context, self.out, self.depth)
+
+    def _store(self, name: str, value: str) -> None:
+        if self.literal:
+            self.fields.append((name, value))
+        else:
+            self.out.append(f"{'    ' * self.depth}{self.var}[{name!r}] = {value}")
 
 
 def _emit_head(

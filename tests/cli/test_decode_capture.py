@@ -159,3 +159,37 @@ def test_dpkt_reads_what_the_helper_writes() -> None:
     buffer = io.BytesIO()
     dpkt.pcap.Writer(buffer, linktype=127).writepkt(bytes(packet), ts=T0)
     assert buffer.getvalue()[:4] == b"\xd4\xc3\xb2\xa1"
+
+
+def _ip_udp(payload: bytes) -> bytes:
+    return bytes(dpkt.ethernet.Ethernet(_udp(payload)).data)
+
+
+@pytest.mark.parametrize("linktype", [113, 276], ids=["sll", "sll2"])
+def test_linux_cooked_captures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], linktype: int
+) -> None:
+    """``tcpdump -i any`` writes Linux cooked headers (SLL, and SLL2 since libpcap 1.10)."""
+    ip = _ip_udp(bytes.fromhex(SPAT["hex"]))
+    if linktype == 113:  # type, ARPHRD, address length, 8 address octets, protocol
+        header = struct.pack(">HHH8sH", 4, 772, 6, b"\x00" * 8, 0x0800)
+    else:  # protocol, reserved, interface index, ARPHRD, type, address length, 8 octets
+        header = struct.pack(">HHiHBB8s", 0x0800, 0, 1, 772, 4, 6, b"\x00" * 8)
+    capture = _pcap(tmp_path / "any.pcap", linktype, [header + ip])
+    assert main(["decode", "--file", str(capture)]) == 0
+    (line,) = _lines(capsys)
+    assert line["messageId"] == 19
+    assert line["capture"]["link"] == ("sll" if linktype == 113 else "sll2")  # type: ignore[index]
+    assert line["capture"]["src"] == "10.0.0.9:50000"  # type: ignore[index]
+
+
+def test_a_capture_on_stdin(tmp_path: Path) -> None:
+    """``tcpdump -U -w - | rsu decode -f -``: the capture arrives on a pipe."""
+    from tests.cli.command import rsu_decode
+
+    capture = _pcap(tmp_path / "pipe.pcap", 1, [_udp(bytes.fromhex(SPAT["hex"]))] * 2)
+    result = rsu_decode("--file", "-", stdin=capture.read_bytes())
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["capture"]["packet"] for line in lines] == [1, 2]
+    assert lines[0]["messageId"] == 19

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import dpkt
 import pytest
 
+from tests.cli.command import rsu_decode
 from tests.v2x.vectors import load
 
 J2735 = [f.get("outer_hex") or f["hex"] for f in load("j2735_real.jsonl")]
@@ -73,27 +72,10 @@ def test_mutated_lines_through_the_real_command(tmp_path: Path, standard: str, j
     lines = _lines_for(standard, seed=len(standard) * 10 + int(jobs), count=700)
     source = tmp_path / "mutated.txt"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rsu.cli.main",
-            "decode",
-            "--standard",
-            standard,
-            "-j",
-            jobs,
-            "--file",
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = rsu_decode("--standard", standard, "-j", jobs, "--file", str(source))
     assert result.returncode in (0, 1), result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    out = result.stdout.splitlines()
+    assert b"Traceback" not in result.stderr
+    out = result.stdout.decode().splitlines()
     assert len(out) == _expected_lines(lines)
     records = [json.loads(line) for line in out]
     assert all(isinstance(r, dict) and r for r in records)
@@ -106,25 +88,13 @@ def test_mutated_lines_through_the_real_command(tmp_path: Path, standard: str, j
 def test_binary_garbage_on_stdin_and_bad_arguments(tmp_path: Path) -> None:
     rng = random.Random(7)
     garbage = bytes(rng.randrange(256) for _ in range(20_000))
-    result = subprocess.run(
-        [sys.executable, "-m", "rsu.cli.main", "decode", "--file", "-"],
-        input=garbage,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    result = rsu_decode("--file", "-", stdin=garbage)
     assert result.returncode in (0, 1)
     assert b"Traceback" not in result.stderr
     for args in (["--jobs", "99999"], ["--udp-port", "0", "00"], ["--format", "x", "00"]):
-        bad = subprocess.run(
-            [sys.executable, "-m", "rsu.cli.main", "decode", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        bad = rsu_decode(*args)
         assert bad.returncode == 2
-        assert "Traceback" not in bad.stderr
+        assert b"Traceback" not in bad.stderr
 
 
 def test_mutated_capture_files(tmp_path: Path) -> None:
@@ -147,15 +117,9 @@ def test_mutated_capture_files(tmp_path: Path) -> None:
             mutant = mutant[: rng.randrange(24, len(mutant))]
         path = tmp_path / f"mutant{n}.pcap"
         path.write_bytes(bytes(mutant))
-        result = subprocess.run(
-            [sys.executable, "-m", "rsu.cli.main", "decode", "--file", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = rsu_decode("--file", str(path))
         assert result.returncode in (0, 1), result.stderr[-2000:]
-        assert "Traceback" not in result.stderr
-        for line in result.stdout.splitlines():
+        assert b"Traceback" not in result.stderr
+        for line in result.stdout.decode().splitlines():
             record = json.loads(line)
             assert "capture" in record

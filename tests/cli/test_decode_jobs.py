@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,18 +10,16 @@ from pathlib import Path
 import pytest
 
 from rsu.cli.main import main
+from tests.cli.command import rsu_decode
 from tests.v2x.vectors import load
 
 FRAMES = [f.get("outer_hex") or f["hex"] for f in load("j2735_real.jsonl")]
 
 
-def _rsu(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rsu.cli.main", "decode", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    result = rsu_decode(*args)
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
     )
 
 
@@ -32,8 +31,8 @@ def test_jobs_keep_input_order_and_exit_codes(tmp_path: Path) -> None:
             lines.extend(["# a comment", "", frame[:20], "xyz"])  # two bad lines now and then
     source = tmp_path / "frames.txt"
     source.write_text("\n".join(lines) + "\n")
-    one = _rsu("--jobs", "1", "--file", str(source))
-    two = _rsu("--jobs", "2", "--file", str(source))
+    one = _run("--jobs", "1", "--file", str(source))
+    two = _run("--jobs", "2", "--file", str(source))
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout
     out = one.stdout.splitlines()
@@ -44,7 +43,7 @@ def test_jobs_keep_input_order_and_exit_codes(tmp_path: Path) -> None:
 def test_good_input_exits_0_under_jobs(tmp_path: Path) -> None:
     source = tmp_path / "frames.txt"
     source.write_text("\n".join(FRAMES[:600]) + "\n")
-    result = _rsu("-j", "3", "--format", "summary", "--file", str(source))
+    result = _run("-j", "3", "--format", "summary", "--file", str(source))
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 600
 
@@ -56,12 +55,77 @@ def test_jobs_out_of_range_is_a_usage_error(value: str, capsys: pytest.CaptureFi
 
 
 def test_dump_fastpath_writes_the_decoder_source(tmp_path: Path) -> None:
-    result = _rsu("--standard", "csae53", "--dump-fastpath", str(tmp_path / "out"))
+    result = _run("--standard", "csae53", "--dump-fastpath", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "out" / "fastpath_csae53.py").read_text()
     assert "def decode_MessageFrame(" in text
     blocked = tmp_path / "file"
     blocked.write_text("")
-    result = _rsu("--dump-fastpath", str(blocked / "sub"))
+    result = _run("--dump-fastpath", str(blocked / "sub"))
     assert result.returncode == 2
     assert "cannot write" in result.stderr
+
+
+def test_a_stage_sees_every_line_and_can_fail_it() -> None:
+    """The seam for one more step (e.g. --verify): it runs after decode, on good and bad lines."""
+    from typing import Any
+
+    from rsu.cli.decode_lines import DecodeOptions, LineDecoder
+    from rsu.v2x.message import V2xMessage
+
+    seen: list[tuple[int, bool]] = []
+
+    def stage(data: bytes, message: V2xMessage | None, record: dict[str, Any]) -> bool:
+        seen.append((len(data), message is not None))
+        record["checked"] = True
+        return message is not None and message.message_id != 19  # fail SPaT lines
+
+    decoder = LineDecoder(DecodeOptions())
+    decoder.stages = (stage,)
+    spat = next(f["hex"] for f in load("j2735_real.jsonl") if f["messageId"] == 19)
+    blob, failed = decoder.chunk([FRAMES[0], spat, FRAMES[0][:20], "zz"])
+    lines = blob.decode().splitlines()
+    assert failed == 3  # the SPaT line (stage), the truncated frame (decode), "zz" (input)
+    assert len(lines) == 4
+    assert all('"checked":true' in line for line in lines[:3])
+    assert [m for _, m in seen] == [True, True, False]  # no stage for input that is not hex
+
+
+def test_an_endless_line_is_one_error_line_with_bounded_memory(tmp_path: Path) -> None:
+    source = tmp_path / "long.txt"
+    with source.open("w") as fh:
+        fh.write("00" * 2_000_000 + "\n")  # 4 M characters: kept to 1 M, the rest dropped
+        fh.write(FRAMES[0] + "\n")
+    result = _run("--file", str(source))
+    assert result.returncode == 1
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert "larger than any V2X frame" in first["error"]["reason"]
+    assert "messageId" in second
+    garbage = rsu_decode(
+        "--file", "-", stdin=b"\xff\xfe\x00" * 100_000 + b"\n" + FRAMES[0].encode()
+    )
+    assert garbage.returncode == 1  # not UTF-8: replaced, reported as not hex, never a crash
+    assert len(garbage.stdout.splitlines()) == 2
+
+
+def test_from_a_pipe_each_line_comes_out_as_its_input_arrives() -> None:
+    """A live source (tcpdump -w - | rsu decode -f -) must not wait for a chunk to fill."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rsu.cli.main", "decode", "--file", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    try:
+        for frame in FRAMES[:3]:
+            proc.stdin.write(frame.encode() + b"\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()  # the answer before the next input is written
+            assert json.loads(line)["messageId"] in (18, 19, 20, 31)
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

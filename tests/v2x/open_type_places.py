@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,67 +64,60 @@ def _named(node: Any) -> str | None:
 
 def places(codec: Codec, message_type: str) -> list[Place]:
     """The open type places of ``message_type`` (content types of open types walked too)."""
-    found: list[Place] = []
-    top = codec._compiled(message_type).type
-    _walk(codec, message_type, top, message_type, (), found, set(), 0)
-    return found
+    walk = _Walk(codec, message_type)
+    walk.node(codec._compiled(message_type).type, message_type, (), frozenset(), 0)
+    return walk.found
 
 
-def _walk(
-    codec: Codec,
-    message: str,
-    node: Any,
-    owner: str,
-    steps: tuple[Step, ...],
-    found: list[Place],
-    on_path: set[int],
-    opens: int,
-) -> None:
-    node = resolve(node)
-    if id(node) in on_path or len(steps) > MAX_DEPTH:
-        return
-    holder = owner  # the named type around this node: a RegionalExtension's set is named after it
-    owner = _named(node) or owner
-    on_path = on_path | {id(node)}
-    if isinstance(node, per.ArrayType):
-        _walk(
-            codec, message, node.element_type, owner, (*steps, ("item", "")), found, on_path, opens
-        )
-    elif isinstance(node, per.Choice):
-        for m in choice_members(node):
-            _walk(codec, message, m, owner, (*steps, ("alt", m.name)), found, on_path, opens)
-    elif isinstance(node, per.MembersType):
-        members = list(node.root_members) + list(node.additions or [])
-        for m in members:
-            if isinstance(m, _OPEN):
-                _open_place(codec, message, node, m, holder, steps, found, on_path, opens)
-            elif not isinstance(m, per.AdditionGroup):
-                _walk(codec, message, m, owner, (*steps, ("member", m.name)), found, on_path, opens)
+@dataclass
+class _Walk:
+    """One message type's walk: where it is, what it found."""
 
+    codec: Codec
+    message: str
+    found: list[Place] = field(default_factory=list)
 
-def _open_place(
-    codec: Codec,
-    message: str,
-    node: Any,
-    member: Any,
-    owner: str,
-    steps: tuple[Step, ...],
-    found: list[Place],
-    on_path: set[int],
-    opens: int,
-) -> None:
-    id_member = next(m.name for m in node.root_members if isinstance(resolve(m), uper.Integer))
-    if member.name == "value":  # MessageFrame.value: every message type is walked on its own
-        return
-    object_set = _SET_FOR_MEMBER[member.name].format(owner=owner)
-    place = Place(message, steps, id_member, member.name, object_set)
-    found.append(place)
-    if opens >= 2:
-        return
-    for type_ref in codec.compiled.tables.sets.get(object_set, {}).values():
-        content = codec._compiled(type_ref).type
-        step = ("open", f"{member.name}={type_ref}")
-        _walk(codec, message, content, type_ref, (*steps, step), found, on_path, opens + 1)
+    def node(
+        self, node: Any, owner: str, steps: tuple[Step, ...], on_path: frozenset[int], opens: int
+    ) -> None:
+        node = resolve(node)
+        if id(node) in on_path or len(steps) > MAX_DEPTH:
+            return
+        holder = owner  # the named type around this node: a RegionalExtension's set is its
+        owner = _named(node) or owner
+        on_path = on_path | {id(node)}
+        if isinstance(node, per.ArrayType):
+            self.node(node.element_type, owner, (*steps, ("item", "")), on_path, opens)
+        elif isinstance(node, per.Choice):
+            for m in choice_members(node):
+                self.node(m, owner, (*steps, ("alt", m.name)), on_path, opens)
+        elif isinstance(node, per.MembersType):
+            for m in [*node.root_members, *(node.additions or [])]:
+                if isinstance(m, _OPEN):
+                    self.open_place(node, m, holder, steps, on_path, opens)
+                elif not isinstance(m, per.AdditionGroup):
+                    self.node(m, owner, (*steps, ("member", m.name)), on_path, opens)
+
+    def open_place(
+        self,
+        node: Any,
+        member: Any,
+        owner: str,
+        steps: tuple[Step, ...],
+        on_path: frozenset[int],
+        opens: int,
+    ) -> None:
+        if member.name == "value":  # MessageFrame.value: every message type is walked itself
+            return
+        id_member = next(m.name for m in node.root_members if isinstance(resolve(m), uper.Integer))
+        object_set = _SET_FOR_MEMBER[member.name].format(owner=owner)
+        self.found.append(Place(self.message, steps, id_member, member.name, object_set))
+        if opens >= 2:
+            return
+        for type_ref in self.codec.compiled.tables.sets.get(object_set, {}).values():
+            content = self.codec._compiled(type_ref).type
+            step = ("open", f"{member.name}={type_ref}")
+            self.node(content, type_ref, (*steps, step), on_path, opens + 1)
 
 
 def set_for(codec: Codec, place: Place) -> dict[int, str]:

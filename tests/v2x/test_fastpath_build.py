@@ -50,14 +50,17 @@ def test_the_compiled_fast_path_is_cached_and_a_corrupt_cache_is_rebuilt(tmp_pat
     second = _codec(tmp_path, "csae53")
     assert second.fast_path is not None
     assert second.fast_path.from_cache
+    stale = tmp_path / "fastpath-csae53-000000000000000000000000.pickle"
+    stale.write_bytes(b"an entry of an older generator")
     entries = list(tmp_path.glob("fastpath-csae53-*.pickle"))
-    assert len(entries) == 1
-    assert cache_key(second.compiled) in entries[0].name
+    assert len(entries) == 2
+    (entry,) = [e for e in entries if cache_key(second.compiled) in e.name]
     frame = bytes.fromhex(load("csae53_real.jsonl")[0]["hex"])
     assert second.decode(frame) == first.decode(frame)
-    for damage in (b"", b"garbage", entries[0].read_bytes()[:100]):
-        entries[0].write_bytes(damage)
+    for damage in (b"", b"garbage", entry.read_bytes()[:100]):
+        entry.write_bytes(damage)
         rebuilt = _codec(tmp_path, "csae53")
+        assert not stale.exists()  # a rebuild keeps one entry per standard
         assert rebuilt.fast_path is not None
         assert not rebuilt.fast_path.from_cache
         assert rebuilt.decode(frame) == first.decode(frame)
