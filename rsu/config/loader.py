@@ -36,6 +36,7 @@ SECTIONS = (
     "snmp",
     "security",
     "signals",
+    "power",
 )
 
 
@@ -112,6 +113,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         snmp=_snmp(root.table("snmp")) if root.has("snmp") else None,
         security=_security(root.table("security")) if root.has("security") else None,
         signals=_signals(root.table("signals"), data) if root.has("signals") else None,
+        power=_power(root.table("power")) if root.has("power") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
     root.done()
@@ -191,6 +193,12 @@ def _security(t: Table) -> Any:
     from rsu.security.config import SecurityConfig
 
     return SecurityConfig.from_table(t)
+
+
+def _power(t: Table) -> Any:
+    from rsu.power.config import PowerConfig
+
+    return PowerConfig.from_table(t)
 
 
 def _signals(t: Table, data: dict[str, Any]) -> Any:

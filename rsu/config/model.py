@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rsu.gnss.config import GnssConfig
     from rsu.management.config import SnmpConfig
     from rsu.perception.config import PerceptionConfig
+    from rsu.power.config import PowerConfig
     from rsu.radio.config import RadioConfig
     from rsu.security.config import SecurityConfig
     from rsu.sensors.config import RadarConfig
@@ -148,6 +149,8 @@ class Config:
     """``[security]``: IEEE 1609.2 verification and signing."""
     signals: SignalsConfig | None = None
     """``[signals]``: signal controllers -> live SPaT (``rsu.signals``)."""
+    power: PowerConfig | None = None
+    """``[power]``: the RSU's own power source and brown-out shed order (``rsu.power``)."""
     sections: tuple[str, ...] = field(default=())
     """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from rsu.config.model import Config
     from rsu.daemon.gnss import GnssWatch
     from rsu.daemon.picture import Picture
+    from rsu.daemon.power import PowerPart
     from rsu.geo import LocalFrame
     from rsu.gnss import Gnss
     from rsu.management.part import SnmpPart
@@ -76,6 +77,7 @@ class _Sensors:
     readers: tuple[SnapshotReader, ...] = ()
     sections: tuple[Section, ...] = ()
     upsert_listeners: tuple[UpsertListener, ...] = ()
+    power: PowerPart | None = None
 
 
 def build(config: Config, clock: Clock) -> Daemon:
@@ -100,6 +102,11 @@ def build(config: Config, clock: Clock) -> Daemon:
         birth=_birth(config),
     )
     core = _core(config, clock, codec, radio, uplink, sensors, security)
+    if sensors.power is not None:  # the shed order's switches: cameras, uplink, transmit
+        from rsu.daemon.power import shed_actions
+
+        cams = tuple(e for e in sensors.edges if isinstance(e, CameraEdge))
+        sensors.power.connect(shed_actions(cams, uplink.hold, core), uplink.set_power)
     inbox.handle(radio.rx, core.on_rx)
     notifier = Notifier()
     watchdog = Watchdog(notifier, watchdog_interval() or config.daemon.watchdog_fallback_s or None)
@@ -240,6 +247,10 @@ def _sensors(
         edges += (cast("Edge", signals.source),)
         stages, sections, upserts = (*stages, signals), (signals,), (signals.on_upsert,)
     snmp = _snmp(config, clock, inbox, security)
+    power = _power(config, clock, inbox)
+    if power is not None:
+        part, power_edge = power
+        edges, stages, sections = (*edges, power_edge), (*stages, part), (*sections, part)
     return _Sensors(
         gnss,
         watch,
@@ -252,7 +263,17 @@ def _sensors(
         readers=(snmp.on_snapshot,) if snmp else (),
         sections=(*sections, *((snmp,) if snmp else ())),
         upsert_listeners=upserts,
+        power=None if power is None else power[0],
     )
+
+
+def _power(config: Config, clock: Clock, inbox: Inbox) -> tuple[PowerPart, Edge] | None:
+    """``[power]``: source, monitor and shed order (``rsu.daemon.power``)."""
+    if config.power is None:
+        return None
+    from rsu.daemon.power import build_power
+
+    return build_power(config.power, clock, inbox)
 
 
 def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
@@ -315,6 +336,7 @@ def _birth(config: Config) -> Birth:
         "signals": config.signals,  # live SPaT from signal controllers
         "security": config.security,  # IEEE 1609.2 verify and sign
         "snmp": config.snmp,  # NTCIP 1218 agent
+        "power": config.power,  # the RSU's own power and shed order
     }
     caps = ("receive", "broadcast", *(name for name, on in parts.items() if on))
     return Birth(config.rsu.standard, position, caps, version=__version__)

@@ -76,6 +76,8 @@ class CoreCounters:
     """Received messages that failed IEEE 1609.2 verification under ``invalid = "drop"``."""
     sign_failed: int = 0
     """Transmissions of a signed type that could not be signed: not sent."""
+    tx_shed: int = 0
+    """Transmissions held back by the power shed order (``essential``: safety messages only)."""
 
 
 def summary(msg: V2xMessage) -> str:
@@ -141,6 +143,9 @@ class Core:
         self.guard = guard or Guard()
         self.security = security
         """IEEE 1609.2: verification of what is received, signing at ``transmit``."""
+        self.tx_only: frozenset[str] | None = None
+        """While set (the power shed order's ``essential`` step), only these message types
+        go on the air; the rest is counted in ``tx_shed`` (the table keeps them)."""
         self._ticks: tuple[tuple[str, Handler[None]], ...] = (
             ("broadcast", self._tick_broadcast),
             *((s.name, _ticker(s)) for s in stages),
@@ -309,6 +314,9 @@ class Core:
         are signed (``utc``: the daemon's clock); one that cannot be is not sent."""
         if self.mode != "operate":
             self.n.tx_suppressed += 1
+            return False
+        if self.tx_only is not None and request.message_type not in self.tx_only:
+            self.n.tx_shed += 1
             return False
         if request.sign or (
             self.security is not None

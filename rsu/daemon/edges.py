@@ -102,6 +102,9 @@ class CameraEdge(Edge):
         self.reader, self.pipeline = reader, pipeline
         self.queue = queue
         self.frames = 0
+        self.paused = threading.Event()
+        """Set: frames are read and dropped uninferred (the power shed order's ``camera``)."""
+        self.paused_frames = 0
         self._ms = 0.0
         self._fps = 0.0
         self._window: tuple[float, int] = (time.monotonic(), 0)
@@ -116,6 +119,9 @@ class CameraEdge(Edge):
             if frame is None:
                 if self.reader.finished.is_set():
                     self._stop.wait(0.5)
+                continue
+            if self.paused.is_set():
+                self.paused_frames += 1
                 continue
             result = self.pipeline.process(frame)
             self.frames += 1
@@ -143,6 +149,8 @@ class CameraEdge(Edge):
             "fps": round(self._fps, 2),
             "inference_ms": round(self._ms, 2),
             "frames": self.frames,
+            "paused": self.paused.is_set(),
+            "paused_frames": self.paused_frames,
             "dropped": self.reader.dropped,
             "connected": cam.connected,
             # what the camera itself saw: bad frames skipped, stalls and reconnects

@@ -250,6 +250,8 @@ class CnRsuDialect:
             "protocolVersion": PROTOCOL_VERSION,
             "timestamp": int(now * 1000),
         }
+        if "power" in content:  # the RSU's own power ([power]), as in the running info
+            body["power"] = content["power"]
         return [Outgoing("V2X/RSU/HB/UP", _json(body))]
 
     def running_info(self, now: float, info: dict[str, Any]) -> list[Outgoing]:

@@ -93,6 +93,7 @@ class Uplink:
         )
         self._status = RsuStatus()
         self._health: dict[str, Any] = {}
+        self._power: dict[str, Any] | None = None
         self._queue: deque[Record] = deque()
         self._inbox = Inbox(config.max_command_bytes, config.command_queue_bytes)
         self._n = Counters()
@@ -214,6 +215,11 @@ class Uplink:
     def set_health(self, health: dict[str, Any]) -> None:
         """Free-form health for the status/heartbeat messages (replaced whole)."""
         self._health = dict(health)
+
+    def set_power(self, power: dict[str, Any] | None) -> None:
+        """The RSU's own power (``power: {soc, voltage, ...}``) for the heartbeat and the
+        running info of both dialects (replaced whole; None: no power source)."""
+        self._power = None if power is None else dict(power)
 
     def hold(self, streams: frozenset[str] | None) -> None:
         """Publish only ``streams`` (spool stream names: ``events``, ``alarms``,
@@ -410,6 +416,8 @@ class Uplink:
                 self._sendall(self.dialect.heartbeat(self._hb_seq, utc, self._status_content()))
             elif name == "running_info":
                 info = running_info(self.spool_path)
+                if self._power is not None:
+                    info["power"] = self._power
                 self._sendall(self.dialect.running_info(utc, info))
 
     def _sendall(self, outs: list[Publish]) -> None:
@@ -426,7 +434,10 @@ class Uplink:
             spool_bytes=sum(spool.usage) if spool else 0,
             dropped=sum(spool.dropped.values()) if spool else 0,
         )
-        return {**self._status.as_dict(), **link.as_dict(), "health": dict(self._health)}
+        content = {**self._status.as_dict(), **link.as_dict(), "health": dict(self._health)}
+        if self._power is not None:
+            content["power"] = self._power
+        return content
 
 
 def _settings(cfg: UplinkConfig) -> PublisherSettings:
