@@ -212,11 +212,15 @@ class Site:
         e = self._evses.get(evse)
         return e is not None and self.failure is None and now - e.confirmed < self.stale_after_s
 
-    def next_stale(self) -> float | None:
-        """Monotonic time when the next confirmed EVSE goes stale (None: nothing to expire)."""
-        if self.failure is not None or not self._evses:
+    def next_stale(self, now: float | None = None) -> float | None:
+        """Monotonic time when the next confirmed EVSE goes stale (after ``now`` when given;
+        None: nothing left to expire)."""
+        if self.failure is not None:
             return None
-        return min(e.confirmed for e in self._evses.values()) + self.stale_after_s
+        times = [e.confirmed + self.stale_after_s for e in self._evses.values()]
+        if now is not None:
+            times = [t for t in times if t > now]
+        return min(times, default=None)
 
     def view(self, now: float) -> SiteView:
         """The derived counts at ``now`` (stale or failed EVSEs count as unknown)."""
