@@ -16,7 +16,7 @@ from typing import Protocol
 import structlog
 
 from rsu.clock import Clock
-from rsu.energy.model import SiteFailure, SiteReading
+from rsu.energy.model import EvseStatus, SiteFailure, SiteReading
 from rsu.queues import BoundedQueue
 
 log = structlog.get_logger(__name__)
@@ -63,6 +63,13 @@ class PollingSource:
         return SiteFailure(
             self.site_id, reason, detail, self.clock.monotonic(), self.clock.time(), self.name
         )
+
+    def reading(self, evses: tuple[EvseStatus, ...], operator: str = "") -> SiteReading:
+        """A complete ``SiteReading`` of this site at the clock's now."""
+        return SiteReading(
+            self.site_id, evses, self.clock.monotonic(), self.clock.time(), self.name,
+            operator=operator,
+        )  # fmt: skip
 
     def poll_once(self) -> Result:
         """One read, counted and handed to the queue (the thread's step; tests call it)."""

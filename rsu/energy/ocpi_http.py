@@ -36,7 +36,6 @@ import httpx
 from rsu.clock import Clock
 from rsu.energy.config import SiteConfig
 from rsu.energy.edge import PollingSource, Result
-from rsu.energy.model import SiteReading
 from rsu.energy.ocpi import MAX_BYTES, OcpiError, parse_location
 from rsu.queues import BoundedQueue
 
@@ -96,10 +95,7 @@ class OcpiSource(PollingSource):
             evses, operator = parse_location(result)
         except OcpiError as err:
             return self.failure(err.reason, str(err))
-        return SiteReading(
-            self.site_id, evses, self.clock.monotonic(), self.clock.time(), self.name,
-            operator=operator,
-        )  # fmt: skip
+        return self.reading(evses, operator)
 
     def _get(self, token: str, encoding: str) -> bytes | tuple[str, str]:
         """The body of a 2xx answer, or (reason, detail)."""
