@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -220,6 +221,7 @@ def _stats(values: list[float]) -> dict[str, float | int | None]:
 def _measure(air: Air, changes: int, site: str, flip: Any, states: Any, poll: list[float],
              timeout: float) -> dict[str, Any]:  # fmt: skip
     total, wait, share, missed = [], [], [], 0
+    jitter = random.Random(1)
     for i in range(changes):
         texts = states[i % 2]
         t0 = time.monotonic()
@@ -233,7 +235,7 @@ def _measure(air: Air, changes: int, site: str, flip: Any, states: Any, poll: li
         if read is not None and read <= t1:
             wait.append(read - t0)
             share.append(t1 - read)
-        time.sleep(0.3)
+        time.sleep(jitter.uniform(0.2, 2.2))  # changes at random phases of the polls
     return {
         "change_to_air": _stats(total),
         "wait_for_poll": _stats(wait),
