@@ -88,6 +88,7 @@ class EnergyCore:
         }
         self.n = Counters()
         self._due: float | None = started
+        self._ticked = False
         self._alarms: dict[str, str] = {FAILED: "", UNKNOWN: ""}
         if check is not None:
             for item in self.live.values():
@@ -115,12 +116,14 @@ class EnergyCore:
     # --- time -------------------------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
-        return self._due
+        return self.started if not self._ticked else self._due
 
     def tick(self, now: float, utc: float) -> Outputs:
-        """Re-evaluate every site when one may have gone stale (or at the first tick)."""
-        if self._due is None or now < self._due:
+        """Re-evaluate every site when one may have gone stale (and at the first tick: every
+        site goes on the air, known or not, even when a reading came before it)."""
+        if self._ticked and (self._due is None or now < self._due):
             return NOTHING
+        self._ticked = True
         out = NOTHING
         for live in self.live.values():
             out += self._update(live, now, utc)

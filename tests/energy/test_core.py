@@ -101,6 +101,7 @@ def test_full_and_available_again_are_events() -> None:
 def test_stale_data_goes_unknown_at_its_deadline_and_raises_the_alarm() -> None:
     clock = FakeClock()
     core = make(clock, stale_after_s=120.0)
+    core.tick(clock.monotonic(), clock.time())
     core.on_item(reading(clock, "available", "occupied"), clock.monotonic(), clock.time())
     assert core.next_deadline() == clock.monotonic() + 120.0
     clock.advance(119.0)
@@ -163,3 +164,27 @@ def test_csae53_sites_go_out_as_rsi_on_the_rsi_aid() -> None:
     back = get_codec("csae53").decode(get_codec("csae53").encode(message.frame_jer), unwrap=False)
     text = back.jer()["rsiFrame"]["rtss"][0]["description"]["textString"]
     assert text == "EV charging Main St: CCS 1/1"
+
+
+def test_a_reading_before_the_first_tick_does_not_keep_other_sites_off_the_air() -> None:
+    clock = FakeClock()
+    cfg = EnergyConfig.from_table(
+        Table(
+            {
+                "sites": [
+                    {"id": "a", "name": "A", "latitude": 1.0, "longitude": 2.0, "source": "cloud"},
+                    {"id": "b", "name": "B", "latitude": 1.0, "longitude": 2.0, "source": "cloud"},
+                ]
+            },
+            "energy",
+        )
+    )
+    core = EnergyCore(cfg, AirSettings(), clock.monotonic())
+    evse = EvseStatus("E1", "available", CCS)
+    first = SiteReading("a", (evse,), clock.monotonic(), clock.time(), "test")
+    assert [m.key for m in core.on_item(first, clock.monotonic(), clock.time()).upserts] == [
+        "energy-a"
+    ]
+    assert core.next_deadline() == clock.monotonic()
+    out = core.tick(clock.monotonic(), clock.time())
+    assert [m.key for m in out.upserts] == ["energy-b"]
