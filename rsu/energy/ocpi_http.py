@@ -42,6 +42,15 @@ from rsu.queues import BoundedQueue
 MAX_TOKEN = 4096
 
 
+def read_token(path: Path) -> str | None:
+    """The credentials token in ``path`` (stripped), or None when it is missing or empty."""
+    try:
+        text = path.read_text(encoding="utf-8")[:MAX_TOKEN].strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
 class OcpiSource(PollingSource):
     """One site's OCPI Location, polled."""
 
@@ -67,15 +76,8 @@ class OcpiSource(PollingSource):
     def close(self) -> None:
         self._client.close()
 
-    def _token(self) -> str | None:
-        try:
-            text = self.token_path.read_text(encoding="utf-8")[:MAX_TOKEN].strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        return text or None
-
     def read(self) -> Result:
-        token = self._token()
+        token = read_token(self.token_path)
         if token is None:
             return self.failure("token_unreadable", f"cannot read a token from {self.token_path}")
         result = self._get(token, self._encoding)

@@ -122,3 +122,34 @@ def build_stage(
         cls = load(SOURCES, site.source, "energy", extra="energy")
         sources.append(cls(site, clock, queue, resolve))
     return EnergyStage(core, tuple(sources), queue, clock)
+
+
+def check_sites(config: Any) -> list[list[str]]:
+    """``rsu config check``: each site's TIM/RSI encodes, an OCPI site's token file reads (the
+    same checks as the daemon's start, nothing polled); one row per site."""
+    from rsu.energy.ocpi_http import read_token
+    from rsu.errors import ConfigError
+
+    ec = config.energy
+    if ec is None:
+        return []
+    aids = config.csae53.aids if config.csae53 is not None else None
+    settings = air_settings(ec, config.rsu.standard, config.rsu.id, aids)
+    from rsu.broadcast.standards import FrameEncoder
+
+    EnergyCore(ec, settings, check=FrameEncoder())
+    message = "RSI" if settings.standard == "csae53" else "TIM"
+    rows = []
+    for site in ec.sites:
+        what = site.source
+        if site.ocpi is not None:
+            path = config.resolve(site.ocpi.token_file)
+            if read_token(path) is None:
+                raise ConfigError(
+                    f"{site.ocpi.where}.token_file", f"cannot read a token from {path}"
+                )
+            what = f"ocpi {site.ocpi.url}, token {path}"
+        elif site.modbus is not None:
+            what = f"modbus {site.modbus.host}:{site.modbus.port}, {len(site.modbus.evses)} EVSEs"
+        rows.append([site.where, f"site {site.id}: {what}", f"{message} ok"])
+    return rows

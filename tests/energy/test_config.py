@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +93,20 @@ def test_bad_energy_tables_name_the_key(sites: list[dict[str, Any]], where: str)
     with pytest.raises(ConfigError) as caught:
         config_from_dict(data)
     assert str(caught.value).startswith(where), str(caught.value)
+
+
+def test_rsu_config_check_reads_the_token_file(tmp_path: Path) -> None:
+    from tests.daemon.helpers import rsu
+
+    text = ISSUE_18.replace("/etc/rsu/ocpi.token", "ocpi.token")
+    config = tmp_path / "rsu.toml"
+    config.write_text(text)
+    missing = rsu("config", "check", str(config))
+    assert missing.returncode != 0
+    assert "energy.sites[0].ocpi.token_file" in missing.stdout + missing.stderr
+    (tmp_path / "ocpi.token").write_text("secret\n")
+    ok = rsu("config", "check", str(config))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    row = next(x for x in ok.stdout.splitlines() if x.startswith("energy.sites[0]"))
+    assert "site hub-1: ocpi https://cpo.example/ocpi/2.2.1/locations/LOC1" in row
+    assert row.rstrip().endswith("TIM ok")
