@@ -17,6 +17,7 @@ from rsu.radio.config import parse_hostport
 if TYPE_CHECKING:
     from rsu.broadcast.config import BroadcastConfig
     from rsu.daemon.csae import CsaeConfig
+    from rsu.energy.config import EnergyConfig
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusionConfig
     from rsu.geo import LocalFrame
@@ -151,6 +152,8 @@ class Config:
     """``[signals]``: signal controllers -> live SPaT (``rsu.signals``)."""
     power: PowerConfig | None = None
     """``[power]``: the RSU's own power source and brown-out shed order (``rsu.power``)."""
+    energy: EnergyConfig | None = None
+    """``[energy]``: charging sites told to vehicles (``rsu.energy``)."""
     sections: tuple[str, ...] = field(default=())
     """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
 
