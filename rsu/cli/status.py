@@ -108,6 +108,9 @@ def _inputs(st: Snapshot) -> list[str]:
         if name == "energy":
             out += _energy(section)
             continue
+        if name == "power":
+            out += _power(section)
+            continue
         values = ", ".join(f"{k} {v}" for k, v in section.items() if not isinstance(v, dict))
         out.append(f"{name:<8} {values}")
     return out
@@ -128,6 +131,25 @@ def _energy(section: Any) -> list[str]:
             f"site     {site.get('site')} {site.get('name')!r}: {text}; "
             f"{site.get('source')}, {when}"
         )
+    return out
+
+
+def _power(p: Any) -> list[str]:
+    """The RSU's own power: SoC and supply (or unknown, and why), the shed steps."""
+    if p.get("state") != "ok":
+        why = p.get("last_problem") or "no reading yet"
+        head = colour(f"unknown ({why})", "yellow")
+    else:
+        runtime = p.get("runtime_min")
+        head = (
+            f"{p.get('soc')} % on {p.get('source')}, {p.get('voltage')} V {p.get('current')} A"
+            f" {p.get('watts')} W, {p.get('temperature')} C"
+            + ("" if runtime is None else f", {runtime:.0f} min left")
+        )
+    out = [f"power    {p.get('from')}: {head}"]
+    shed = p.get("shed") or []
+    if shed:
+        out.append("         " + colour("shed: " + ", ".join(shed), "red"))
     return out
 
 

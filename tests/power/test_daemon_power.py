@@ -101,3 +101,15 @@ def test_the_camera_switch_pauses_and_resumes_every_camera_edge() -> None:
     assert all(c.paused.is_set() for c in cams)
     actions.apply("camera", False)
     assert not any(c.paused.is_set() for c in cams)
+
+
+def test_rsu_status_shows_the_power_and_each_step_shed(daemon: Daemon) -> None:
+    from rsu.cli.status import render
+
+    feed(daemon, battery(20.0))
+    text = render({"status": daemon.snapshot().as_dict()})
+    assert "power    sim: 20.0 % on battery" in text
+    assert "shed: camera, uplink" in text
+    feed(daemon, ReadFailure("timeout", "no answer in 1 s"))
+    text = render({"status": daemon.snapshot().as_dict()})
+    assert "power    sim: unknown (timeout: no answer in 1 s)" in text
