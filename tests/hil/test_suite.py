@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.stem for p in (ROOT / "hil" / "scenarios").glob("*.toml"))
 REQUIRED = {
+    "battery_drain",
     "busy_intersection",
     "pedestrian_crossing",
     "wrong_way",
