@@ -11,7 +11,7 @@ that, so a failed build leaves no threads and no sockets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -390,15 +390,19 @@ def _cameras(config: Config, inbox: Inbox) -> list[CameraEdge]:
     from rsu.clock import SystemClock
     from rsu.perception.calibration import Calibration
     from rsu.perception.camera import Camera, CameraReader
-    from rsu.perception.detector import create_detector
+    from rsu.perception.detector import create_detector, resolve_threads
+    from rsu.perception.image_tracker import ImageTracker
     from rsu.perception.pipeline import CameraPipeline
     from rsu.perception.tracker import Tracker
 
+    # one detector session per camera, each on its own thread: the cores shared between them
+    detector = replace(pc.detector, threads=resolve_threads(pc.detector.threads, len(pc.cameras)))
     edges: list[CameraEdge] = []
     for cam in pc.cameras:
         calibration = Calibration.load(config.resolve(cam.calibration)) if cam.calibration else None
         tracker = Tracker(pc.tracker) if calibration is not None else None
-        pipeline = CameraPipeline(create_detector(pc.detector), calibration, tracker)
+        image_tracker = ImageTracker(pc.image_tracker) if calibration is None else None
+        pipeline = CameraPipeline(create_detector(detector), calibration, tracker, image_tracker)
         camera = Camera(cam, clock=SystemClock())
         queue = inbox.add(f"camera-{cam.name}", CAMERA_QUEUE)
         edges.append(CameraEdge(CameraReader(camera), pipeline, queue))
