@@ -6,7 +6,9 @@ count, alternated so both see the same machine; wall clock around each subproces
 
 ``daemon_cameras``: ``rsu run`` with N cameras fed from the video file at 10 frames/s each;
 the sustained processed frames/s per camera, the frames its reader dropped (bounded queue,
-oldest dropped, counted) and the daemon's CPU over a window after a warm-up.
+oldest dropped, counted) and the daemon's CPU over a window after a warm-up. On a shared
+machine the cores are not all ours, so it also gives the daemon's CPU time per processed
+frame and what that makes on free cores: cores x 1000 ms / (10 frames/s x CPU ms per frame).
 """
 
 from __future__ import annotations
@@ -61,22 +63,30 @@ def cli_versus_plain(video: Path, rounds: int) -> None:
     load0 = os.getloadavg()[0]
     rsu_fps: list[float] = []
     plain_fps: list[float] = []
+    nospin_fps: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jsonl"
         for k in range(rounds):
             plain_fps.append(FRAMES / _timed(plain, Path(tmp) / "plain.json"))
+            nospin_fps.append(FRAMES / _timed([*plain, "nospin"], Path(tmp) / "plain.json"))
             rsu_fps.append(FRAMES / _timed(rsu, out))
             frames, share = _ids_share(out)
             assert frames == FRAMES, f"rsu camera detect printed {frames} frames"
-            print(f"round {k + 1}: rsu {rsu_fps[-1]:.1f} fps, plain {plain_fps[-1]:.1f} fps, "
-                  f"ratio {rsu_fps[-1] / plain_fps[-1]:.2f}, ids on {100 * share:.0f} % "
-                  f"of people in frames 100-199, load {os.getloadavg()[0]:.1f}")  # fmt: skip
-    r, p = statistics.median(rsu_fps), statistics.median(plain_fps)
-    ratios = [a / b for a, b in zip(rsu_fps, plain_fps, strict=True)]
-    print(f"rsu camera detect, {FRAMES} frames, start-up included, {threads} thread(s): "
-          f"median {r:.1f} fps; plain detector median {p:.1f} fps; ratio of medians "
-          f"{r / p:.2f}; per-round ratios {', '.join(f'{x:.2f}' for x in ratios)}; "
-          f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
+            ratio = rsu_fps[-1] / plain_fps[-1]
+            print(
+                f"round {k + 1}: rsu {rsu_fps[-1]:.1f} fps, plain {plain_fps[-1]:.1f} fps "
+                f"(not spinning: {nospin_fps[-1]:.1f}), ratio {ratio:.2f}, ids on "
+                f"{100 * share:.0f} % of people in frames 100-199, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    r, p, q = (statistics.median(x) for x in (rsu_fps, plain_fps, nospin_fps))
+    ratios = ", ".join(f"{a / b:.2f}" for a, b in zip(rsu_fps, plain_fps, strict=True))
+    print(
+        f"rsu camera detect, {FRAMES} frames, start-up included, {threads} thread(s): "
+        f"median {r:.1f} fps; plain detector median {p:.1f} fps (not spinning: {q:.1f}); "
+        f"ratio of medians {r / p:.2f} (to the plain detector not spinning: {r / q:.2f}); "
+        f"per-round ratios {ratios}; load average {load0:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
 
 
 CONFIG = """
@@ -137,12 +147,13 @@ def daemon_run(video: Path, n: int, window: float, work: Path) -> dict[str, Any]
     finally:
         stop(proc)
     seconds = t1 - t0
-    fps, dropped, offered = [], 0, 0
+    fps, dropped, offered, processed = [], 0, 0, 0
     for name, c1 in s1["cameras"].items():
         c0 = s0["cameras"][name]
         done = c1["frames"] - c0["frames"]
         lost = c1["dropped"] - c0["dropped"]
         fps.append(done / seconds)
+        processed += done
         dropped += lost
         offered += done + lost
     core_dropped = sum(
@@ -157,6 +168,7 @@ def daemon_run(video: Path, n: int, window: float, work: Path) -> dict[str, Any]
         "dropped_pct": 100 * dropped / max(1, offered),
         "core_queue_dropped": core_dropped,
         "cpu_pct": 100 * (cpu1 - cpu0) / seconds,
+        "cpu_ms_per_frame": 1000 * (cpu1 - cpu0) / max(1, processed),
         "rss_mb": rss / 2**20,
         "sustained": min(fps) >= 9.5 and dropped <= 0.01 * max(1, offered),
         "load": os.getloadavg()[0],
@@ -164,9 +176,10 @@ def daemon_run(video: Path, n: int, window: float, work: Path) -> dict[str, Any]
 
 
 def daemon_cameras(video: Path, counts: list[int], window: float) -> None:
-    print("| cameras | per camera fps min / mean | frames dropped | daemon CPU | RSS | "
-          "sustained 10 fps | load avg |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+    cores = len(os.sched_getaffinity(0))
+    head = "| cameras | per camera fps min / mean | frames dropped | daemon CPU | CPU per frame "
+    print(f"{head}| cameras {cores} free cores carry at 10 fps | RSS | sustained | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in counts:
         work = Path(tempfile.mkdtemp(prefix="rsu-bench-cam-"))
         try:
@@ -175,5 +188,6 @@ def daemon_cameras(video: Path, counts: list[int], window: float) -> None:
             shutil.rmtree(work, ignore_errors=True)
         print(f"| {n} | {r['fps_min']:.1f} / {r['fps_mean']:.1f} | {r['dropped']} "
               f"({r['dropped_pct']:.1f} %; core queue {r['core_queue_dropped']}) | "
-              f"{r['cpu_pct']:.0f} % | {r['rss_mb']:.0f} MB | "
+              f"{r['cpu_pct']:.0f} % | {r['cpu_ms_per_frame']:.0f} ms | "
+              f"{cores * 100 / r['cpu_ms_per_frame']:.1f} | {r['rss_mb']:.0f} MB | "
               f"{'yes' if r['sustained'] else 'no'} | {r['load']:.1f} |", flush=True)  # fmt: skip

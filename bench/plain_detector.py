@@ -6,7 +6,10 @@ intra-op thread count, which is set like ``rsu camera detect``'s. No decoding of
 no NMS, no tracking, no output: it is the least work that runs the network on every frame,
 which is what the issue means by the plain detector.
 
-    python bench/plain_detector.py MODEL.onnx VIDEO FRAMES THREADS
+    python bench/plain_detector.py MODEL.onnx VIDEO FRAMES THREADS [nospin]
+
+``nospin`` also sets the one session option rsu sets (idle pool threads sleep, not spin), to
+tell that option's share of the difference from the rest.
 
 prints ``{"frames": N, "seconds": S}`` (start-up included: imports, session, video open).
 """
@@ -31,6 +34,8 @@ def main() -> None:
     model, video, frames, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
+    if sys.argv[5:] == ["nospin"]:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     cap = cv2.VideoCapture(video)
