@@ -143,7 +143,8 @@ def test_the_enable_set_is_configurable_and_sent(agent: Any) -> None:
                           "enable_value": 6}, n=1)  # fmt: skip
     sets = agent.sets()
     # SNMP retries a set whose answer came late (a loaded machine): each one is the configured set
-    assert sets and set(sets) == {f"{oid} integer 6"}
+    assert sets
+    assert set(sets) == {f"{oid} integer 6"}
     assert src.health()["controllers"][0]["enable"] == "ok"  # type: ignore[index]
 
 
