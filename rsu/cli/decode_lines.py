@@ -204,57 +204,16 @@ def run_lines(
 
 
 _WORKER: LineDecoder | None = None
-_TURN: Any = None
-"""Shared between the workers of one run: (the next chunk to write, broken-pipe flag, its
-condition). Each worker writes its own chunk's lines to the output when it is its turn, so
-the output never passes through the parent (for 40,000 BSMs that is ~45 MB of pickled bytes
-the parent no longer reads, unpickles and writes: its CPU was a fifth of the workers')."""
-_OUT_FD: int | None = None
 
 
-def _init_worker(options: DecodeOptions, turn: Any = None, out_fd: int | None = None) -> None:
-    global _WORKER, _TURN, _OUT_FD  # noqa: PLW0603 (one decoder per worker process)
+def _init_worker(options: DecodeOptions) -> None:
+    global _WORKER  # noqa: PLW0603 (one decoder per worker process)
     _WORKER = LineDecoder(options)
-    _TURN, _OUT_FD = turn, out_fd
 
 
 def _work(batch: list[Input]) -> tuple[bytes, int]:
     assert _WORKER is not None
     return _WORKER.chunk(batch)
-
-
-def _work_ordered(seq: int, batch: list[Input]) -> tuple[int, bool]:
-    """Decode chunk ``seq`` and write its lines to the output once chunks ``< seq`` are
-    written; returns (lines failed, whether the reader has gone)."""
-    assert _WORKER is not None
-    assert _OUT_FD is not None
-    blob, bad = _WORKER.chunk(batch)
-    turn, broken, cond = _TURN
-    with cond:
-        while turn.value != seq:
-            cond.wait(1.0)
-        try:
-            if not broken.value:
-                _write_all(_OUT_FD, blob)
-        except BrokenPipeError:
-            broken.value = True
-        turn.value = seq + 1
-        cond.notify_all()
-        return bad, bool(broken.value)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _out_fd(out: IO[bytes]) -> int | None:
-    """The file descriptor workers may write to directly, or None (an in-memory stream)."""
-    try:
-        return out.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def _run_parallel(
@@ -264,59 +223,30 @@ def _run_parallel(
     out: IO[bytes],
     jobs: int,
 ) -> int:
+    """Chunks to the workers, their lines back here and out in input order. (Workers writing
+    their own chunks to the output in turn, which spares this process reading and writing
+    the output, was measured slower on this shared machine: a worker whose chunk is done
+    waits for its turn instead of decoding the next one.)"""
     import gc
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    fd = _out_fd(out)
-    turn: tuple[Any, Any, Any] | None = None
-    if fd is not None:
-        out.flush()  # what was written before goes first
-        turn = (context.Value("q", 0, lock=False), context.Value("b", 0, lock=False), None)
-        turn = (*turn[:2], context.Condition())
+    failed = 0
+    window: deque[Future[tuple[bytes, int]]] = deque()
     gc.freeze()  # the compiled codec stays shared: the workers' GC does not copy its pages
     try:
         with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_init_worker, initargs=(options, turn, fd)
+            jobs, mp_context=context, initializer=_init_worker, initargs=(options,)
         ) as pool:
-            if turn is None:
-                return _collect(pool, itertools.chain(head, rest), out, jobs)
-            return _ordered(pool, itertools.chain(head, rest), jobs)
+            for batch in itertools.chain(head, rest):
+                window.append(pool.submit(_work, batch))
+                if len(window) >= 2 * jobs:  # bounded: at most this many chunks in flight
+                    failed += _drain_one(window, out)
+            while window:
+                failed += _drain_one(window, out)
     finally:
         gc.unfreeze()
-
-
-def _ordered(pool: ProcessPoolExecutor, batches: Iterable[list[Input]], jobs: int) -> int:
-    failed = 0
-    broken = False
-    window: deque[Future[tuple[int, bool]]] = deque()
-    for seq, batch in enumerate(batches):
-        window.append(pool.submit(_work_ordered, seq, batch))
-        if len(window) >= 2 * jobs:  # bounded: never more than this many chunks in flight
-            bad, gone = window.popleft().result()
-            failed, broken = failed + bad, broken or gone
-            if broken:
-                break
-    for future in window:
-        bad, gone = future.result()
-        failed, broken = failed + bad, broken or gone
-    if broken:
-        raise BrokenPipeError("the reader of the output has gone")
-    return failed
-
-
-def _collect(
-    pool: ProcessPoolExecutor, batches: Iterable[list[Input]], out: IO[bytes], jobs: int
-) -> int:
-    failed = 0
-    window: deque[Future[tuple[bytes, int]]] = deque()
-    for batch in batches:
-        window.append(pool.submit(_work, batch))
-        if len(window) >= 2 * jobs:
-            failed += _drain_one(window, out)
-    while window:
-        failed += _drain_one(window, out)
     return failed
 
 

@@ -131,9 +131,9 @@ def test_from_a_pipe_each_line_comes_out_as_its_input_arrives() -> None:
             proc.kill()
 
 
-def test_workers_writing_to_a_file_keep_order_and_in_memory_output_too(tmp_path: Path) -> None:
-    """Workers write their chunks straight to a file descriptor, each in its turn; an output
-    without one (in memory) gets the chunks through the parent. Both match one process."""
+def test_workers_keep_order_into_a_file_and_into_memory(tmp_path: Path) -> None:
+    """Chunks done by two workers come out as one process writes them, after what the
+    output already held."""
     import io
 
     from rsu.cli.decode_lines import CHUNK, DecodeOptions, run_lines
