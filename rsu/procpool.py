@@ -173,7 +173,10 @@ class OrderedPool(Generic[I, O]):
         index = self._workers.index(dead)
         fresh = self._spawn()
         self._workers[index] = fresh
-        for seq in dead.inflight:
+        for i, seq in enumerate(dead.inflight):
+            if i > 0:  # a worker does its items in order: only the oldest was being done
+                self._send(fresh, seq)
+                continue
             tries = self._tries[seq] = self._tries.get(seq, 0) + 1
             if tries >= MAX_TRIES:
                 self.local += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import structlog
 
@@ -28,7 +29,9 @@ Line = tuple[int, str]
 """(line number, hex text)."""
 Bad = tuple[int, str, str]
 """(line number, error, hex) of a line that did not decode."""
-Result = list[Prepared | Bad]
+Result = list[tuple[Any, ...]]
+"""Per line, in order: a ``Prepared`` as a plain tuple (5 fields: cheapest to pickle) or a
+``Bad`` (3 fields)."""
 
 log = structlog.get_logger("rsu.cli.replay")
 
@@ -46,7 +49,7 @@ def chunk_worker(codec: Codec, config: UplinkConfig) -> Callable[[list[Line]], R
             except (ValueError, DecodeError) as err:
                 out.append((number, str(err), text[:512]))
                 continue
-            out.append(maker.prepare(msg, received_at=time.time(), origin=origin))
+            out.append(tuple(maker.prepare(msg, received_at=time.time(), origin=origin)))
         return out
 
     return work
@@ -84,7 +87,7 @@ def feed_pool(
 
 def _submit(result: Result, uplink: Uplink, counts: dict[str, int]) -> None:
     for item in result:
-        if not isinstance(item, Prepared):
+        if len(item) == 3:
             counts["bad"] += 1
             number, error, text = item
             log.warning("replay_bad_frame", line=number, error=error, hex=text)
@@ -92,5 +95,5 @@ def _submit(result: Result, uplink: Uplink, counts: dict[str, int]) -> None:
         counts["decoded"] += 1
         while not uplink.has_room():
             time.sleep(0.005)
-        if uplink.submit_prepared(item):
+        if uplink.submit_prepared(Prepared._make(item)):
             counts["submitted"] += 1
