@@ -6,9 +6,11 @@
 sampling, QoS 1 through the spool), once per ``[daemon] decode_workers`` value. Once READY
 (start-up excluded), ``--records`` distinct real BSMs (``bench/decode_command.distinct_bsms``,
 bare, as an RSU forwards them) are sent as UDP datagrams, paced at ``--offer`` per second in
-10 ms slices; the clock stops when every record has been
-acknowledged by the broker (``uplink.acked``). Rate = records / that time. Losses (the
-inbound queue or the socket) are reported, never hidden. Also per round: the parallel
+10 ms slices; the clock stops when every record has been delivered by the broker to a
+subscriber of the bench (QoS 1, so acknowledged first), or when nothing more has come for
+10 s. Rate = records delivered / that time; frames the daemon never got (the socket's
+receive buffer overflowed: its reader thread was starved) or dropped (its inbound queue) are
+reported as lost, never hidden. Also per round: the parallel
 capacity of the machine (``bench/decode_command.capacity``).
 """
 
