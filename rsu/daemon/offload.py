@@ -89,7 +89,7 @@ class Offload:
             for name, used in (
                 ("[security] verification", core.security is not None),
                 ("the road picture (fusion of V2X)", bool(core.listeners)),
-                ("SNMP received-message forwarding", bool(core.frame_listeners)),
+                ("[snmp] (received-message forwarding)", bool(core.frame_listeners)),
             )
             if used
         ]
