@@ -116,5 +116,5 @@ def test_decode_workers_are_refused_where_the_core_needs_each_message(tmp_path: 
     write_secret(secrets / "admin.priv", PRIV_PASS)
     snmp = SNMP_SECTION.format(port=free_port(), state=tmp_path / "snmp.json", secrets=secrets)
     path = _config(tmp_path, f"mqtt://127.0.0.1:{free_port()}", free_port(), snmp)
-    with pytest.raises(ConfigError, match=r"decode_workers.*SNMP"):
+    with pytest.raises(ConfigError, match=r"decode_workers.*\[snmp\]"):
         build(load_config(path), SystemClock())
