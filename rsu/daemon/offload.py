@@ -23,7 +23,8 @@ import structlog
 
 from rsu.errors import ConfigError, DecodeError
 from rsu.procpool import OrderedPool
-from rsu.uplink.config import UplinkConfig
+from rsu.uplink.config import UplinkConfig, UploadPolicy
+from rsu.uplink.policy import PolicyGate
 from rsu.uplink.prepared import Prepared, RecordMaker
 from rsu.uplink.records import Origin
 from rsu.v2x.codec import Codec
@@ -43,17 +44,23 @@ POLL_S = 0.002
 
 Frame = tuple[bytes, int | None, str, int | None, float | None, float]
 """What a worker gets of an ``RxFrame``: payload, PSID, backend, channel, RSSI, rx UTC."""
+Table = tuple[dict[str, UploadPolicy], UploadPolicy]
+Chunk = tuple[Table, list[Frame]]
+"""Frames with the upload policies as the core has them when the chunk goes out (a reload
+or a cloud config command may change them: a worker judges and shapes records by them)."""
 Done = tuple[Any, ...]
 """Per frame, in order: (psid, prepared tuple, summary) or (psid, error kind, error, hex)."""
 
 
-def frame_worker(codec: Codec, config: UplinkConfig) -> Callable[[list[Frame]], list[Done]]:
+def frame_worker(codec: Codec, config: UplinkConfig) -> Callable[[Chunk], list[Done]]:
     """The function each worker applies to a chunk of frames."""
     from rsu.daemon.core import summary
 
     maker = RecordMaker(config)
 
-    def work(frames: list[Frame]) -> list[Done]:
+    def work(chunk: Chunk) -> list[Done]:
+        table, frames = chunk
+        maker.gate = PolicyGate(*table)
         out: list[Done] = []
         for payload, psid, backend, channel, rssi, rx_utc in frames:
             try:
@@ -71,8 +78,9 @@ def frame_worker(codec: Codec, config: UplinkConfig) -> Callable[[list[Frame]], 
 class Offload:
     """The core's side of the decode workers: frames in, results delivered to the core."""
 
-    def __init__(self, jobs: int, codec: Codec, config: UplinkConfig) -> None:
-        self.pool: OrderedPool[list[Frame], list[Done]] = OrderedPool(
+    def __init__(self, jobs: int, codec: Codec, config: UplinkConfig, gate: PolicyGate) -> None:
+        self.gate = gate
+        self.pool: OrderedPool[Chunk, list[Done]] = OrderedPool(
             jobs, lambda: frame_worker(codec, config)
         )
         self._batch: list[Frame] = []
@@ -98,7 +106,7 @@ class Offload:
                 "daemon.decode_workers",
                 f"decode workers cannot serve a core that needs each decoded message: {needs[0]}",
             )
-        return cls(jobs, codec, config)
+        return cls(jobs, codec, config, core.uplink.gate)
 
     @property
     def restarts(self) -> int:
@@ -115,7 +123,8 @@ class Offload:
 
     def _flush(self) -> None:
         if self._batch:
-            self.pool.put(self._batch)  # waits (collecting) while every worker is busy
+            # waits (collecting) while every worker is busy
+            self.pool.put((self.gate.table(), self._batch))
             self._batch, self._since = [], None
 
     def next_deadline(self) -> float | None:

@@ -33,6 +33,11 @@ class PolicyGate:
         self.held: Counter[str] = Counter()
         """``"{type}:{reason}"`` -> messages not uploaded (disabled, sampled, id, rate, filter)."""
 
+    def table(self) -> tuple[dict[str, UploadPolicy], UploadPolicy]:
+        """The policies as they are now (per type, default): for a ``PolicyGate`` elsewhere
+        (a decode worker) that must judge as this one does."""
+        return dict(self._policies), self._default
+
     def policy(self, short_name: str) -> UploadPolicy:
         return self._policies.get(short_name) or self._default
 

@@ -118,3 +118,28 @@ def test_decode_workers_are_refused_where_the_core_needs_each_message(tmp_path: 
     path = _config(tmp_path, f"mqtt://127.0.0.1:{free_port()}", free_port(), snmp)
     with pytest.raises(ConfigError, match=r"decode_workers.*\[snmp\]"):
         build(load_config(path), SystemClock())
+
+
+def test_a_worker_shapes_records_by_the_policies_that_came_with_the_chunk(tmp_path: Path) -> None:
+    """A reload or cloud config command changes the core's policies: the next chunk carries
+    them, so a worker's records follow (here: BSM payload ``raw``, then a filter)."""
+    from rsu.daemon.offload import frame_worker
+    from rsu.uplink.config import Filter, UploadPolicy, read_uplink_config
+    from rsu.uplink.policy import PolicyGate
+    from rsu.uplink.prepared import Prepared
+    from tests.uplink.conftest import config_dict
+
+    cfg = read_uplink_config(config_dict(tmp_path, "mqtt://127.0.0.1:1"))
+    work = frame_worker(get_codec("j2735"), cfg)
+    bsm = next(bytes.fromhex(f["hex"]) for f in load("j2735_real.jsonl") if f["messageId"] == 20)
+    frame = (bsm, 0x20, "rsu41", 172, -60.0, 1.7e9)
+    gate = PolicyGate(cfg.policies, cfg.default_policy())
+    (full,) = work((gate.table(), [frame]))
+    assert b'"decoded"' in Prepared._make(full[1]).tail
+    gate.set_policy("BSM", UploadPolicy(payload="raw"))
+    (raw,) = work((gate.table(), [frame]))
+    assert b'"decoded"' not in Prepared._make(raw[1]).tail
+    assert Prepared._make(raw[1]).passed
+    gate.set_policy("BSM", UploadPolicy(filters=(Filter("coreData.speed", min=1e9),)))
+    (held,) = work((gate.table(), [frame]))
+    assert not Prepared._make(held[1]).passed
