@@ -12,8 +12,6 @@ from typing import Any
 from rsu.cli._args import rate, seconds, whole
 
 MAX_JOBS = 64
-CHUNK = 256
-"""Lines per unit of work for a decode worker (one round trip)."""
 
 
 def add_parser(sub: Any) -> None:
@@ -63,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
 
         pool = start_pool(jobs, codec, cfg)
     uplink = Uplink(cfg, role=REPLAY)  # its own client id and spool: the daemon is untouched
-    uplink.start()
+    try:
+        uplink.start()
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     try:
         with src:
             if pool is None:
