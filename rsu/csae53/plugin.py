@@ -39,6 +39,7 @@ class Csae53(MessageSet):
         for short, alt in CSAE_FRAMES.items()
     )
     label: ClassVar[str] = "CSAE 53"
+    road_info_message: ClassVar[str] = "RSI"
     jer_hint: ClassVar[str] = '{"mapFrame": {..}} (CSAE 53)'
     config_section: ClassVar[str | None] = _STANDARD.name
     max_signal_groups: ClassVar[int | None] = CSAE_MAX_GROUPS

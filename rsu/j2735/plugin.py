@@ -41,6 +41,7 @@ class J2735(MessageSet):
     name: ClassVar[str] = _STANDARD.name
     title: ClassVar[str] = _STANDARD.title
     label: ClassVar[str] = "J2735"
+    road_info_message: ClassVar[str] = "TIM"
     jer_hint: ClassVar[str] = '{"messageId": .., "value": ..} (J2735)'
     messages: ClassVar[tuple[MessageInfo, ...]] = _table()
 

@@ -103,6 +103,8 @@ class MessageSet:
     jer_hint: ClassVar[str]
     """What a MessageFrame's JER of the set looks like, for error messages."""
     messages: ClassVar[tuple[MessageInfo, ...]]
+    road_info_message: ClassVar[str]
+    """The short name of the set's road/traveller information message (``TIM``, ``RSI``)."""
     config_section: ClassVar[str | None] = None
     """The top-level config table of this set (``[csae53]``), if it has one."""
     max_signal_groups: ClassVar[int | None] = None
