@@ -81,6 +81,8 @@ class DaemonConfig:
     """Ping interval when ``WATCHDOG_USEC`` is not set (0 = no pings then)."""
     tail_queue: int = 1000
     """Per ``rsu tail`` client; a slow client loses the oldest lines (counted)."""
+    decode_workers: int = 0
+    """Processes that decode received frames and make their records (0: the core thread)."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -94,6 +96,7 @@ class DaemonConfig:
             drain_timeout_s=t.number("drain_timeout_s", 5.0, lo=0.0, hi=600.0),
             watchdog_fallback_s=t.number("watchdog_fallback_s", 0.0, lo=0.0),
             tail_queue=t.integer("tail_queue", 1000, lo=1, hi=1_000_000),
+            decode_workers=t.integer("decode_workers", 0, lo=0, hi=64),
         )
         if cfg.metrics_listen is not None and cfg.metrics_listen[0] not in _LOCAL_HOSTS:
             raise ConfigError(

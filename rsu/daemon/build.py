@@ -29,6 +29,7 @@ from rsu.daemon.front import ControlFront
 from rsu.daemon.inbox import Inbox
 from rsu.daemon.metrics import MetricsServer
 from rsu.daemon.notify import Notifier, Watchdog, watchdog_interval
+from rsu.daemon.offload import Offload
 from rsu.daemon.reload import Reloader
 from rsu.daemon.requests import ControlRequest
 from rsu.daemon.stats import SnapshotReader, Stats, StatsSources
@@ -104,6 +105,8 @@ def build(config: Config, clock: Clock) -> Daemon:
         birth=_birth(config),
     )
     core = _core(config, clock, codec, radio, uplink, sensors, security)
+    if config.daemon.decode_workers:
+        core.offload = Offload.for_core(config.daemon.decode_workers, codec, config.uplink, core)
     inbox.handle(radio.rx, core.on_rx)
     notifier = Notifier()
     watchdog = Watchdog(notifier, watchdog_interval() or config.daemon.watchdog_fallback_s or None)
