@@ -135,7 +135,7 @@ def capacity(env: dict[str, str]) -> tuple[float, float]:
 def one_round(work: Path, env: dict[str, str], cpu: str, count: int) -> dict[str, float]:
     rsu = [str(Path(sys.executable).parent / "rsu"), "decode"]
     pin = ["taskset", "-c", cpu]
-    asn = str(ROOT / "rsu" / "v2x" / "asn" / "j2735")
+    asn = str(ROOT / "rsu" / "j2735" / "asn")
     base = [sys.executable, str(work / "baseline.py"), asn]
     out = work / "out.jsonl"
     t: dict[str, float] = {}

@@ -24,6 +24,7 @@ from typing import IO, Any, Protocol
 
 from rsu.cli.inputs import parse_hex
 from rsu.errors import DecodeError
+from rsu.registry import DEFAULT_MESSAGE_SET
 from rsu.v2x.message import V2xMessage
 
 try:
@@ -38,7 +39,7 @@ MAX_JOBS = 64
 
 @dataclass(frozen=True, slots=True)
 class DecodeOptions:
-    standard: str = "j2735"
+    standard: str = DEFAULT_MESSAGE_SET
     unwrap: bool = True
     fmt: str = "jer"
     verify_trust: str | None = None

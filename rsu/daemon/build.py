@@ -36,6 +36,7 @@ from rsu.daemon.stats import SnapshotReader, Stats, StatsSources
 from rsu.daemon.tail import TailHub
 from rsu.queues import DROP_NEWEST, DROP_OLDEST, BoundedQueue
 from rsu.radio import open_radio
+from rsu.registry import message_set
 from rsu.stage import Outputs, Section, Stage
 from rsu.uplink.commands import Command
 from rsu.uplink.service import Uplink
@@ -277,10 +278,10 @@ def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
 
     standard = config.rsu.standard
     maps = map_frames(sc, config.broadcast.messages, frame_loader(config.base_dir, FrameEncoder()))
-    aids = config.csae53.aids if config.csae53 is not None else None
+    section = message_set(standard).section_of(config)
     queue = inbox.add("signals", sc.queue_size, DROP_OLDEST)
     stage = build_stage(
-        sc, settings_for(sc, standard, aids), get_codec(standard), clock, maps, queue
+        sc, settings_for(sc, standard, section), get_codec(standard), clock, maps, queue
     )
     inbox.handle(queue, stage.on_item)
     return stage
@@ -293,8 +294,8 @@ def _energy(config: Config, clock: Clock, inbox: Inbox) -> EnergyStage | None:
         return None
     from rsu.energy.stage import air_settings, build_stage
 
-    aids = config.csae53.aids if config.csae53 is not None else None
-    settings = air_settings(ec, config.rsu.standard, config.rsu.id, aids)
+    section = message_set(config.rsu.standard).section_of(config)
+    settings = air_settings(ec, config.rsu.standard, config.rsu.id, section)
     queue = inbox.add("energy", ec.queue_size, DROP_OLDEST)
     stage = build_stage(ec, settings, clock, queue, config.resolve)
     inbox.handle(queue, stage.on_item)
@@ -323,7 +324,7 @@ def _broadcast_check(config: Config, codec: Codec) -> BroadcastCheck:
     """Cloud ``broadcast`` commands decoded/encoded with the RSU's codec before the ACK."""
     import functools
 
-    from rsu.daemon.csae import cloud_frame
+    from rsu.daemon.cloud import cloud_frame
     from rsu.uplink.broadcast import BroadcastCheck
 
     return BroadcastCheck(codec, functools.partial(cloud_frame, config))
@@ -374,21 +375,16 @@ def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
 
         raise ConfigError("rsu.latitude", "[fusion] needs the RSU position (latitude, longitude)")
     from rsu.daemon.picture import Picture
-    from rsu.daemon.sharing import SdsmShare, SensorShare
+    from rsu.daemon.sharing import SensorShare
     from rsu.events.engine import EventEngine
     from rsu.fusion.fuser import Fusion
-    from rsu.fusion.sdsm import SdsmBuilder, SdsmSettings
+    from rsu.v2x.messageset import ShareContext
 
     fc = config.fusion
     events = EventEngine(config.events) if config.events is not None else None
-    share: SensorShare
-    if config.rsu.standard == "csae53":  # China mode: RSM and RSI instead of the SDSM
-        from rsu.daemon.csae import make_csae_share
-
-        share = make_csae_share(config.rsu.id, frame, fc, config.events, config.csae53)
-    else:
-        settings = SdsmSettings(frame, fc.source_id, max_objects=fc.sdsm_max_objects)
-        share = SdsmShare(SdsmBuilder(settings), fc.sdsm_hz)
+    ms = message_set(config.rsu.standard)  # J2735: the SDSM; CSAE 53: RSM and RSI
+    context = ShareContext(config.rsu.id, frame, fc, config.events, ms.section_of(config))
+    share: SensorShare = ms.sensor_share(context)
     return Picture(fc, frame, Fusion(fc, frame), events, share, config.rsu.id)
 
 
