@@ -63,8 +63,8 @@ class _ReaderGnss:
                 self._open()
                 while not self._stop.is_set():
                     data = self._read()
-                    now = self._clock.monotonic()
-                    self._emit(self.tracker.feed(data, now) + self.tracker.tick(now))
+                    now, utc = self._clock.monotonic(), self._clock.time()
+                    self._emit(self.tracker.feed(data, now, utc) + self.tracker.tick(now))
             except OSError as err:
                 self.failures += 1
                 log.warning("gnss_source_down", backend=self.name, error=str(err))

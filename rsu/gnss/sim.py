@@ -53,8 +53,9 @@ class SimGnss:
 
     def step(self) -> list[GnssEvent]:
         now = self._clock.monotonic()
-        data = self.sentences_at(self._clock.time(), now)
-        return self.tracker.feed(data, now) + self.tracker.tick(now)
+        utc = self._clock.time()
+        data = self.sentences_at(utc, now)
+        return self.tracker.feed(data, now, utc) + self.tracker.tick(now)
 
     def start(self) -> None:
         self._stop.clear()

@@ -21,6 +21,7 @@ air, as captured (bare UPER, or 1609.2/WSMP-wrapped). Transmit: the RSU's immedi
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from datetime import UTC, datetime
 
@@ -35,6 +36,11 @@ from rsu.radio.types import RadioCounters
 from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
+
+SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40)
+"""Linux: each datagram carries the socket's count of datagrams the kernel dropped (a full
+receive buffer) as ancillary data. Python's socket module does not name it on every build."""
+_ANC_SPACE = socket.CMSG_SPACE(4)
 
 IFM_VERSION = "0.7"
 IFM_FIELDS = (
@@ -132,6 +138,10 @@ class Rsu41Radio:
             sock.close()
             raise RadioError(f"radio.rsu41.listen {self._cfg.listen}: {err}") from err
         sock.settimeout(0.2)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
+        except OSError:  # not Linux: the kernel's drops are not known here
+            log.info("radio_kernel_drops_unknown", backend=self.name)
         self._rx_sock = sock
         self._stop.clear()
         self._thread = threading.Thread(target=self._read_loop, name="radio-rsu41", daemon=True)
@@ -154,7 +164,7 @@ class Rsu41Radio:
         limit = self._cfg.max_datagram
         while not self._stop.is_set():
             try:
-                data, peer = sock.recvfrom(limit + 1)
+                data, anc, _, peer = sock.recvmsg(limit + 1, _ANC_SPACE)
             except TimeoutError:
                 continue
             except OSError as err:
@@ -162,6 +172,9 @@ class Rsu41Radio:
                     return
                 log.warning("radio_recv_error", backend=self.name, error=str(err))
                 continue
+            for level, kind, value in anc:
+                if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL and len(value) >= 4:
+                    self.counters.kernel_dropped = struct.unpack("=I", value[:4])[0]
             self._on_datagram(data, peer)
 
     def _on_datagram(self, data: bytes, peer: object) -> None:
@@ -215,5 +228,6 @@ class Rsu41Radio:
             "running": self._thread is not None and self._thread.is_alive(),
             "rx_queue": len(self.rx),
             "rx_dropped": self.rx.dropped,
+            "kernel_dropped": self.counters.kernel_dropped,
             "counters": self.counters.snapshot(),
         }

@@ -308,7 +308,12 @@ class SerialRadio:
             "firmware": self.firmware.firmware if self.firmware else None,
             "error": str(self.fatal) if self.fatal else None,
             "reconnects": self.reconnects,
-            "link": {"frames": st.frames, "crc_errors": st.crc_errors, "errors": st.errors},
+            "link": {
+                "frames": st.frames,
+                "crc_errors": st.crc_errors,
+                "errors": st.errors,
+                "by_reason": dict(st.by_reason),
+            },
             "rx_queue": len(self.rx),
             "rx_dropped": self.rx.dropped,
             "counters": self.counters.snapshot(),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from rsu.lograte import due
 from rsu.radio.types import RadioCounters
 from rsu.v2x.names import J2735_MESSAGES, PSIDS, short_name
 
@@ -116,8 +117,7 @@ def report_bad(
     data: bytes,
     **fields: object,
 ) -> None:
-    """Count one piece of bad input; log it with hex the first time, then at 10, 100, 1000..."""
+    """Count one piece of bad input; log it (with hex) as ``rsu.lograte`` says."""
     n = counters.bad(reason)
-    digits = str(n)
-    if digits[0] == "1" and set(digits[1:]) <= {"0"}:
+    if due(n):
         log.warning("bad_input", reason=reason, count=n, hex=data[:256].hex(), **fields)

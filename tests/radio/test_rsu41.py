@@ -104,7 +104,9 @@ def test_non_v2x_and_oversized_datagrams_are_counted_logged_and_skipped(
     assert frame.payload.hex() == MAP_HEX
     assert radio.counters.snapshot()["bad_input"] == {"not_v2x": 2, "oversized": 1}
     bad = [e for e in logs if e["event"] == "bad_input"]
-    assert [(e["reason"], e["count"]) for e in bad] == [("not_v2x", 1), ("oversized", 1)]
+    # the first few of each reason are logged in full (rsu.lograte), then one per thousand
+    got = [(e["reason"], e["count"]) for e in bad]
+    assert got == [("not_v2x", 1), ("oversized", 1), ("not_v2x", 2)]
     assert bad[0]["hex"] == text.hex()
 
 
