@@ -2,18 +2,20 @@
 
 Each runs one blocking device and puts what it produces on its own bounded queue of the
 core's ``Inbox`` (the radio and GNSS backends already run their own reader threads, each onto
-its own queue of the same inbox).
+its own queue of the same inbox). ``Edge`` is what the daemon needs of any of them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from rsu.errors import SensorError
 from rsu.queues import BoundedQueue
+from rsu.reader import Backoff, Reader
 
 if TYPE_CHECKING:
     from rsu.clock import Clock
@@ -25,7 +27,19 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-class Edge:
+class Edge(Protocol):
+    """A part of the daemon with a thread of its own: started, stopped, asked for health."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+
+class _ThreadEdge:
     """A named reader thread with a stop flag; ``health()`` for status."""
 
     name = "edge"
@@ -60,7 +74,13 @@ class Edge:
         return {"running": self._thread is not None and self._thread.is_alive()}
 
 
-class RadarEdge(Edge):
+class RadarEdge(Reader):
+    """A CAN radar: frames from its source, decoded to scans, onto its queue. A source that
+    cannot be (re)opened is retried every second (``rsu.reader``)."""
+
+    down_event = "can_bus_error"
+    device_errors = (SensorError, OSError)
+
     def __init__(
         self,
         name: str,
@@ -69,29 +89,31 @@ class RadarEdge(Edge):
         clock: Clock,
         queue: BoundedQueue[RadarScan],
     ) -> None:
-        super().__init__()
-        self.name = f"radar-{name}"
+        super().__init__(Backoff(1.0, 1.0))
+        self.name = self.thread_name = f"radar-{name}"
         self.source, self.decoder, self.clock = source, decoder, clock
         self.queue = queue
         self.scans = 0
 
-    def run(self) -> None:
+    def _read(self) -> None:
         from rsu.sensors.sources import pump
 
-        while not self._stop.is_set():
-            for scan in pump(self.source, self.decoder, self.clock, max_frames=64, timeout=0.2):
-                self.scans += 1
-                self.queue.put(scan)
+        for scan in pump(self.source, self.decoder, self.clock, max_frames=64, timeout=0.2):
+            self.scans += 1
+            self.queue.put(scan)
 
-    def stop(self) -> None:
-        super().stop()
+    def _log_fields(self) -> dict[str, object]:
+        return {"radar": self.name}
+
+    def stop(self, timeout: float = 3.0) -> None:
+        super().stop(timeout)
         self.source.close()
 
     def health(self) -> dict[str, Any]:
-        return {**super().health(), "scans": self.scans, **self.decoder.counters.as_dict()}
+        return {"running": self.running, "scans": self.scans, **self.decoder.counters.as_dict()}
 
 
-class CameraEdge(Edge):
+class CameraEdge(_ThreadEdge):
     """Grabs (its own reader thread), detects and tracks here, hands results to the core."""
 
     def __init__(

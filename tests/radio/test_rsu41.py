@@ -23,6 +23,7 @@ from rsu.clock import FakeClock
 from rsu.radio import RadioConfig, Rsu41Config, open_radio
 from rsu.radio.rsu41 import IFM_FIELDS, Rsu41Radio, format_ifm, parse_ifm
 from rsu.wire import BroadcastMessage, TxRequest
+from tests.conftest import narrow
 
 REPO = Path(__file__).parents[2]
 VECTORS = (
@@ -206,7 +207,7 @@ def test_emulated_commercial_rsu_round_trip() -> None:
         radio = open_radio(RadioConfig(backend="rsu41", rsu41=cfg))
         radio.start()
         try:
-            rsu.forward_to = radio.listen_address  # type: ignore[attr-defined]
+            rsu.forward_to = narrow(radio, Rsu41Radio).listen_address
             rsu.forward(bytes.fromhex(MAP_HEX))
             frame = radio.rx.get(timeout=2.0)
             assert frame is not None
