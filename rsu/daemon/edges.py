@@ -7,7 +7,6 @@ its own queue of the same inbox). ``Edge`` is what the daemon needs of any of th
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,41 +36,6 @@ class Edge(Protocol):
     def stop(self) -> None: ...
 
     def health(self) -> dict[str, Any]: ...
-
-
-class _ThreadEdge:
-    """A named reader thread with a stop flag; ``health()`` for status."""
-
-    name = "edge"
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.errors = 0
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
-        self._thread.start()
-
-    def _guarded(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run()
-            except Exception as err:  # a device edge must not die silently; retry after a pause
-                self.errors += 1
-                log.error("edge_failed", edge=self.name, error=str(err), count=self.errors)
-                self._stop.wait(1.0)
-
-    def run(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=3.0)
-
-    def health(self) -> dict[str, Any]:
-        return {"running": self._thread is not None and self._thread.is_alive()}
 
 
 class RadarEdge(Reader):
@@ -113,14 +77,14 @@ class RadarEdge(Reader):
         return {"running": self.running, "scans": self.scans, **self.decoder.counters.as_dict()}
 
 
-class CameraEdge(_ThreadEdge):
+class CameraEdge(Reader):
     """Grabs (its own reader thread), detects and tracks here, hands results to the core."""
 
     def __init__(
         self, reader: CameraReader, pipeline: CameraPipeline, queue: BoundedQueue[FrameResult]
     ) -> None:
-        super().__init__()
-        self.name = f"camera-{reader.camera.config.name}"
+        super().__init__(Backoff(1.0, 1.0))
+        self.name = self.thread_name = f"camera-{reader.camera.config.name}"
         self.reader, self.pipeline = reader, pipeline
         self.queue = queue
         self.frames = 0
@@ -132,20 +96,19 @@ class CameraEdge(_ThreadEdge):
         self.reader.start()
         super().start()
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            frame = self.reader.get(timeout=0.2)
-            if frame is None:
-                if self.reader.finished.is_set():
-                    self._stop.wait(0.5)
-                continue
-            result = self.pipeline.process(frame)
-            self.frames += 1
-            self._ms = (
-                result.detect_ms if self.frames == 1 else 0.9 * self._ms + 0.1 * (result.detect_ms)
-            )
-            self._rate()
-            self.queue.put(result)
+    def _read(self) -> None:
+        frame = self.reader.get(timeout=0.2)
+        if frame is None:
+            if self.reader.finished.is_set():
+                self.wait(0.5)
+            return
+        result = self.pipeline.process(frame)
+        self.frames += 1
+        self._ms = (
+            result.detect_ms if self.frames == 1 else 0.9 * self._ms + 0.1 * (result.detect_ms)
+        )
+        self._rate()
+        self.queue.put(result)
 
     def _rate(self) -> None:
         start, n = self._window
@@ -154,14 +117,14 @@ class CameraEdge(_ThreadEdge):
             self._fps = (self.frames - n) / (now - start)
             self._window = (now, self.frames)
 
-    def stop(self) -> None:
-        super().stop()
+    def stop(self, timeout: float = 3.0) -> None:
+        super().stop(timeout)
         self.reader.stop()
 
     def health(self) -> dict[str, Any]:
         cam = self.reader.camera.health()
         return {
-            **super().health(),
+            "running": self.running,
             "fps": round(self._fps, 2),
             "inference_ms": round(self._ms, 2),
             "frames": self.frames,
