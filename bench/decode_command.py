@@ -112,10 +112,30 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+BURN = "s = 0\nfor i in range(12_000_000):\n    s += i\n"
+"""The parallel capacity baseline: a pure-Python loop with no I/O and no IPC."""
+
+
+def capacity(env: dict[str, str]) -> tuple[float, float]:
+    """Seconds for two burns one after the other, and for two at once (both cores free: the
+    second is about half the first; it is what ``--jobs 2`` can get at best on this machine
+    at this moment)."""
+    cmd = [sys.executable, "-c", BURN]
+    start = time.perf_counter()
+    for _ in range(2):
+        subprocess.run(cmd, env=env, check=True)
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    procs = [subprocess.Popen(cmd, env=env) for _ in range(2)]
+    for proc in procs:
+        proc.wait()
+    return serial, time.perf_counter() - start
+
+
 def one_round(work: Path, env: dict[str, str], cpu: str, count: int) -> dict[str, float]:
     rsu = [str(Path(sys.executable).parent / "rsu"), "decode"]
     pin = ["taskset", "-c", cpu]
-    asn = str(ROOT / "rsu" / "v2x" / "asn" / "j2735")
+    asn = str(ROOT / "rsu" / "j2735" / "asn")
     base = [sys.executable, str(work / "baseline.py"), asn]
     out = work / "out.jsonl"
     t: dict[str, float] = {}
@@ -128,6 +148,7 @@ def one_round(work: Path, env: dict[str, str], cpu: str, count: int) -> dict[str
         [*pin, *rsu, "-j", "1", "--file", str(work / "captured.txt")], env, out
     )
     assert _lines(out) == count
+    t["burn_serial"], t["burn_parallel"] = capacity(env)
     t["rsu_jobs1"] = _timed([*rsu, "-j", "1", "--file", str(work / "bare.txt")], env, out)
     one = _digest(out)
     t["rsu_jobs2"] = _timed([*rsu, "-j", "2", "--file", str(work / "bare.txt")], env, out)
@@ -169,6 +190,7 @@ def summarize(rounds: list[dict[str, float]], count: int) -> dict[str, Any]:
             ),
             2,
         ),
+        "capacity": round(ratio("burn_serial", "burn_parallel"), 2),
         "jobs2_speedup": round(ratio("rsu_jobs1", "rsu_jobs2"), 2),
         "bulk_jobs2_speedup": round(ratio("bulk_jobs1", "bulk_jobs2"), 2),
         "jobs2_speedup_after_startup": round(
@@ -214,6 +236,8 @@ def _table(r: dict[str, Any]) -> str:
         ("baseline, one frame (its start-up)", s["baseline_one"]),
         ("rsu decode --jobs 1, bare frames, 1 core", s["rsu_bare"]),
         ("rsu decode --jobs 1, frames as captured, 1 core", s["rsu_captured"]),
+        ("capacity: two burns one after the other", s["burn_serial"]),
+        ("capacity: two burns at once", s["burn_parallel"]),
         ("rsu decode --jobs 1, 2 cores", s["rsu_jobs1"]),
         ("rsu decode --jobs 2, 2 cores", s["rsu_jobs2"]),
         (f"bulk log ({BULK} x the frames), --jobs 1", s["bulk_jobs1"]),
@@ -233,5 +257,7 @@ def _table(r: dict[str, Any]) -> str:
         f"{r['us_per_frame_rsu_captured']} us as captured",
         f"--jobs 2 over --jobs 1: {r['jobs2_speedup']}x whole run, "
         f"{r['jobs2_speedup_after_startup']}x after start-up; bulk log: {r['bulk_jobs2_speedup']}x",
+        f"parallel capacity in the same rounds (two pure-Python burns at once against one "
+        f"after the other): {r['capacity']}x",
     ]
     return "\n".join(out)

@@ -13,6 +13,17 @@ Measures, in one run on this machine:
 Usage: ``.venv/bin/python bench/perception.py [--frames 200] [--video PATH] [--write]``;
 ``--write`` also writes ``bench/RESULTS-perception.md``. vtest.avi comes from Debian's
 ``opencv-doc`` (the tests' fixture caches it in ``~/.cache/rsu-edge-tests``).
+
+Through the commands a user runs (issue 14.3), each alone with its own flag:
+
+- ``--cli ROUNDS``: ``rsu camera detect --source vtest.avi --frames :300 --json`` as a
+  subprocess, start-up included, default model and threads, against the plain detector
+  (``bench/plain_detector.py``: OpenCV + onnxruntime on the same model, same thread count, no
+  rsu code), alternated ROUNDS times in the same run; the ratio of medians is the result;
+- ``--cameras 2,4,6``: ``rsu run`` with N cameras, each the video file looped at its own 10
+  frames/s (a live camera's pace), the default detector, calibration, ground tracker and
+  fusion; after a warm-up, over ``--window`` seconds: each camera's processed frames/s, the
+  frames dropped by its bounded reader queue, the daemon's CPU (of 100 % per core).
 """
 
 from __future__ import annotations
@@ -125,8 +136,19 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--video")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--cli", type=int, metavar="ROUNDS", help="rsu camera detect vs plain")
+    parser.add_argument("--cameras", help="daemon camera counts, e.g. 2,4,6")
+    parser.add_argument("--window", type=float, default=20.0, help="daemon seconds measured")
     args = parser.parse_args()
     video = find_video(args.video)
+    if args.cli or args.cameras:
+        from bench.camera_commands import cli_versus_plain, daemon_cameras
+
+        if args.cli:
+            cli_versus_plain(video, args.cli)
+        if args.cameras:
+            daemon_cameras(video, [int(n) for n in args.cameras.split(",")], args.window)
+        return
     load_before = os.getloadavg()
     base = decode_only(video, args.frames)
     run = pipeline_run(video, args.frames)

@@ -17,6 +17,8 @@ corpus mix of ../shared/vectors, one process, one core, public APIs only:
 | publish | ``Uplink.submit_message`` (default policy: batched per type) to a local mosquitto
   until every record is acknowledged (QoS 1), minus the record and spool shares above: the
   MQTT side and the uplink thread |
+| ipc | what ``rsu replay --jobs`` adds: a chunk of 256 records made ahead
+  (``rsu.uplink.prepared``) pickled in the worker and unpickled in the uplink's process |
 
 Each stage reports µs per record and its share of the sum, so the next bottleneck shows.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import tempfile
 import time
@@ -39,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.decode_command import distinct_bsms  # noqa: E402
 from rsu.uplink.config import read_uplink_config  # noqa: E402
 from rsu.uplink.packing import SEPARATOR, encode_body  # noqa: E402
+from rsu.uplink.prepared import RecordMaker  # noqa: E402
 from rsu.uplink.records import Record, RecordIds, message_body  # noqa: E402
 from rsu.uplink.service import Uplink  # noqa: E402
 from rsu.uplink.spool import Spool  # noqa: E402
@@ -63,8 +67,8 @@ def per_item(fn: Callable[[Any], object], items: Sequence[Any], repeat: int = 3)
     return best / len(items) * 1e6
 
 
-def _rows(items: Sequence[Any]) -> list[Sequence[Any]]:
-    return [items[i : i + ROW] for i in range(0, len(items), ROW)]
+def _rows(items: Sequence[Any], size: int = ROW) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def stages(inputs: list[bytes], tmp: Path, broker_url: str) -> dict[str, float]:
@@ -98,6 +102,9 @@ def stages(inputs: list[bytes], tmp: Path, broker_url: str) -> dict[str, float]:
     out["sqlite"] = max(append - out["json"] - out["compression"], 0.0)
     uplink = _publish(messages, tmp, broker_url)
     out["publish"] = max(uplink - append - out["record"], 0.0)
+    maker = RecordMaker(read_uplink_config({"rsu": {"id": "bench"}, "uplink": {}}))
+    ahead = [tuple(maker.prepare(m, received_at=1e9)) for m in messages]
+    out["ipc"] = per_item(lambda c: pickle.loads(pickle.dumps(c, 5)), _rows(ahead, 256)) / 256
     return out
 
 

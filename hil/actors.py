@@ -15,7 +15,7 @@ from typing import Any
 
 from hil.scenario import Actor, Point
 from rsu.geo import offset_latlon
-from rsu.v2x import builders
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set
 from rsu.v2x.builders import Sender
 
 
@@ -96,12 +96,19 @@ class Traffic:
 
 
 def frame_jer(
-    m: Member, pose: Pose, origin: tuple[float, float], count: int, sec_mark: int
-) -> dict[str, Any]:
-    """The MessageFrame JER that ``m`` sends: a BSM for vehicles, a PSM for pedestrians."""
+    m: Member,
+    pose: Pose,
+    origin: tuple[float, float],
+    count: int,
+    sec_mark: int,
+    standard: str = DEFAULT_MESSAGE_SET,
+) -> dict[str, Any] | None:
+    """The MessageFrame JER that ``m`` sends in the message set ``standard`` (J2735: a BSM for
+    vehicles, a PSM for pedestrians); None when the set has no message for its kind."""
     lat, lon = offset_latlon(*origin, pose.east_m, pose.north_m)
     sender = Sender(m.ident, count, sec_mark, lat, lon, pose.speed_mps, pose.heading_deg)
-    return builders.psm(sender) if m.actor.kind == "pedestrian" else builders.bsm(sender)
+    kind = "pedestrian" if m.actor.kind == "pedestrian" else "vehicle"
+    return message_set(standard).road_user_frame(kind, sender)
 
 
 def message_key(short_name: str, ident: str, count: int, sec_mark: int) -> str:

@@ -208,15 +208,19 @@ def check_radio_tx(t: Table, obs: Observations) -> Outcome:
 
 
 def _payload_matches(payload: bytes, each: str | None, where: dict[str, Any]) -> bool:
-    """Decode what went on the air (J2735) and match its JER like an MQTT record."""
+    """Decode what went on the air (with the codec of each message set, first that decodes)
+    and match its JER like an MQTT record."""
     from rsu.errors import DecodeError
+    from rsu.registry import message_set_names
     from rsu.v2x.codec import get_codec
 
-    try:
-        jer = get_codec("j2735").decode(payload).jer()
-    except DecodeError:
-        return False
-    return _hit(jer, each, where)
+    for standard in message_set_names():
+        try:
+            jer = get_codec(standard).decode(payload).jer()
+        except DecodeError:
+            continue
+        return _hit(jer, each, where)
+    return False
 
 
 def check_counter(t: Table, obs: Observations) -> Outcome:

@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from hil.scenario import Fault
-from rsu.v2x.names import PSIDS
+from rsu.registry import message_set
 
 log = structlog.get_logger(__name__)
 KILL_GRACE_S = 1.0
@@ -122,9 +122,9 @@ class FaultPlayer:
         for _ in range(max(0, due)):
             a.sent += 1
             if f.kind == "flood":
-                self.hear(self._phantom_bsm(a.sent), PSIDS["BSM"])
+                self.hear(self._phantom_bsm(a.sent), self._bsm_psid())
             elif f.kind == "malformed":
-                self.hear(self._malformed(), PSIDS["BSM"])
+                self.hear(self._malformed(), self._bsm_psid())
             else:
                 self.rig.radio.garbage(self.rng.randbytes(self.rng.randint(1, 64)))
 
@@ -147,6 +147,11 @@ class FaultPlayer:
 
     # --- content ----------------------------------------------------------------------------
 
+    def _bsm_psid(self) -> int:
+        psid = message_set(self.rig.standard).default_psid("BSM")
+        assert psid is not None
+        return psid
+
     def _phantom_bsm(self, n: int) -> bytes:
         from hil.actors import Member, Pose, frame_jer
         from hil.scenario import Actor
@@ -156,8 +161,10 @@ class FaultPlayer:
         pose = Pose(self.rng.uniform(-100, 100), self.rng.uniform(-100, 100), 0.0, 10.0)
         from hil.rig import ORIGIN
 
-        jer = frame_jer(member, pose, ORIGIN, n % 128, round(time.time() * 1000) % 60000)
-        return get_codec("j2735").encode(jer)
+        standard = self.rig.standard
+        jer = frame_jer(member, pose, ORIGIN, n % 128, round(time.time() * 1000) % 60000, standard)
+        assert jer is not None  # every set has a BSM
+        return get_codec(standard).encode(jer)
 
     def _malformed(self) -> bytes:
         """Random bytes, a truncated BSM, or a BSM with flipped bits."""

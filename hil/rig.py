@@ -18,6 +18,7 @@ from hil.daemon import DaemonProcess, merge, resolve_files, to_toml
 from hil.gnss import GnssEmulator
 from hil.radio import BenchRadio, Rsu41Peer, SerialRadio
 from hil.scenario import Scenario
+from rsu.registry import DEFAULT_MESSAGE_SET
 
 RSU_ID = "hil-rsu"
 ORIGIN = (42.2808, -83.7430)
@@ -133,6 +134,13 @@ class Rig:
                 if self.traffic.active(m, t):
                     out.append((m.key, m.actor.kind, self.traffic.pose(m, t)))
         return out
+
+    @property
+    def standard(self) -> str:
+        """The message set the daemon runs (``[rsu] standard`` of the scenario's config)."""
+        rsu = self.config.get("rsu", {})
+        name = rsu.get("standard") if isinstance(rsu, dict) else None
+        return name if isinstance(name, str) else DEFAULT_MESSAGE_SET
 
     def _config(self, radio: dict[str, Any], signals: dict[str, Any] | None) -> dict[str, Any]:
         s, w = self.scenario, self.workdir

@@ -27,7 +27,7 @@ from hil.record import Recording, Replaying, ReplayPlayer, golden
 from hil.rig import ORIGIN, RSU_ID, Bench, Rig
 from hil.scenario import Scenario
 from rsu.errors import RsuError
-from rsu.v2x.names import PSIDS
+from rsu.registry import message_set
 
 log = structlog.get_logger(__name__)
 TICK_S = 0.005
@@ -58,7 +58,9 @@ class Player:
 
         assert rig.traffic is not None
         self.rig, self.faults, self.recorder = rig, faults, recorder
-        self.codec = get_codec("j2735")
+        self.standard = rig.standard  # the daemon's message set: what the actors send
+        self.codec = get_codec(self.standard)
+        self.psids = message_set(self.standard).psids()
         self.members = [m for m in rig.traffic.members if m.actor.broadcast]
         self.next = [m.actor.start_s + m.phase_s for m in self.members]
         self.counts = [0] * len(self.members)
@@ -75,15 +77,18 @@ class Player:
                 continue
             count = self.counts[i] = (self.counts[i] + 1) % 128
             sec_mark = round(time.time() * 1000) % 60000
-            jer = frame_jer(m, self.rig.traffic.pose(m, t), ORIGIN, count, sec_mark)
+            pose = self.rig.traffic.pose(m, t)
+            jer = frame_jer(m, pose, ORIGIN, count, sec_mark, self.standard)
+            if jer is None:  # the set has no message for this kind of road user
+                continue
             payload = self.codec.encode(jer)
             short = "BSM" if m.actor.kind == "vehicle" else "PSM"
-            self.rig.radio.hear(payload, PSIDS[short])
+            self.rig.radio.hear(payload, self.psids[short])
             self.total += 1
             key = message_key(short, m.ident, count, sec_mark)
             counted = self.faults.counts(t)
             if self.recorder is not None:
-                self.recorder.radio(t, payload, PSIDS[short], key if counted else None)
+                self.recorder.radio(t, payload, self.psids[short], key if counted else None)
             if counted:
                 self.sent[key] = now
 

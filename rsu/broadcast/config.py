@@ -20,13 +20,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from rsu.broadcast.standards import frame_standard, frame_type
+from rsu.broadcast.standards import frame_set, frame_type
 from rsu.config.fields import Table
 from rsu.errors import ConfigError, RsuError
-from rsu.radio.sniff import sniff
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set, message_set_names, message_sets
 from rsu.wire import BroadcastMessage
+
+if TYPE_CHECKING:
+    from rsu.v2x.messageset import MessageSet
 
 
 def _utc(text: str | None, where: str) -> float | None:
@@ -55,7 +58,8 @@ class MessageConfig:
     stop: float | None = None
     where: str = "broadcast.messages"
     standard: str | None = None
-    """``j2735``/``csae53``; None: from the JSON's shape, J2735 for hex files."""
+    """A message set of ``rsu.registry``; None: from the JSON's shape, the default set
+    (J2735) for hex files."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -69,7 +73,7 @@ class MessageConfig:
             start=_utc(t.string("start", None), t.where("start")),
             stop=_utc(t.string("stop", None), t.where("stop")),
             where=t.path,
-            standard=t.string("standard", None, choices=("j2735", "csae53")),
+            standard=t.string("standard", None, choices=message_set_names()),
         )
         t.done()
         return cfg
@@ -125,9 +129,8 @@ def load_message(cfg: MessageConfig, base: Path, encoder: Any = None) -> Broadca
                 raise ConfigError(where, f"{path}: {err}") from err
         return BroadcastMessage(frame_jer=frame, message_type=frame_type(frame), **common)
     payload = _load_hex(text, where)
-    if cfg.standard == "csae53":
-        return BroadcastMessage(payload=payload, message_type=_csae_type(payload, where), **common)
-    return BroadcastMessage(payload=payload, message_type=sniff(payload).message_type, **common)
+    ms = message_set(cfg.standard or DEFAULT_MESSAGE_SET)
+    return BroadcastMessage(payload=payload, message_type=_hex_type(ms, payload, where), **common)
 
 
 def _load_jer(text: str, where: str, standard: str | None = None) -> dict[str, Any]:
@@ -135,26 +138,22 @@ def _load_jer(text: str, where: str, standard: str | None = None) -> dict[str, A
         frame = json.loads(text)
     except json.JSONDecodeError as err:
         raise ConfigError(where, f"invalid JSON: {err}") from err
-    found = frame_standard(frame)
+    found = frame_set(frame)
     if found is None:
-        raise ConfigError(
-            where,
-            'expected the JER of a MessageFrame: {"messageId": .., "value": ..} (J2735) '
-            'or {"mapFrame": {..}} (CSAE 53)',
-        )
-    if standard is not None and found != standard:
-        raise ConfigError(where, f"standard = {standard!r} but the JSON is a {found} frame")
+        shapes = " or ".join(ms.jer_hint for ms in message_sets())
+        raise ConfigError(where, f"expected the JER of a MessageFrame: {shapes}")
+    if standard is not None and found.name != standard:
+        raise ConfigError(where, f"standard = {standard!r} but the JSON is a {found.name} frame")
     return dict(frame)
 
 
-def _csae_type(payload: bytes, where: str) -> str:
-    """The short type of a CSAE 53 frame (decoded once here, so a bad file fails at load)."""
-    from rsu.v2x.codec import get_codec
-
+def _hex_type(ms: MessageSet, payload: bytes, where: str) -> str:
+    """The short type of a UPER frame of ``ms`` (where the set decodes it, once here, so a bad
+    file fails at load)."""
     try:
-        return get_codec("csae53").decode(payload, unwrap=False).short_name
+        return ms.hex_type(payload)
     except RsuError as err:
-        raise ConfigError(where, f"not a CSAE 53 MessageFrame: {err}") from err
+        raise ConfigError(where, f"not a {ms.label} MessageFrame: {err}") from err
 
 
 def _load_hex(text: str, where: str) -> bytes:

@@ -19,13 +19,26 @@ import copy
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
+from rsu.broadcast.standards import frame_set
+from rsu.v2x.messageset import minute_of_year
 from rsu.wire import BroadcastMessage, TxRequest
 
+__all__ = [
+    "Encoder",
+    "EntryReport",
+    "Event",
+    "Notice",
+    "Remove",
+    "Scheduler",
+    "Upsert",
+    "minute_of_year",
+    "stamp",
+]
+
 Encoder = Callable[[dict[str, Any]], bytes]
-"""JER of a whole MessageFrame -> bare UPER (``get_codec("j2735").encode``)."""
+"""JER of a whole MessageFrame -> bare UPER (a ``FrameEncoder``, or one codec's ``encode``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,35 +100,13 @@ class _Stats:
     by_key: dict[str, int] = field(default_factory=dict)
 
 
-def minute_of_year(utc: float) -> int:
-    """J2735 MinuteOfTheYear for ``utc``."""
-    t = datetime.fromtimestamp(utc, tz=UTC)
-    start = datetime(t.year, 1, 1, tzinfo=UTC)
-    return int((t - start).total_seconds() // 60)
-
-
 def stamp(frame_jer: dict[str, Any], revision: int, utc: float) -> dict[str, Any]:
-    """A copy of ``frame_jer`` with its revision counters and time stamp set (pure)."""
+    """A copy of ``frame_jer`` with its revision counters and time stamp set (pure): how is
+    the business of the message set the frame belongs to (``MessageSet.restamp``)."""
     frame = copy.deepcopy(frame_jer)
-    csae = next(iter(frame.values())) if len(frame) == 1 else None
-    if isinstance(csae, dict) and "msgCnt" in csae:  # CSAE 53: {"mapFrame": {...}} (a CHOICE)
-        csae["msgCnt"] = revision % 128
-        if "mapFrame" in frame and "timeStamp" in csae:
-            csae["timeStamp"] = minute_of_year(utc)
-        return frame
-    value = frame.get("value")
-    if not isinstance(value, dict):
-        return frame
-    count = revision % 128
-    mid = frame.get("messageId")
-    if mid == 18:  # MapData
-        value["msgIssueRevision"] = count
-        for inter in value.get("intersections", []):
-            inter["revision"] = count
-    if mid in (27, 31, 41, 33) and "msgCnt" in value:  # RSA, TIM, SDSM, RSM
-        value["msgCnt"] = count
-    if mid in (18, 19, 31, 27) and ("timeStamp" in value or mid == 31):
-        value["timeStamp"] = minute_of_year(utc)
+    owner = frame_set(frame)
+    if owner is not None:
+        owner.restamp(frame, revision, utc)
     return frame
 
 

@@ -1,83 +1,68 @@
-"""Frames of either standard in one broadcast table (sans-I/O).
+"""Frames of every message set in one broadcast table (sans-I/O).
 
-A J2735 MessageFrame's JER is ``{"messageId": 18, "value": {...}}``; a CSAE 53 one is a CHOICE,
-``{"mapFrame": {...}}``. The shape of the JER says which standard it is, so one scheduler can
-hold MAP/SPAT files of both standards and the RSM/RSI/SDSM the daemon builds: ``FrameEncoder``
-encodes each frame with the codec of its own standard. UPER bytes carry no such mark: a hex
-file of a CSAE frame needs ``standard = "csae53"`` in its ``[[broadcast.messages]]`` table.
-
-The CSAE AIDs below are the values C-V2X RSUs in China commonly use for the day-1 messages;
-check them against your radio's DSMP configuration (``psid`` in the config always wins).
+One scheduler holds MAP/SPAT files of several sets and the RSM/RSI/SDSM the daemon builds.
+Which set a frame belongs to is the set's own knowledge: each ``MessageSet`` of
+``rsu.registry`` says whether a MessageFrame's JER has its shape (``frame_key``), and
+``FrameEncoder`` encodes each frame with the codec of the set that owns it. UPER bytes carry
+no such mark: a hex file of a frame of another set than the default names its set with
+``standard = ...`` in its ``[[broadcast.messages]]`` table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rsu.errors import EncodeError
-from rsu.v2x.names import J2735_MESSAGES, short_name
+from rsu.registry import message_set, message_sets
 
-CSAE_FRAMES: dict[str, str] = {
-    "BSM": "bsmFrame",
-    "MAP": "mapFrame",
-    "RSM": "rsmFrame",
-    "SPAT": "spatFrame",
-    "RSI": "rsiFrame",
-}
-"""Short message name -> alternative of the CSAE MessageFrame CHOICE."""
-CSAE_SHORT = {frame: short for short, frame in CSAE_FRAMES.items()}
+if TYPE_CHECKING:
+    from rsu.v2x.messageset import MessageSet
 
-CSAE_AIDS: dict[str, int] = {"BSM": 111, "MAP": 3618, "SPAT": 3619, "RSI": 3620, "RSM": 3623}
-"""Default AID (the PSID field of a TxRequest) per CSAE message."""
+__all__ = [
+    "FrameEncoder",
+    "default_psid",
+    "frame_set",
+    "frame_standard",
+    "frame_type",
+    "make_frame",
+]
 
-_J2735_IDS = {short_name(name): mid for mid, name in J2735_MESSAGES.items()}
+
+def frame_set(frame_jer: Any) -> MessageSet | None:
+    """The message set whose MessageFrame shape ``frame_jer`` has (the first in registry order)."""
+    for ms in message_sets():
+        if ms.owns(frame_jer):
+            return ms
+    return None
 
 
 def frame_standard(frame_jer: Any) -> str | None:
-    """``j2735``, ``csae53`` or ``None`` from the shape of a MessageFrame's JER."""
-    if not isinstance(frame_jer, dict):
-        return None
-    if "messageId" in frame_jer and "value" in frame_jer:
-        return "j2735"
-    if len(frame_jer) == 1 and next(iter(frame_jer)) in CSAE_SHORT:
-        return "csae53"
-    return None
+    """The name of the set of a MessageFrame's JER, or ``None``."""
+    found = frame_set(frame_jer)
+    return None if found is None else found.name
 
 
 def frame_type(frame_jer: Any) -> str:
     """The short message name (``MAP``, ``RSI`` ...) of a MessageFrame's JER, or ``""``."""
-    standard = frame_standard(frame_jer)
-    if standard == "j2735":
-        name = J2735_MESSAGES.get(frame_jer["messageId"])
-        return short_name(name) if name else ""
-    if standard == "csae53":
-        return CSAE_SHORT[next(iter(frame_jer))]
-    return ""
+    found = frame_set(frame_jer)
+    return "" if found is None else found.frame_type(frame_jer)
 
 
 def make_frame(standard: str, message_type: str, value: Any) -> dict[str, Any] | None:
     """The MessageFrame JER of a message value, or ``None`` when ``standard`` has no such
     message (``RSI`` is not J2735, ``SDSM`` is not CSAE 53)."""
-    if standard == "csae53":
-        choice = CSAE_FRAMES.get(message_type)
-        return None if choice is None else {choice: value}
-    mid = _J2735_IDS.get(message_type)
-    return None if mid is None else {"messageId": mid, "value": value}
+    return message_set(standard).make_frame(message_type, value)
 
 
 def default_psid(standard: str, message_type: str) -> int | None:
     """PSID (J2735) or AID (CSAE 53) for a message type, when one is known."""
-    if standard == "csae53":
-        return CSAE_AIDS.get(message_type)
-    from rsu.v2x.names import PSIDS
-
-    return PSIDS.get(message_type)
+    return message_set(standard).default_psid(message_type)
 
 
 class FrameEncoder:
-    """``encode(frame_jer) -> bytes`` for frames of any standard (codecs compiled on first
-    use of each standard, then cached by ``get_codec``)."""
+    """``encode(frame_jer) -> bytes`` for frames of any set (codecs compiled on first use of
+    each set, then cached by ``get_codec``)."""
 
     def __init__(self, get_codec: Callable[[str], Any] | None = None) -> None:
         if get_codec is None:
@@ -87,13 +72,12 @@ class FrameEncoder:
         self._get_codec = get_codec
 
     def __call__(self, frame_jer: dict[str, Any]) -> bytes:
-        standard = frame_standard(frame_jer)
-        if standard is None:
+        found = frame_set(frame_jer)
+        if found is None:
             keys = ", ".join(sorted(frame_jer)) if isinstance(frame_jer, dict) else "?"
+            labels = " or ".join(ms.label for ms in message_sets())
             raise EncodeError(
-                "not the JER of a J2735 or CSAE 53 MessageFrame",
-                message="MessageFrame",
-                path=keys,
+                f"not the JER of a {labels} MessageFrame", message="MessageFrame", path=keys
             )
-        data: bytes = self._get_codec(standard).encode(frame_jer)
+        data: bytes = self._get_codec(found.name).encode(frame_jer)
         return data

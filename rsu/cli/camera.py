@@ -2,8 +2,9 @@
 
 ``detect`` prints one line per processed frame (``--json``: one JSON object per line with the
 frame index, capture time, and detections with label, score, box in pixels, ground position
-when calibrated and track id when tracked), and a summary with fps and camera health to stderr.
-Track ids need a calibration: the tracker works on the ground plane in metres.
+when calibrated and track id once tracked), and a summary with fps and camera health to stderr.
+Track ids come from the ground-plane tracker (metres) with a calibration, else from the
+image-plane tracker (pixels). Frames are decoded in a thread ahead of the detector.
 
 ``snapshot`` saves one frame with boxes, track ids, zones and a metre grid drawn on it.
 """
@@ -11,6 +12,7 @@ Track ids need a calibration: the tracker works on the ground plane in metres.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -50,7 +52,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="built-in model name or .onnx path (default: int8 NanoDet)")
     p.add_argument("--calibration", help="calibration points file (TOML)")
     p.add_argument("--target-fps", type=rate, help="frames per second to process")
-    p.add_argument("--threads", type=whole(1, 256), help="onnxruntime intra-op threads (default 1)")
+    p.add_argument(
+        "--threads", type=whole(1, 256), help="onnxruntime intra-op threads (default: the cores)"
+    )
     p.add_argument(
         "--score", type=number("a score", above=0, most=1), help="score threshold (default 0.35)"
     )
@@ -79,6 +83,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
     from rsu.perception.camera import Camera
     from rsu.perception.config import PerceptionConfig
     from rsu.perception.detector import create_detector
+    from rsu.perception.image_tracker import ImageTracker
     from rsu.perception.pipeline import CameraPipeline
     from rsu.perception.tracker import Tracker
 
@@ -104,7 +109,8 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
     calib_path = args.calibration or cam.calibration
     calibration = Calibration.load(calib_path) if calib_path else None
     tracker = Tracker(perception.tracker) if calibration else None
-    pipeline = CameraPipeline(create_detector(det), calibration, tracker)
+    image_tracker = ImageTracker(perception.image_tracker)
+    pipeline = CameraPipeline(create_detector(det), calibration, tracker, image_tracker)
     return Camera(cam, clock=SystemClock()), pipeline
 
 
@@ -126,18 +132,22 @@ def _backend_for(source: str) -> str:
 def run_detect(args: argparse.Namespace) -> int:
     start, end = parse_range(args.frames)
     camera, pipeline = _setup(args)
-    if pipeline.tracker is None:
-        print("note: no calibration, so no ground positions or track ids", file=sys.stderr)
+    from rsu.perception.prefetch import prefetch
+
+    if pipeline.calibration is None:
+        print("note: no calibration: track ids in the image, no ground positions", file=sys.stderr)
     t0 = time.perf_counter()
     n = 0
     try:  # a reader that goes away (`| head`) ends it quietly: rsu.cli.main handles that
-        for frame in camera.frames(start, end):
-            result = pipeline.process(frame)
-            n += 1
-            if args.json:
-                print(json.dumps(result.as_dict(pipeline.calibration)), flush=True)
-            else:
-                print(_text(result), flush=True)
+        # frames are decoded in a thread while this one runs the detector (no frame dropped)
+        with contextlib.closing(prefetch(camera.frames(start, end), name="camera-decode")) as fs:
+            for frame in fs:
+                result = pipeline.process(frame)
+                n += 1
+                if args.json:
+                    print(json.dumps(result.as_dict(pipeline.calibration)), flush=True)
+                else:
+                    print(_text(result), flush=True)
     finally:
         camera.close()
     if n == 0:

@@ -22,8 +22,8 @@ from rsu.cli._args import whole
 from rsu.cli.decode_lines import MAX_JOBS, DecodeOptions, Input, Item, default_jobs, run_lines
 from rsu.cli.inputs import input_lines
 from rsu.errors import UsageError
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set_names
 from rsu.v2x.message import V2xMessage
-from rsu.v2x.standards import STANDARDS
 
 
 def add_parser(sub: Any) -> None:
@@ -38,7 +38,10 @@ def add_parser(sub: Any) -> None:
         help="auto: strip WSMP / IEEE 1609.2 / trailing bytes; none: bare frames only",
     )
     p.add_argument(
-        "--standard", default="j2735", choices=sorted(STANDARDS), help="message set (default j2735)"
+        "--standard",
+        default=DEFAULT_MESSAGE_SET,
+        choices=sorted(message_set_names()),
+        help=f"message set (default {DEFAULT_MESSAGE_SET})",
     )
     p.add_argument(
         "--jobs",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rsu.errors import EncodeError, UsageError
-from rsu.v2x.standards import STANDARDS
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set_names
 
 
 def add_parser(sub: Any) -> None:
@@ -24,7 +24,10 @@ def add_parser(sub: Any) -> None:
         help="a JSON value, or JSON lines, one value each; - for stdin",
     )
     p.add_argument(
-        "--standard", default="j2735", choices=sorted(STANDARDS), help="message set (default j2735)"
+        "--standard",
+        default=DEFAULT_MESSAGE_SET,
+        choices=sorted(message_set_names()),
+        help=f"message set (default {DEFAULT_MESSAGE_SET})",
     )
     p.set_defaults(func=run)
 

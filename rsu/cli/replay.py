@@ -9,7 +9,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from rsu.cli._args import rate, seconds
+from rsu.cli._args import rate, seconds, whole
+
+MAX_JOBS = 64
 
 
 def add_parser(sub: Any) -> None:
@@ -22,6 +24,14 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--standard", default=None, help="message set (j2735, csae53; default: [rsu] standard)"
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=whole(at_least=1, most=MAX_JOBS),
+        default=None,
+        help="decode worker processes (default: the cores; 1: all in this process)."
+        " Records keep input order; with --rate, one process",
     )
     p.set_defaults(func=run)
 
@@ -44,12 +54,30 @@ def run(args: argparse.Namespace) -> int:
         src = sys.stdin if args.file == "-" else open(args.file, encoding="ascii")  # noqa: SIM115
     except OSError as err:
         raise UsageError(f"cannot read {args.file}: {err.strerror}") from err
+    jobs = 1 if args.rate is not None else args.jobs or _cores()
+    pool = None
+    if jobs > 1:  # forked before the uplink starts its threads
+        from rsu.cli.replay_workers import start_pool
+
+        pool = start_pool(jobs, codec, cfg)
     uplink = Uplink(cfg, role=REPLAY)  # its own client id and spool: the daemon is untouched
-    uplink.start()
+    try:
+        uplink.start()
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     try:
         with src:
-            counts = _feed(src, codec, uplink, args.rate)
+            if pool is None:
+                counts = _feed(src, codec, uplink, args.rate)
+            else:
+                from rsu.cli.replay_workers import feed_pool
+
+                counts = feed_pool(src, pool, uplink)
     finally:
+        if pool is not None:
+            pool.close()
         drained = uplink.stop(drain_timeout=args.timeout)
     st = uplink.stats()
     summary = {
@@ -64,6 +92,12 @@ def run(args: argparse.Namespace) -> int:
     if not drained:
         print(f"error: spool not drained within {args.timeout} s", file=sys.stderr)
     return 0 if drained else 1
+
+
+def _cores() -> int:
+    from rsu.cli.decode_lines import default_jobs
+
+    return default_jobs()
 
 
 def _feed(src: Iterable[str], codec: Any, uplink: Any, per_s: float | None) -> dict[str, int]:

@@ -19,8 +19,9 @@ from rsu.config.fields import Table
 from rsu.config.model import Config, DaemonConfig, LogConfig, RsuSection
 from rsu.errors import ConfigError
 
-# Top-level tables, in the order the production template documents them.
-SECTIONS = (
+# Top-level tables, in the order the production template documents them (the message sets'
+# own tables, ``MessageSet.config_section``, come after ``events``: see ``sections()``).
+_OWN_SECTIONS = (
     "rsu",
     "daemon",
     "log",
@@ -32,12 +33,24 @@ SECTIONS = (
     "fusion",
     "perception",
     "events",
-    "csae53",
     "snmp",
     "security",
     "signals",
     "energy",
 )
+
+
+def set_sections() -> tuple[str, ...]:
+    """The top-level tables of the registered message sets (``csae53``)."""
+    from rsu.registry import message_sets
+
+    return tuple(ms.config_section for ms in message_sets() if ms.config_section)
+
+
+def sections() -> tuple[str, ...]:
+    """Every top-level table a config may have, in the template's order."""
+    at = _OWN_SECTIONS.index("events") + 1
+    return (*_OWN_SECTIONS[:at], *set_sections(), *_OWN_SECTIONS[at:])
 
 
 def demo_config_path() -> Path:
@@ -109,12 +122,12 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         fusion=_fusion(root.table("fusion")) if root.has("fusion") else None,
         perception=_perception(root.table("perception")) if root.has("perception") else None,
         events=_events(root.table("events"), rsu.local_frame()) if root.has("events") else None,
-        csae53=_csae53(root.table("csae53")) if root.has("csae53") else None,
+        set_sections=_set_sections(root),
         snmp=_snmp(root.table("snmp")) if root.has("snmp") else None,
         security=_security(root.table("security")) if root.has("security") else None,
         signals=_signals(root.table("signals"), data) if root.has("signals") else None,
         energy=_energy(root.table("energy")) if root.has("energy") else None,
-        sections=tuple(k for k in SECTIONS if k in data),
+        sections=tuple(k for k in sections() if k in data),
     )
     root.done()
     return cfg
@@ -177,10 +190,16 @@ def _events(t: Table, frame: Any) -> Any:
     return EventsConfig.from_table(t, frame)
 
 
-def _csae53(t: Table) -> Any:
-    from rsu.daemon.csae import CsaeConfig
+def _set_sections(root: Table) -> dict[str, Any]:
+    """Each message set's own table (``[csae53]``), read by the set (``read_config``)."""
+    from rsu.registry import message_sets
 
-    return CsaeConfig.from_table(t)
+    out: dict[str, Any] = {}
+    for ms in message_sets():
+        name = ms.config_section
+        if name is not None and root.has(name):
+            out[name] = ms.read_config(root.table(name))
+    return out
 
 
 def _snmp(t: Table) -> Any:

@@ -6,17 +6,18 @@ here; every other table is read by the dataclass of the package that owns it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
 from rsu.radio.config import parse_hostport
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set_names
 
 if TYPE_CHECKING:
     from rsu.broadcast.config import BroadcastConfig
-    from rsu.daemon.csae import CsaeConfig
     from rsu.energy.config import EnergyConfig
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusionConfig
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from rsu.signals.config import SignalsConfig
     from rsu.uplink.config import UplinkConfig
 
-STANDARDS = ("j2735", "csae53")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -39,7 +39,7 @@ class RsuSection:
     """``[rsu]``: who this unit is and where it stands."""
 
     id: str
-    standard: str = "j2735"
+    standard: str = DEFAULT_MESSAGE_SET
     latitude: float | None = None
     longitude: float | None = None
     elevation_m: float = 0.0
@@ -48,7 +48,7 @@ class RsuSection:
     def from_table(cls, t: Table) -> Self:
         cfg = cls(
             id=t.string("id"),
-            standard=t.string("standard", "j2735", choices=STANDARDS),
+            standard=t.string("standard", DEFAULT_MESSAGE_SET, choices=message_set_names()),
             latitude=t.number("latitude", None, lo=-90.0, hi=90.0),
             longitude=t.number("longitude", None, lo=-180.0, hi=180.0),
             elevation_m=t.number("elevation_m", 0.0, lo=-500.0, hi=9000.0),
@@ -81,6 +81,8 @@ class DaemonConfig:
     """Ping interval when ``WATCHDOG_USEC`` is not set (0 = no pings then)."""
     tail_queue: int = 1000
     """Per ``rsu tail`` client; a slow client loses the oldest lines (counted)."""
+    decode_workers: int = 0
+    """Processes that decode received frames and make their records (0: the core thread)."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -94,6 +96,7 @@ class DaemonConfig:
             drain_timeout_s=t.number("drain_timeout_s", 5.0, lo=0.0, hi=600.0),
             watchdog_fallback_s=t.number("watchdog_fallback_s", 0.0, lo=0.0),
             tail_queue=t.integer("tail_queue", 1000, lo=1, hi=1_000_000),
+            decode_workers=t.integer("decode_workers", 0, lo=0, hi=64),
         )
         if cfg.metrics_listen is not None and cfg.metrics_listen[0] not in _LOCAL_HOSTS:
             raise ConfigError(
@@ -141,8 +144,9 @@ class Config:
     fusion: FusionConfig | None = None
     perception: PerceptionConfig | None = None
     events: EventsConfig | None = None
-    csae53: CsaeConfig | None = None
-    """``[csae53]``: China-mode details (RSM/RSI ids, intervals, AIDs, event types)."""
+    set_sections: Mapping[str, Any] = field(default_factory=dict)
+    """The config tables of message sets (``[csae53]``: China-mode details), by table name;
+    ``MessageSet.section_of(config)`` gives a set its own."""
     snmp: SnmpConfig | None = None
     """``[snmp]``: the NTCIP 1218 agent (off when absent)."""
     security: SecurityConfig | None = None

@@ -11,7 +11,7 @@ that, so a failed build leaves no threads and no sockets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -29,12 +29,14 @@ from rsu.daemon.front import ControlFront
 from rsu.daemon.inbox import Inbox
 from rsu.daemon.metrics import MetricsServer
 from rsu.daemon.notify import Notifier, Watchdog, watchdog_interval
+from rsu.daemon.offload import Offload
 from rsu.daemon.reload import Reloader
 from rsu.daemon.requests import ControlRequest
 from rsu.daemon.stats import SnapshotReader, Stats, StatsSources
 from rsu.daemon.tail import TailHub
 from rsu.queues import DROP_NEWEST, DROP_OLDEST, BoundedQueue
 from rsu.radio import open_radio
+from rsu.registry import message_set
 from rsu.stage import Outputs, Section, Stage
 from rsu.uplink.commands import Command
 from rsu.uplink.service import Uplink
@@ -103,6 +105,8 @@ def build(config: Config, clock: Clock) -> Daemon:
         birth=_birth(config),
     )
     core = _core(config, clock, codec, radio, uplink, sensors, security)
+    if config.daemon.decode_workers:
+        core.offload = Offload.for_core(config.daemon.decode_workers, codec, config.uplink, core)
     inbox.handle(radio.rx, core.on_rx)
     notifier = Notifier()
     watchdog = Watchdog(notifier, watchdog_interval() or config.daemon.watchdog_fallback_s or None)
@@ -274,10 +278,10 @@ def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
 
     standard = config.rsu.standard
     maps = map_frames(sc, config.broadcast.messages, frame_loader(config.base_dir, FrameEncoder()))
-    aids = config.csae53.aids if config.csae53 is not None else None
+    section = message_set(standard).section_of(config)
     queue = inbox.add("signals", sc.queue_size, DROP_OLDEST)
     stage = build_stage(
-        sc, settings_for(sc, standard, aids), get_codec(standard), clock, maps, queue
+        sc, settings_for(sc, standard, section), get_codec(standard), clock, maps, queue
     )
     inbox.handle(queue, stage.on_item)
     return stage
@@ -290,8 +294,8 @@ def _energy(config: Config, clock: Clock, inbox: Inbox) -> EnergyStage | None:
         return None
     from rsu.energy.stage import air_settings, build_stage
 
-    aids = config.csae53.aids if config.csae53 is not None else None
-    settings = air_settings(ec, config.rsu.standard, config.rsu.id, aids)
+    section = message_set(config.rsu.standard).section_of(config)
+    settings = air_settings(ec, config.rsu.standard, config.rsu.id, section)
     queue = inbox.add("energy", ec.queue_size, DROP_OLDEST)
     stage = build_stage(ec, settings, clock, queue, config.resolve)
     inbox.handle(queue, stage.on_item)
@@ -320,7 +324,7 @@ def _broadcast_check(config: Config, codec: Codec) -> BroadcastCheck:
     """Cloud ``broadcast`` commands decoded/encoded with the RSU's codec before the ACK."""
     import functools
 
-    from rsu.daemon.csae import cloud_frame
+    from rsu.daemon.cloud import cloud_frame
     from rsu.uplink.broadcast import BroadcastCheck
 
     return BroadcastCheck(codec, functools.partial(cloud_frame, config))
@@ -371,21 +375,16 @@ def _picture(config: Config, frame: LocalFrame | None) -> Picture | None:
 
         raise ConfigError("rsu.latitude", "[fusion] needs the RSU position (latitude, longitude)")
     from rsu.daemon.picture import Picture
-    from rsu.daemon.sharing import SdsmShare, SensorShare
+    from rsu.daemon.sharing import SensorShare
     from rsu.events.engine import EventEngine
     from rsu.fusion.fuser import Fusion
-    from rsu.fusion.sdsm import SdsmBuilder, SdsmSettings
+    from rsu.v2x.messageset import ShareContext
 
     fc = config.fusion
     events = EventEngine(config.events) if config.events is not None else None
-    share: SensorShare
-    if config.rsu.standard == "csae53":  # China mode: RSM and RSI instead of the SDSM
-        from rsu.daemon.csae import make_csae_share
-
-        share = make_csae_share(config.rsu.id, frame, fc, config.events, config.csae53)
-    else:
-        settings = SdsmSettings(frame, fc.source_id, max_objects=fc.sdsm_max_objects)
-        share = SdsmShare(SdsmBuilder(settings), fc.sdsm_hz)
+    ms = message_set(config.rsu.standard)  # J2735: the SDSM; CSAE 53: RSM and RSI
+    context = ShareContext(config.rsu.id, frame, fc, config.events, ms.section_of(config))
+    share: SensorShare = ms.sensor_share(context)
     return Picture(fc, frame, Fusion(fc, frame), events, share, config.rsu.id)
 
 
@@ -416,15 +415,19 @@ def _cameras(config: Config, inbox: Inbox) -> list[CameraEdge]:
     from rsu.clock import SystemClock
     from rsu.perception.calibration import Calibration
     from rsu.perception.camera import Camera, CameraReader
-    from rsu.perception.detector import create_detector
+    from rsu.perception.detector import create_detector, resolve_threads
+    from rsu.perception.image_tracker import ImageTracker
     from rsu.perception.pipeline import CameraPipeline
     from rsu.perception.tracker import Tracker
 
+    # one detector session per camera, each on its own thread: the cores shared between them
+    detector = replace(pc.detector, threads=resolve_threads(pc.detector.threads, len(pc.cameras)))
     edges: list[CameraEdge] = []
     for cam in pc.cameras:
         calibration = Calibration.load(config.resolve(cam.calibration)) if cam.calibration else None
         tracker = Tracker(pc.tracker) if calibration is not None else None
-        pipeline = CameraPipeline(create_detector(pc.detector), calibration, tracker)
+        image_tracker = ImageTracker(pc.image_tracker) if calibration is None else None
+        pipeline = CameraPipeline(create_detector(detector), calibration, tracker, image_tracker)
         camera = Camera(cam, clock=SystemClock())
         queue = inbox.add(f"camera-{cam.name}", CAMERA_QUEUE)
         edges.append(CameraEdge(CameraReader(camera), pipeline, queue))

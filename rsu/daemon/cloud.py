@@ -13,12 +13,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from rsu.errors import CommandError
 from rsu.queues import BoundedQueue
+from rsu.registry import message_set
 from rsu.stage import Handler, Outputs
 from rsu.uplink.commands import Command
 from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
@@ -125,3 +126,11 @@ class CloudDesk:
             logs.configure(cmd.config.log_level, self.log_format, stream=sys.stdout)
             log.info("log_level_changed", level=cmd.config.log_level, by="cloud")
         return None
+
+
+def cloud_frame(config: Config, message_type: str, jer: Any) -> Any:
+    """The MessageFrame JER of a cloud broadcast command's message value in the message set
+    of the RSU; ``None`` when the set has no such message (``MessageSet.cloud_frame``: a CSAE
+    RSI/RSM whose ``id`` is the placeholder gets the RSU's own 8-octet id)."""
+    ms = message_set(config.rsu.standard)
+    return ms.cloud_frame(message_type, jer, config.rsu.id, ms.section_of(config))

@@ -33,6 +33,7 @@ from rsu.v2x.names import PSIDS
 from rsu.wire import BroadcastMessage, RxFrame, TxRequest
 
 if TYPE_CHECKING:
+    from rsu.daemon.offload import Offload
     from rsu.security.stage import SecurityStage
 
 log = structlog.get_logger(__name__)
@@ -143,7 +144,10 @@ class Core:
             ("broadcast", self._tick_broadcast),
             *((s.name, _ticker(s)) for s in stages),
             ("guard", lambda _, now, utc: self.guard.tick(utc)),
+            ("offload", self._tick_offload),
         )
+        self.offload: Offload | None = None
+        """``[daemon] decode_workers``: frames decoded in worker processes (``offload.py``)."""
 
     # --- the one way anything runs on the core thread ------------------------------------
 
@@ -167,10 +171,13 @@ class Core:
     # --- inputs ---------------------------------------------------------------------------
 
     def on_rx(self, frame: RxFrame, now: float, utc: float) -> None:
+        if self.offload is not None and not self.tail.active:  # decoded in a worker
+            self.offload.add(frame, frame.backend or self.radio.name, now)
+            return
         try:
             msg = self.codec.decode(frame.payload)
         except DecodeError as err:
-            self._decode_failed(frame, err)
+            self.decode_failed(frame.psid, type(err).__name__, str(err), frame.payload[:512].hex())
             return
         self.n.decoded += 1
         self.radio.counters.decoded(frame.psid, msg.short_name)
@@ -206,20 +213,12 @@ class Core:
                 }
             )
 
-    def _decode_failed(self, frame: RxFrame, err: DecodeError) -> None:
-        self.radio.counters.decode_failed(frame.psid)
-        kind = type(err).__name__
+    def decode_failed(self, psid: int | None, kind: str, error: str, hexed: str) -> None:
+        self.radio.counters.decode_failed(psid)
         n = self.n.decode_errors.get(kind, 0) + 1
         self.n.decode_errors[kind] = n
         if due(n):
-            log.warning(
-                "frame_undecodable",
-                kind=kind,
-                error=str(err),
-                count=n,
-                psid=frame.psid,
-                hex=frame.payload[:512].hex(),
-            )
+            log.warning("frame_undecodable", kind=kind, error=error, count=n, psid=psid, hex=hexed)
 
     def tap(self, stream: str, text: str, utc: float) -> None:
         s = self.streams.get(stream)
@@ -363,6 +362,8 @@ class Core:
 
     def next_deadline(self) -> float | None:
         deadlines = [self.scheduler.next_deadline(), *(s.next_deadline() for s in self.stages)]
+        if self.offload is not None:
+            deadlines.append(self.offload.next_deadline())
         due = [d for d in deadlines if d is not None]
         return min(due) if due else None
 
@@ -370,6 +371,10 @@ class Core:
         """The broadcast table, then every stage in order, each on its own (``run``)."""
         for where, handler in self._ticks:
             self.run(where, handler, None, now, utc)
+
+    def _tick_offload(self, _: None, now: float, utc: float) -> None:
+        if self.offload is not None:
+            self.offload.tick(self, now, utc)
 
     def _tick_broadcast(self, _: None, now: float, utc: float) -> None:
         """Transmit what the store-and-repeat table has due; log its notices."""

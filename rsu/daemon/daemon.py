@@ -230,6 +230,15 @@ class Daemon:
             p.gnss.stop()
         p.radio.stop()
         leftover = p.inbox.drain_all(self._run)
+        offload = p.core.offload
+        if offload is not None:  # frames with the decode workers: to the uplink as well
+            p.core.run(
+                "offload",
+                lambda _, now, utc: offload.finish(p.core, utc),
+                None,
+                self.clock.monotonic(),
+                self.clock.time(),
+            )
         p.uplink.submit_data("stats", p.stats.refresh().as_dict(), at=self.clock.time())
         drain = self.config.daemon.drain_timeout_s
         if not p.uplink.stats().connected:

@@ -35,6 +35,7 @@ from typing import Any
 
 from rsu.broadcast.scheduler import minute_of_year
 from rsu.energy.model import SiteView
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set
 
 ITIS_EV_CHARGING_POINT = 7980
 """ITIS code ``ev-charging-point`` (ITIS GenericLocations)."""
@@ -54,7 +55,7 @@ MAX_DESCRIPTION = 512
 class AirSettings:
     """How the sites go on the air: the RSU's message set, radio fields, ids."""
 
-    standard: str = "j2735"
+    standard: str = DEFAULT_MESSAGE_SET
     psid: int = 0x8003
     channel: int = 183
     priority: int = 5
@@ -171,6 +172,6 @@ def frame(
     view: SiteView, radius_m: float, since_utc: float, settings: AirSettings
 ) -> dict[str, Any]:
     """TIM (J2735) or RSI (CSAE 53) of a site, in the RSU's message set."""
-    if settings.standard == "csae53":
+    if message_set(settings.standard).road_info_message == "RSI":
         return rsi_frame(view, radius_m, since_utc, settings)
     return tim_frame(view, radius_m, since_utc)

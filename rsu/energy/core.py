@@ -28,6 +28,7 @@ from rsu.alarms import Alarm
 from rsu.energy.air import AirSettings, frame
 from rsu.energy.config import EnergyConfig, SiteConfig
 from rsu.energy.model import Site, SiteFailure, SiteReading, SiteView, StandardCount
+from rsu.registry import message_set
 from rsu.stage import NOTHING, Clear, Outputs, Record
 from rsu.wire import BroadcastMessage
 
@@ -212,7 +213,7 @@ class EnergyCore:
             interval_ms=live.cfg.interval_ms,
             priority=s.priority,
             frame_jer=self._frame(live, view, live.since_utc),
-            message_type="RSI" if s.standard == "csae53" else "TIM",
+            message_type=message_set(s.standard).road_info_message,
             source="energy",
         )
 

@@ -25,7 +25,7 @@ from rsu.energy.edge import Result
 from rsu.energy.model import SiteReading
 from rsu.errors import CommandError
 from rsu.queues import DROP_OLDEST, BoundedQueue
-from rsu.registry import load
+from rsu.registry import load, message_set
 from rsu.stage import Outputs
 from rsu.uplink.commands import Command
 
@@ -89,15 +89,15 @@ class EnergyStage:
         }
 
 
-def air_settings(config: EnergyConfig, standard: str, rsu_id: str, aids: Any = None) -> AirSettings:
-    """TIM on PSID 0x8003 (J2735) or RSI on the CSAE 53 RSI AID (``[csae53.aids]`` or 3620)."""
-    from rsu.broadcast.standards import default_psid
+def air_settings(
+    config: EnergyConfig, standard: str, rsu_id: str, section: Any = None
+) -> AirSettings:
+    """TIM on PSID 0x8003 (J2735) or RSI on the CSAE 53 RSI AID (``[csae53.aids]``, the set's
+    config ``section``, or 3620): the set's road information message."""
     from rsu.fusion.rsm import rsu_id_octets
 
-    message = "RSI" if standard == "csae53" else "TIM"
-    psid = aids.get(message) if standard == "csae53" and aids is not None else None
-    if psid is None:
-        psid = default_psid(standard, message) or 0x8003
+    ms = message_set(standard)
+    psid = ms.configured_psid(ms.road_info_message, section) or 0x8003
     sign_type = config.sign_type if config.sign_type is not None else DEFAULT_SIGN_TYPE
     return AirSettings(standard, psid, rsu_id=rsu_id_octets(rsu_id), sign_type=sign_type)
 
@@ -133,12 +133,12 @@ def check_sites(config: Any) -> list[list[str]]:
     ec = config.energy
     if ec is None:
         return []
-    aids = config.csae53.aids if config.csae53 is not None else None
-    settings = air_settings(ec, config.rsu.standard, config.rsu.id, aids)
+    section = message_set(config.rsu.standard).section_of(config)
+    settings = air_settings(ec, config.rsu.standard, config.rsu.id, section)
     from rsu.broadcast.standards import FrameEncoder
 
     EnergyCore(ec, settings, check=FrameEncoder())
-    message = "RSI" if settings.standard == "csae53" else "TIM"
+    message = message_set(settings.standard).road_info_message
     rows = []
     for site in ec.sites:
         what = site.source

@@ -13,6 +13,7 @@ from typing import Any
 
 from rsu.fusion.model import V2xSender
 from rsu.geo import LocalFrame
+from rsu.registry import message_set
 from rsu.v2x.message import V2xMessage
 
 LAT_UNAVAILABLE = 900_000_001
@@ -40,35 +41,14 @@ def _sigma(accuracy: Mapping[str, Any] | None) -> float | None:
     return _scaled(accuracy.get("semiMajor"), 0.05, SEMI_MAJOR_UNAVAILABLE)
 
 
-def _fields(msg: V2xMessage) -> tuple[str, Mapping[str, Any], Mapping[str, Any]] | None:
-    """(kind, the member holding id/speed/heading, the member holding lat/long)."""
-    value = msg.value
-    if not isinstance(value, Mapping):
-        return None
-    if msg.message_type == "BasicSafetyMessage":
-        core = value.get("coreData")
-        if isinstance(core, Mapping):
-            return "vehicle", core, core
-        pos = value.get("pos")
-        if isinstance(pos, Mapping):
-            return "vehicle", value, pos
-    if msg.message_type == "PersonalSafetyMessage":
-        pos = value.get("position")
-        if isinstance(pos, Mapping):
-            return "vru", value, pos
-    return None
-
-
 def sender_from_message(msg: V2xMessage, frame: LocalFrame, now: float) -> V2xSender | None:
     """The sender of a BSM/PSM in local ENU metres, or ``None`` (other type, no position)."""
-    found = _fields(msg)
-    if found is None:
+    report = message_set(msg.standard).sender_report(msg)
+    if report is None:
         return None
-    kind, body, pos = found
-    lat = _scaled(pos.get("lat"), 1e-7, LAT_UNAVAILABLE)
-    lon = _scaled(pos.get("long"), 1e-7, LONG_UNAVAILABLE)
-    v2x_id = body.get("id")
-    if lat is None or lon is None or not isinstance(v2x_id, str):
+    kind, body, lat, lon = report.kind, report.body, report.latitude, report.longitude
+    v2x_id = report.sender_id
+    if lat is None or lon is None or v2x_id is None:
         return None
     e, n, _ = frame.to_enu(lat, lon)
     size = body.get("size") if kind == "vehicle" else None
@@ -79,8 +59,8 @@ def sender_from_message(msg: V2xMessage, frame: LocalFrame, now: float) -> V2xSe
         time=now,
         x_m=e,
         y_m=n,
-        speed_mps=_scaled(body.get("speed"), 0.02, SPEED_UNAVAILABLE),
-        heading_deg=_scaled(body.get("heading"), 0.0125, HEADING_UNAVAILABLE),
+        speed_mps=report.speed_mps,
+        heading_deg=report.heading_deg,
         sigma_m=_sigma(body.get("accuracy") or body.get("posAccuracy")),  # J2735 / CSAE 53
         length_m=_cm(size, "length"),
         width_m=_cm(size, "width"),

@@ -4,10 +4,13 @@
 
     [perception.detector]
     model = "nanodet-m-416-int8"      # built-in name or a path to an .onnx file
-    threads = 1
+    threads = 0                       # 0: automatic (the cores, shared between the cameras)
 
-    [perception.tracker]
+    [perception.tracker]              # ground plane (metres): calibrated cameras
     min_hits = 3
+
+    [perception.image_tracker]        # image plane (pixels): cameras without a calibration
+    iou_min = 0.2
 
     [[perception.cameras]]
     name = "north"
@@ -25,6 +28,7 @@ from rsu.config.fields import Table
 from rsu.errors import ConfigError
 from rsu.perception.camera import CameraConfig
 from rsu.perception.detector import DetectorConfig
+from rsu.perception.image_tracker import ImageTrackerConfig
 from rsu.perception.tracker import TrackerConfig
 
 
@@ -32,6 +36,7 @@ from rsu.perception.tracker import TrackerConfig
 class PerceptionConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    image_tracker: ImageTrackerConfig = field(default_factory=ImageTrackerConfig)
     cameras: tuple[CameraConfig, ...] = ()
 
     @classmethod
@@ -44,6 +49,7 @@ class PerceptionConfig:
         cfg = cls(
             detector=DetectorConfig.from_table(t.table("detector")),
             tracker=TrackerConfig.from_table(t.table("tracker")),
+            image_tracker=ImageTrackerConfig.from_table(t.table("image_tracker")),
             cameras=cameras,
         )
         t.done()

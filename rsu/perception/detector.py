@@ -8,6 +8,7 @@ naming the model and the mismatch at start-up, not on the first frame.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from rsu.config.fields import Table
 from rsu.errors import ModelError
 from rsu.perception.classes import COCO80, ROAD_USERS, class_map
 from rsu.perception.decoders import DECODERS, make_decoder, nms
-from rsu.perception.preprocess import InputSpec, prepare
+from rsu.perception.preprocess import InputSpec, Preprocessor
 from rsu.perception.types import Box, Detection, Image
 from rsu.registry import load
 
@@ -65,7 +66,9 @@ class DetectorConfig:
     max_detections: int = 100
     nms_groups: tuple[tuple[str, ...], ...] = (("car", "bus", "truck"),)
     """Classes suppressed against each other (one object scored as car and truck)."""
-    threads: int = 1
+    threads: int = 0
+    """onnxruntime intra-op threads; 0: automatic (the CLI: every core this process may use;
+    the daemon: those cores shared between its cameras, at least one each)."""
     provider: str = "CPUExecutionProvider"
     options: tuple[tuple[str, Any], ...] = ()
 
@@ -109,7 +112,7 @@ class DetectorConfig:
             nms_groups=tuple(
                 tuple(str(x) for x in g) for g in t.array("nms_groups", [["car", "bus", "truck"]])
             ),
-            threads=t.integer("threads", 1, lo=1, hi=64),
+            threads=t.integer("threads", 0, lo=0, hi=64),
             provider=t.string("provider", "CPUExecutionProvider"),
             options=tuple(sorted(options.items())),
         )
@@ -149,6 +152,7 @@ class OnnxDetector:
         self.config = config
         self.name = config.model
         self._session, self._input_name = _open_session(config)
+        self._pre = Preprocessor(config.input)
         self._decoder = make_decoder(
             config.family, config.input, len(config.labels), **dict(config.options)
         )
@@ -167,7 +171,7 @@ class OnnxDetector:
     def _warm_up(self) -> None:
         spec = self.config.input
         blank = np.zeros((spec.height, spec.width, 3), dtype=np.uint8)
-        tensor, _ = prepare(blank, spec)
+        tensor = self._pre.prepare(blank)
         outputs = self._session.run(None, {self._input_name: tensor})
         shapes = [tuple(int(d) for d in np.shape(o)) for o in outputs]
         try:
@@ -181,7 +185,8 @@ class OnnxDetector:
 
     def detect(self, image: Image) -> tuple[Detection, ...]:
         cfg = self.config
-        tensor, transform = prepare(image, cfg.input)
+        tensor = self._pre.prepare(image)
+        transform = self._pre.transform
         start = time.perf_counter()
         outputs = self._session.run(None, {self._input_name: tensor})
         self._last_ms = (time.perf_counter() - start) * 1000.0
@@ -225,8 +230,11 @@ def _open_session(config: DetectorConfig) -> tuple[Any, str]:
             f"(have {', '.join(ort.get_available_providers())})"
         )
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = config.threads
+    opts.intra_op_num_threads = resolve_threads(config.threads)
     opts.inter_op_num_threads = 1
+    # Idle pool threads sleep instead of spinning: on a box shared by several cameras (and the
+    # rest of the daemon) spinning threads take the cores the other sessions need.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
     try:
         session = ort.InferenceSession(str(path), opts, providers=[config.provider])
@@ -238,6 +246,14 @@ def _open_session(config: DetectorConfig) -> tuple[Any, str]:
         raise ModelError(f"model {config.model}: expected one 4-D image input, got {got}")
     _check_input(config, inputs[0].shape)
     return session, str(inputs[0].name)
+
+
+def resolve_threads(threads: int, sessions: int = 1) -> int:
+    """``threads``, or for 0 the cores this process may run on shared by ``sessions``."""
+    if threads > 0:
+        return threads
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // max(1, sessions))
 
 
 def _check_input(config: DetectorConfig, shape: list[Any]) -> None:

@@ -1,8 +1,9 @@
 """One camera's per-frame work: detect, put on the ground, track. Used by the CLI and daemon.
 
 ``CameraPipeline.process(frame)`` returns a ``FrameResult``: the detections in pixels, each one's
-ground position (ENU metres, ``None`` without calibration or above the horizon) and track id
-(``None`` without calibration: the tracker works in metres).
+ground position (ENU metres, ``None`` without calibration or above the horizon) and track id:
+from the ground-plane tracker (metres) when the camera is calibrated, else from the image-plane
+tracker (pixels); ``None`` for a detection whose track is not yet confirmed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from rsu.perception.calibration import Calibration
 from rsu.perception.detector import Detector
+from rsu.perception.image_tracker import ImageTracker
 from rsu.perception.tracker import Tracker, TrackerUpdate
 from rsu.perception.types import Detection, Frame
 from rsu.road_users import GroundDetection
@@ -58,10 +60,14 @@ class CameraPipeline:
         detector: Detector,
         calibration: Calibration | None = None,
         tracker: Tracker | None = None,
+        image_tracker: ImageTracker | None = None,
     ) -> None:
+        """``tracker`` (ground plane) runs when there is a ``calibration``; ``image_tracker``
+        when there is none (or no ground tracker)."""
         self.detector = detector
         self.calibration = calibration
         self.tracker = tracker
+        self.image_tracker = image_tracker
 
     def process(self, frame: Frame) -> FrameResult:
         start = time.perf_counter()
@@ -76,6 +82,8 @@ class CameraPipeline:
             update = self.tracker.update([g for g in ground if g is not None], frame.monotonic)
             for i, tid in zip(fed, update.track_ids, strict=True):
                 ids[i] = tid
+        elif self.image_tracker is not None:
+            ids = list(self.image_tracker.update(dets, frame.monotonic).track_ids)
         return FrameResult(
             frame.camera,
             frame.index,

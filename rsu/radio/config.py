@@ -7,6 +7,7 @@ from typing import Self
 
 from rsu.config.fields import Table
 from rsu.errors import ConfigError
+from rsu.registry import DEFAULT_MESSAGE_SET
 
 BACKEND_NAMES = ("serial", "rsu41", "sim")
 
@@ -106,9 +107,10 @@ class RadioConfig:
     rsu41: Rsu41Config = field(default_factory=Rsu41Config)
     serial: SerialConfig = field(default_factory=SerialConfig)
     sim: SimConfig = field(default_factory=SimConfig)
-    standard: str = "j2735"
-    """The message set on the air (``j2735`` / ``csae53``): not a ``[radio]`` key, the loader
-    copies ``[rsu] standard`` here. The ``sim`` backend sends frames of this standard."""
+    standard: str = DEFAULT_MESSAGE_SET
+    """The message set on the air (a name of ``rsu.registry.MESSAGE_SETS``): not a ``[radio]``
+    key, the loader copies ``[rsu] standard`` here. The ``sim`` backend sends frames of this
+    set."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:

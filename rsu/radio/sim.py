@@ -24,15 +24,13 @@ from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig, SimConfig
 from rsu.radio.types import RadioCounters
 from rsu.reader import Reader
-from rsu.v2x import builders
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set, message_set_names
 from rsu.v2x.builders import Sender
-from rsu.v2x.names import PSIDS
 from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
 APPROACH_M = 150.0  # vehicles appear this far out and leave as far beyond the stop line
 CROSSWALK_M = 12.0  # pedestrians walk the square of crosswalks this far from the centre
-CSAE_BSM_AID = 111  # the AID commonly configured for the CSAE 53 BSM (as [csae53.aids] BSM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +55,12 @@ class Position:
 class Traffic:
     """Deterministic road users around (``latitude``, ``longitude``), in ``standard``'s frames."""
 
-    def __init__(self, config: SimConfig, standard: str = "j2735") -> None:
-        if standard not in ("j2735", "csae53"):
+    def __init__(self, config: SimConfig, standard: str = DEFAULT_MESSAGE_SET) -> None:
+        if standard not in message_set_names():
             raise ValueError(f"unknown standard {standard!r}")
         self.cfg = config
         self.standard = standard
+        self._set = message_set(standard)
         rng = random.Random(config.seed)
         users = []
         for _ in range(config.vehicles):
@@ -120,15 +119,12 @@ class Traffic:
         sec_mark = round(utc * 1000) % 60000
         out = []
         for user in self.users:
-            if self.standard == "csae53" and user.kind != "vehicle":
-                continue  # no PSM in the CSAE 53 day-1 set
             pos = self.position(user, t)
             lat, lon = self.latlon(pos)
-            if self.standard == "csae53":
-                build = builders.csae_bsm
-            else:
-                build = builders.bsm if user.kind == "vehicle" else builders.psm
-            out.append((user, build(_sender(user, pos, lat, lon, tick % 128, sec_mark))))
+            sender = _sender(user, pos, lat, lon, tick % 128, sec_mark)
+            frame = self._set.road_user_frame(user.kind, sender)
+            if frame is not None:  # None: the set has no message for it (CSAE 53 day-1: no PSM)
+                out.append((user, frame))
         return out
 
 
@@ -151,7 +147,7 @@ class SimRadio(Reader):
         self._clock = clock
         self._codec = get_codec(config.standard)
         self.traffic = Traffic(config.sim, config.standard)
-        self._psids = dict(PSIDS) if config.standard == "j2735" else {"BSM": CSAE_BSM_AID}
+        self._psids = message_set(config.standard).psids()
         self.rx = queue
         self.counters = RadioCounters()
         self.tx_log: deque[TxRequest] = deque(maxlen=1000)

@@ -26,12 +26,14 @@ import structlog
 from rsu.alarms import Alarm
 from rsu.errors import RsuError
 from rsu.lograte import due
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set
 from rsu.signals import spat, tscbm
 from rsu.signals.config import STALE_S, IntersectionConfig, SignalsConfig
 from rsu.signals.mapref import MapRef
 from rsu.signals.model import ControllerState, Datagram, Report
 from rsu.signals.states import GroupState, group_states, phase_rows
 from rsu.stage import NOTHING, Clear, Outputs, Record
+from rsu.v2x.messageset import SpatRequest
 from rsu.wire import TxRequest
 
 log = structlog.get_logger(__name__)
@@ -46,7 +48,7 @@ STARTUP_GRACE_S = 2.0
 class SpatSettings:
     """How SPaT goes on the air: the RSU's message set and the radio fields."""
 
-    standard: str = "j2735"
+    standard: str = DEFAULT_MESSAGE_SET
     psid: int = 0x8002
     channel: int = 183
     priority: int = 6
@@ -105,7 +107,7 @@ class SignalsCore:
         self._latching = len(self.live) == 1 and self.live[0].cfg.controller is None
         self.started = started
         self.n = Counters()
-        self._csae_count = 0
+        self._count = 0
         self._alarm_on = False
 
     # --- inputs -----------------------------------------------------------------------------
@@ -192,15 +194,11 @@ class SignalsCore:
     def _transmission(self, item: Live) -> TxRequest | None:
         assert item.state is not None
         s, utc, ref = self.settings, item.rx_utc, (item.cfg.region, item.cfg.intersection_id)
-        if s.standard == "csae53":
-            value = spat.csae_intersection(ref, item.state.status, item.groups, utc)
-            frame = spat.csae_frame([value], utc, self._csae_count)
-            self._csae_count = (self._csae_count + 1) % 128
-        else:
-            value = spat.j2735_intersection(
-                ref, item.revision, item.state.status, item.groups, utc, item.cfg.name
-            )
-            frame = spat.j2735_frame([value], utc)
+        request = SpatRequest(
+            ref, item.revision, item.state.status, item.groups, utc, item.cfg.name, self._count
+        )
+        frame = message_set(s.standard).spat_frame(request)
+        self._count = (self._count + 1) % 128  # the message counter of the set's SPaT stream
         try:
             payload = self._encode(frame)
         except RsuError as err:

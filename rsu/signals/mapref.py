@@ -48,7 +48,7 @@ def _groups(items: Any, key: str) -> set[int]:
     return out
 
 
-def _j2735(value: dict[str, Any]) -> dict[Ref, MapIntersection]:
+def j2735_intersections(value: dict[str, Any]) -> dict[Ref, MapIntersection]:
     out: dict[Ref, MapIntersection] = {}
     for geometry in value.get("intersections") or ():
         ref = _ref(geometry.get("id")) if isinstance(geometry, dict) else None
@@ -65,7 +65,7 @@ def _j2735(value: dict[str, Any]) -> dict[Ref, MapIntersection]:
     return out
 
 
-def _csae53(value: dict[str, Any]) -> dict[Ref, MapIntersection]:
+def csae_intersections(value: dict[str, Any]) -> dict[Ref, MapIntersection]:
     out: dict[Ref, MapIntersection] = {}
     for node in value.get("nodes") or ():
         ref = _ref(node.get("id")) if isinstance(node, dict) else None
@@ -84,16 +84,14 @@ def _csae53(value: dict[str, Any]) -> dict[Ref, MapIntersection]:
 
 
 def map_ref(name: str, frame_jer: dict[str, Any]) -> MapRef:
-    """The ``MapRef`` of a MAP MessageFrame's JER (either standard); ``ConfigError`` when it is
-    not a MAP."""
-    if "messageId" in frame_jer:
-        if frame_jer.get("messageId") != 18 or not isinstance(frame_jer.get("value"), dict):
-            raise ConfigError(name, "is not a J2735 MapData frame")
-        return MapRef(name, "j2735", _j2735(frame_jer["value"]))
-    value = frame_jer.get("mapFrame")
-    if not isinstance(value, dict):
+    """The ``MapRef`` of a MAP MessageFrame's JER (of any set: the set that owns the frame
+    reads it, ``MessageSet.map_intersections``); ``ConfigError`` when it is not a MAP."""
+    from rsu.broadcast.standards import frame_set
+
+    owner = frame_set(frame_jer)
+    if owner is None:
         raise ConfigError(name, "is not a MAP frame")
-    return MapRef(name, "csae53", _csae53(value))
+    return MapRef(name, owner.name, owner.map_intersections(name, frame_jer))
 
 
 def check_groups(ref: MapRef, region: int, intersection_id: int, groups: Any, where: str) -> int:

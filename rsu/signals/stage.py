@@ -20,7 +20,7 @@ import structlog
 from rsu.clock import Clock
 from rsu.errors import ConfigError, RsuError
 from rsu.queues import DROP_OLDEST, BoundedQueue
-from rsu.registry import load
+from rsu.registry import DEFAULT_MESSAGE_SET, load, message_set, message_set_names
 from rsu.signals import SOURCES
 from rsu.signals.config import SignalsConfig
 from rsu.signals.core import SignalsCore, SpatSettings, groups_text
@@ -30,8 +30,6 @@ from rsu.stage import Outputs
 from rsu.wire import BroadcastMessage
 
 log = structlog.get_logger(__name__)
-CSAE_MAX_GROUPS = 16
-"""CSAE 53 PhaseList holds at most 16 phases per intersection."""
 
 
 class SignalsStage:
@@ -98,7 +96,7 @@ def _frame_jer(message: BroadcastMessage) -> dict[str, Any] | None:
         return None
     from rsu.v2x.codec import get_codec
 
-    for standard in ("j2735", "csae53"):  # UPER carries no mark of its standard: try both
+    for standard in message_set_names():  # UPER carries no mark of its set: try each
         try:
             return get_codec(standard).decode(message.payload, unwrap=False).jer()
         except RsuError:
@@ -122,11 +120,11 @@ def map_frames(cfg: SignalsConfig, messages: Sequence[Any], load_frame: Any) -> 
 def revisions(cfg: SignalsConfig, maps: dict[str, MapRef], standard: str) -> dict[str, int]:
     """Check every intersection against its MAP; the MAP revision per intersection key."""
     out: dict[str, int] = {}
+    ms = message_set(standard)
+    most, label = ms.max_signal_groups, ms.label
     for item in cfg.intersections:
-        if standard == "csae53" and len(item.groups) > CSAE_MAX_GROUPS:
-            raise ConfigError(
-                f"{item.where}.groups", f"CSAE 53 SPAT takes at most {CSAE_MAX_GROUPS} phases"
-            )
+        if most is not None and len(item.groups) > most:
+            raise ConfigError(f"{item.where}.groups", f"{label} SPAT takes at most {most} phases")
         if item.map is None:
             continue
         # A MAP of the other standard is allowed (one broadcast table holds both): its
@@ -193,7 +191,7 @@ def frame_loader(base_dir: Any, encoder: Any) -> Callable[[Any], dict[str, Any]]
         if message.frame_jer is not None:
             return message.frame_jer
         assert message.payload is not None
-        codec = get_codec(entry.standard or "j2735")
+        codec = get_codec(entry.standard or DEFAULT_MESSAGE_SET)
         try:
             return codec.decode(message.payload, unwrap=False).jer()
         except RsuError as err:
@@ -202,16 +200,12 @@ def frame_loader(base_dir: Any, encoder: Any) -> Callable[[Any], dict[str, Any]]
     return load_frame
 
 
-def settings_for(cfg: SignalsConfig, standard: str, aids: Any = None) -> SpatSettings:
-    """PSID 0x8002 (J2735) or the CSAE 53 SPAT AID (``[csae53.aids]`` or 3619) unless
-    ``[signals] psid`` says otherwise."""
-    from rsu.broadcast.standards import default_psid
-
+def settings_for(cfg: SignalsConfig, standard: str, section: Any = None) -> SpatSettings:
+    """The SPaT PSID of the set unless ``[signals] psid`` says otherwise: 0x8002 (J2735), the
+    CSAE 53 SPAT AID (``[csae53.aids]``, ``section``, or 3619)."""
     psid = cfg.psid
-    if psid is None and standard == "csae53" and aids is not None:
-        psid = aids.get("SPAT")
     if psid is None:
-        psid = default_psid(standard, "SPAT") or 0x8002
+        psid = message_set(standard).configured_psid("SPAT", section) or 0x8002
     return SpatSettings(standard, psid, cfg.channel, cfg.priority)
 
 
@@ -227,9 +221,9 @@ def check_mapping(config: Any) -> list[list[str]]:
     standard = config.rsu.standard
     loader = frame_loader(config.base_dir, FrameEncoder())
     revs = revisions(sc, map_frames(sc, config.broadcast.messages, loader), standard)
-    aids = config.csae53.aids if config.csae53 is not None else None
+    section = message_set(standard).section_of(config)
     core = SignalsCore(
-        sc, settings_for(sc, standard, aids), get_codec(standard).encode, revisions=revs
+        sc, settings_for(sc, standard, section), get_codec(standard).encode, revisions=revs
     )
     self_check(core, get_codec(standard))
     rows = []

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from rsu.config.fields import Table
 from rsu.config.loader import read_toml
 from rsu.errors import ConfigError
-from rsu.v2x.names import SHORT_NAMES
+from rsu.v2x.names import short_names
 
 PRIORITIES: dict[str, int] = {"bulk": 0, "normal": 1, "critical": 2}
 """Spool priority classes: a record may only evict records of its own class or lower."""
@@ -33,16 +33,21 @@ ENCODINGS = ("json", "cbor")
 COMPRESSIONS = ("none", "zlib")
 PERISHABLE = ("SPAT", "RSM", "SDSM", "objects")
 """Streams whose records are stale after ``expiry_s`` (positions, signal states, objects)."""
-STREAMS = SHORT_NAMES | {"objects"}
-"""What ``[uplink.policy.<NAME>]`` and ``perishable`` name: a message type's short name, or
-the fused object lists (events, alarms and stats never expire and have no policy)."""
+
+
+def streams() -> frozenset[str]:
+    """What ``[uplink.policy.<NAME>]`` and ``perishable`` name: a message type's short name
+    (of any message set), or the fused object lists (events, alarms and stats never expire
+    and have no policy)."""
+    return short_names() | {"objects"}
 
 
 def stream_name(name: object, where: str) -> str:
-    """``name`` if it is one of ``STREAMS`` (a typo would silently leave a policy unused)."""
-    if not isinstance(name, str) or name not in STREAMS:
+    """``name`` if it is one of ``streams()`` (a typo would silently leave a policy unused)."""
+    known = streams()
+    if not isinstance(name, str) or name not in known:
         raise ConfigError(
-            where, f"unknown message type {name!r}: expected one of {', '.join(sorted(STREAMS))}"
+            where, f"unknown message type {name!r}: expected one of {', '.join(sorted(known))}"
         )
     return name
 

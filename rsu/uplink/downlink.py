@@ -47,10 +47,11 @@ class Downlink:
         self.counts: dict[str, int] = {}
 
     def _checker(self) -> Check:
-        if self._check is None:  # no standard given: J2735, compiled on first use
+        if self._check is None:  # no set given: the default (J2735), compiled on first use
+            from rsu.registry import DEFAULT_MESSAGE_SET
             from rsu.uplink.broadcast import BroadcastCheck
 
-            self._check = BroadcastCheck.for_standard("j2735")
+            self._check = BroadcastCheck.for_standard(DEFAULT_MESSAGE_SET)
         return self._check
 
     def handle(self, msg: Inbound, now: float, utc: float) -> Publish | None:

@@ -33,6 +33,11 @@ class PolicyGate:
         self.held: Counter[str] = Counter()
         """``"{type}:{reason}"`` -> messages not uploaded (disabled, sampled, id, rate, filter)."""
 
+    def table(self) -> tuple[dict[str, UploadPolicy], UploadPolicy]:
+        """The policies as they are now (per type, default): for a ``PolicyGate`` elsewhere
+        (a decode worker) that must judge as this one does."""
+        return dict(self._policies), self._default
+
     def policy(self, short_name: str) -> UploadPolicy:
         return self._policies.get(short_name) or self._default
 
@@ -46,21 +51,37 @@ class PolicyGate:
         self.set_policy(short_name, new)
         return new
 
-    def admit(self, short_name: str, sender: str | None, value: Any, now: float) -> bool:
-        """True when this message should be uploaded."""
-        reason = self._reject_reason(short_name, sender, value, now)
+    def admit(
+        self,
+        short_name: str,
+        sender: str | None,
+        value: Any,
+        now: float,
+        *,
+        passed: bool | None = None,
+    ) -> bool:
+        """True when this message should be uploaded. ``passed``: the type's value filters
+        were already checked (``filters_pass``, where the message was decoded); ``value``
+        is then not looked at."""
+        reason = self._reject_reason(short_name, sender, value, now, passed)
         if reason is None:
             return True
         self.held[f"{short_name}:{reason}"] += 1
         return False
 
-    def _reject_reason(self, name: str, sender: str | None, value: Any, now: float) -> str | None:
+    def filters_pass(self, short_name: str, value: Any) -> bool:
+        """The value filters of the type's policy (stateless: may run in another process)."""
+        return all(_passes(f, value) for f in self.policy(short_name).filters)
+
+    def _reject_reason(
+        self, name: str, sender: str | None, value: Any, now: float, passed: bool | None
+    ) -> str | None:
         pol = self.policy(name)
         if not pol.enabled:
             return "disabled"
         if pol.ids and (sender is None or sender not in pol.ids):
             return "id"
-        if not all(_passes(f, value) for f in pol.filters):
+        if not (self.filters_pass(name, value) if passed is None else passed):
             return "filter"
         st = self._state.setdefault(name, _TypeState())
         if pol.sample > 1 and not _sampled(st, pol, sender):

@@ -50,6 +50,8 @@ class Record:
     batch: bool = False
     expires: float | None = None
     """UTC seconds after which the record is stale (perishable streams): not sent later."""
+    payload: bytes | None = None
+    """The body already encoded (``rsu.uplink.prepared``): spooled as it is, ``body`` unused."""
 
 
 class RecordIds:

@@ -28,6 +28,7 @@ from rsu.uplink.downlink import Downlink
 from rsu.uplink.identity import DAEMON, Role, client_id, spool_path
 from rsu.uplink.mqtt import Inbox, LinkOptions, MqttLink
 from rsu.uplink.policy import PolicyGate
+from rsu.uplink.prepared import Prepared
 from rsu.uplink.publisher import Publish, Publisher, PublisherSettings
 from rsu.uplink.records import (
     BULK,
@@ -186,6 +187,22 @@ class Uplink:
         body.update(self.dialect.message_fields(msg, rsu_id, now, profile))
         expires = self._expires(short, now)
         return self.submit(Record(rid, f"v2x/{short}", body, pol.priority, pol.batch, expires))
+
+    def submit_prepared(self, prepared: Prepared) -> bool:
+        """A received message whose record was made ahead (``rsu.uplink.prepared``, e.g. in
+        a decode worker): through the same upload policy, spooled as that JSON."""
+        short = prepared.short_name
+        mono = self.clock.monotonic()
+        if not self.gate.admit(short, prepared.sender, None, mono, passed=prepared.passed):
+            return False
+        pol = self.gate.policy(short)
+        now = prepared.received_at
+        rid = self.ids.next(now)
+        expires = self._expires(short, now)
+        record = Record(
+            rid, f"v2x/{short}", {}, pol.priority, pol.batch, expires, prepared.payload(rid)
+        )
+        return self.submit(record)
 
     def submit_data(self, kind: str, data: dict[str, Any], *, at: float | None = None) -> bool:
         """``objects``, ``events``, ``alarms`` or ``stats``; events and alarms are critical."""

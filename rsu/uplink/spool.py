@@ -167,7 +167,7 @@ class Spool:
         as dropped because the spool is full of records of a higher class)."""
         if not records:
             return 0
-        parts = [encode_body(r.body) for r in records]
+        parts = [encode_body(r.body) if r.payload is None else r.payload for r in records]
         groups = chunk(records, self.batch_max, self.batch_max_bytes, [len(p) for p in parts])
         drops: dict[str, int] = {}
         accepted = self._insert(records, parts, groups, now, drops)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rsu.clock import utc_iso
+from rsu.registry import DEFAULT_MESSAGE_SET
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class LinkState:
 class Birth:
     """What this RSU is (retained beside the status)."""
 
-    standard: str = "j2735"
+    standard: str = DEFAULT_MESSAGE_SET
     position: tuple[float, float] | None = None
     """(lat, lon) in degrees WGS84, when known at start."""
     capabilities: tuple[str, ...] = ()

@@ -258,7 +258,7 @@ class CompiledStandard:
 
 def module_files(standard: Standard) -> list[Path]:
     """The ``.asn`` files of a standard, sorted by name."""
-    root = resources.files("rsu.v2x") / "asn" / standard.asn_dir
+    root = resources.files(standard.asn_package) / "asn"
     paths = sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".asn"))
     if not paths:
         raise CodecError(f"no ASN.1 modules for {standard.name} in {root}")

@@ -1,11 +1,11 @@
 """The V2X codec: bytes as radios deliver them <-> ``V2xMessage`` with JER values.
 
-Sans-I/O. One ``Codec`` per standard (``get_codec("j2735")``, ``get_codec("csae53")``), compiled
-once per process (and cached on disk across processes). Decoding finds the MessageFrame inside
-WSMP / IEEE 1609.2 envelopes (``rsu.v2x.framing``), decodes UPER with asn1tools, decodes open
-types in place and returns JER. Encoding takes JER, checks types and constraints, and returns
-UPER. Every failure is a ``DecodeError`` / ``EncodeError`` naming the message, the field path
-and (for decoding) the bit offset.
+Sans-I/O. One ``Codec`` per message set (``get_codec(name)``, a name of ``rsu.registry``),
+compiled once per process (and cached on disk across processes). Decoding finds the
+MessageFrame inside WSMP / IEEE 1609.2 envelopes (``rsu.v2x.framing``), decodes UPER with
+asn1tools, decodes open types in place and returns JER. Encoding takes JER, checks types and
+constraints, and returns UPER. Every failure is a ``DecodeError`` / ``EncodeError`` naming
+the message, the field path and (for decoding) the bit offset.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Any
 from asn1tools.codecs import uper
 
 from rsu.errors import DecodeError, EncodeError
+from rsu.registry import DEFAULT_MESSAGE_SET, message_set
 from rsu.v2x import framing
 from rsu.v2x.asn1 import CompiledStandard, compile_standard
 from rsu.v2x.fastpath import FastDecode
 from rsu.v2x.fastpath_build import FastPath, load_fast_path
 from rsu.v2x.jer import JerBuilder, choice_members
 from rsu.v2x.message import BARE, JerValue, V2xMessage
-from rsu.v2x.names import J2735_MESSAGES
 from rsu.v2x.standards import get_standard
 
 MAX_FRAME_BYTES = 65_535
@@ -63,6 +63,8 @@ class Codec:
         self.fast_path: FastPath | None = None
         """The generated decoder (``None`` when switched off); see ``rsu.v2x.fastpath_build``."""
         self._fallbacks: dict[str, int] = {}
+        self._known = {k: m.type_name for k, m in message_set(self.standard.name).by_key.items()}
+        """The message set's own table: names of ids whose type our modules lack."""
         if fast:
             self.fast_path = load_fast_path(compiled, self._jer, self._compiled, self._frame)
             self._fast = self.fast_path.decode
@@ -281,9 +283,7 @@ class Codec:
     def _id_value_message(self, message_id: int, value: JerValue, raw: bytes) -> V2xMessage:
         """A J2735 message; an id with no type in our modules keeps its value as hex."""
         type_ref = self.message_ids.get(message_id)
-        name = (
-            _short(type_ref) if type_ref else J2735_MESSAGES.get(message_id, f"Unknown{message_id}")
-        )
+        name = _short(type_ref) if type_ref else self._known.get(message_id, f"Unknown{message_id}")
         return V2xMessage(self.name, name, message_id, value, raw)
 
     def _decode_id_value(self, frame: bytes) -> V2xMessage:
@@ -366,7 +366,7 @@ _CODECS: dict[str, Codec] = {}
 _CODECS_LOCK = threading.Lock()
 
 
-def get_codec(standard: str = "j2735", cache_dir: Path | None = None) -> Codec:
+def get_codec(standard: str = DEFAULT_MESSAGE_SET, cache_dir: Path | None = None) -> Codec:
     """The process-wide codec of ``standard``, compiled on first use."""
     with _CODECS_LOCK:
         codec = _CODECS.get(standard)

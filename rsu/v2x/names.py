@@ -1,70 +1,35 @@
-"""Message names: ASN.1 type names, the short names people use, J2735 ids and PSIDs."""
+"""Message names: ASN.1 type names, the short names people use, J2735 ids and PSIDs.
+
+The tables belong to the message sets (``rsu.j2735.messages``, ``rsu.csae53.messages``);
+``short_name`` reads every registered set's table, on first use.
+"""
 
 from __future__ import annotations
 
-# J2735 DSRCmsgID -> ASN.1 type name of the message (2020 edition, + J2735-2024 33 and 41).
-J2735_MESSAGES: dict[int, str] = {
-    18: "MapData",
-    19: "SPAT",
-    20: "BasicSafetyMessage",
-    21: "CommonSafetyRequest",
-    22: "EmergencyVehicleAlert",
-    23: "IntersectionCollision",
-    24: "NMEAcorrections",
-    25: "ProbeDataManagement",
-    26: "ProbeVehicleData",
-    27: "RoadSideAlert",
-    28: "RTCMcorrections",
-    29: "SignalRequestMessage",
-    30: "SignalStatusMessage",
-    31: "TravelerInformation",
-    32: "PersonalSafetyMessage",
-    33: "RoadSafetyMessage",
-    41: "SensorDataSharingMessage",
-}
+from rsu.j2735.messages import J2735_MESSAGES, PSIDS
+from rsu.registry import message_sets
 
-_SHORT: dict[str, str] = {
-    "MapData": "MAP",
-    "SPAT": "SPAT",
-    "BasicSafetyMessage": "BSM",
-    "CommonSafetyRequest": "CSR",
-    "EmergencyVehicleAlert": "EVA",
-    "IntersectionCollision": "ICA",
-    "NMEAcorrections": "NMEA",
-    "ProbeDataManagement": "PDM",
-    "ProbeVehicleData": "PVD",
-    "RoadSideAlert": "RSA",
-    "RTCMcorrections": "RTCM",
-    "SignalRequestMessage": "SRM",
-    "SignalStatusMessage": "SSM",
-    "TravelerInformation": "TIM",
-    "PersonalSafetyMessage": "PSM",
-    "RoadSafetyMessage": "RSM",
-    "SensorDataSharingMessage": "SDSM",
-    # CSAE 53 day-1
-    "RoadSideInformation": "RSI",
-    "RoadsideSafetyMessage": "RSM",
-}
+__all__ = ["J2735_MESSAGES", "PSIDS", "short_name", "short_names"]
 
-SHORT_NAMES: frozenset[str] = frozenset(_SHORT.values())
-"""Every short name of a message of either standard (what ``[uplink.policy.<SHORT>]`` takes)."""
 
-# Conventional PSIDs (IEEE 1609.12) for the J2735 messages an RSU sends and receives.
-PSIDS: dict[str, int] = {
-    "BSM": 0x20,
-    "PSM": 0x27,
-    "SPAT": 0x8002,
-    "MAP": 0xE0000017,
-    "TIM": 0x8003,
-    "RSA": 0x8003,
-    "SRM": 0xE0000016,
-    "SSM": 0xE0000015,
-    "RTCM": 0x8000,
-    "SDSM": 0x8010,
-    "RSM": 0x8003,
-}
+_SHORT: dict[str, str] = {}
+"""ASN.1 type name -> short name, of every set (filled on first use: a plain dict lookup then,
+since ``short_name`` runs for every message decoded)."""
+
+
+def _short() -> dict[str, str]:
+    if not _SHORT:
+        for ms in message_sets():
+            for info in ms.messages:
+                _SHORT.setdefault(info.type_name, info.short)
+    return _SHORT
+
+
+def short_names() -> frozenset[str]:
+    """Every short name of a message of any set (what ``[uplink.policy.<SHORT>]`` takes)."""
+    return frozenset(_short().values())
 
 
 def short_name(message_type: str) -> str:
     """``BasicSafetyMessage`` -> ``BSM``; unknown names are returned unchanged."""
-    return _SHORT.get(message_type, message_type)
+    return (_SHORT or _short()).get(message_type, message_type)

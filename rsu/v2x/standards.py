@@ -1,8 +1,9 @@
-"""The message sets (standards) the codec serves, side by side in one process.
+"""What the codec needs to know of a message set's ASN.1: where the modules are, the frame.
 
-Each standard is a folder of ASN.1 modules under ``rsu/v2x/asn/`` compiled into its own
-asn1tools specification, so type names never clash between standards. Adding ETSI later is a
-new entry here plus its modules.
+Each message set package (``rsu.j2735``, ``rsu.csae53``) holds its ASN.1 modules in its own
+``asn/`` folder, compiled into its own asn1tools specification, so type names never clash
+between sets. The ``Standard`` of a set is its ``MessageSet.standard``
+(``rsu.v2x.messageset``), found by name through ``rsu.registry``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rsu.errors import UnknownStandardError
+from rsu.registry import message_set
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,25 +20,13 @@ class Standard:
 
     name: str
     title: str
-    asn_dir: str
-    """Folder under ``rsu/v2x/asn/`` holding the modules."""
+    asn_package: str
+    """The package whose ``asn/`` folder holds the modules (``rsu.j2735``)."""
     frame_style: Literal["id-value", "choice"]
     """``id-value``: J2735's ``{messageId, value}`` with an open type; ``choice``: a CHOICE."""
     frame_type: str = "MessageFrame"
 
 
-STANDARDS: dict[str, Standard] = {
-    "j2735": Standard(
-        "j2735", "SAE J2735 (2020; J3224 SDSM and J2945/4 RSM from 2024)", "j2735", "id-value"
-    ),
-    "csae53": Standard("csae53", "T/CSAE 53-2020 / YD/T 3709-2020 day-1", "csae53", "choice"),
-}
-
-
 def get_standard(name: str) -> Standard:
-    """The standard called ``name`` (``j2735``, ``csae53``)."""
-    try:
-        return STANDARDS[name]
-    except KeyError:
-        known = ", ".join(sorted(STANDARDS))
-        raise UnknownStandardError(f"unknown standard {name!r} (known: {known})") from None
+    """The standard called ``name`` (``UnknownStandardError`` naming the known ones)."""
+    return message_set(name).standard

@@ -129,3 +129,36 @@ def test_from_a_pipe_each_line_comes_out_as_its_input_arrives() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_workers_keep_order_into_a_file_and_into_memory(tmp_path: Path) -> None:
+    """Chunks done by two workers come out as one process writes them, after what the
+    output already held."""
+    import io
+
+    from rsu.cli.decode_lines import CHUNK, DecodeOptions, run_lines
+
+    items = (FRAMES * (4 * CHUNK // len(FRAMES) + 2))[: 4 * CHUNK + 7]
+    items[CHUNK + 3] = "zz"  # one bad line, counted wherever it is decoded
+    expected = io.BytesIO()
+    assert run_lines(DecodeOptions(), items, expected, 1) == 1
+    memory = io.BytesIO()
+    assert run_lines(DecodeOptions(), items, memory, 2) == 1
+    assert memory.getvalue() == expected.getvalue()
+    path = tmp_path / "out.jsonl"
+    with path.open("wb") as fh:
+        fh.write(b"first\n")  # written before the workers start: stays first
+        assert run_lines(DecodeOptions(), items, fh, 2) == 1
+    assert path.read_bytes() == b"first\n" + expected.getvalue()
+
+
+def test_a_reader_that_goes_away_ends_jobs_quietly(tmp_path: Path) -> None:
+    source = tmp_path / "frames.txt"
+    source.write_text("\n".join(FRAMES * 8) + "\n")
+    cmd = f"{sys.executable} -m rsu.cli.main decode -j 2 --file {source} | head -n 3"
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd], capture_output=True, timeout=300, check=False
+    )
+    assert len(result.stdout.splitlines()) == 3
+    assert result.returncode == 141, result.stderr
+    assert b"Traceback" not in result.stderr

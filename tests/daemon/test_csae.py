@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from rsu.broadcast.standards import CSAE_AIDS
 from rsu.clock import FakeClock
 from rsu.config.loader import config_from_dict, demo_config_path, read_toml
+from rsu.csae53.messages import CSAE_AIDS
+from rsu.csae53.share import CsaeShare
 from rsu.daemon import Daemon, build
-from rsu.daemon.csae import CsaeShare
 from rsu.errors import ConfigError
 from rsu.uplink.dialects import Inbound
 from rsu.v2x.codec import get_codec
@@ -157,12 +157,12 @@ def test_csae53_table_overrides_ids_intervals_aids_and_event_types(tmp_path: Pat
     (tmp_path / "map.hex").write_text((demo_config_path().parent / "map.hex").read_text())
     (tmp_path / "spat.hex").write_text((demo_config_path().parent / "spat.hex").read_text())
     config = config_from_dict(data, tmp_path / "rsu.toml")
-    assert config.csae53 is not None
-    assert config.csae53.aids["RSM"] == 4000
-    assert config.csae53.aids["RSI"] == CSAE_AIDS["RSI"]
-    assert config.csae53.event_types is not None
-    assert config.csae53.event_types["stopped_vehicle"] == 9902
-    assert "over_speed" not in config.csae53.event_types
+    assert config.set_sections["csae53"] is not None
+    assert config.set_sections["csae53"].aids["RSM"] == 4000
+    assert config.set_sections["csae53"].aids["RSI"] == CSAE_AIDS["RSI"]
+    assert config.set_sections["csae53"].event_types is not None
+    assert config.set_sections["csae53"].event_types["stopped_vehicle"] == 9902
+    assert "over_speed" not in config.set_sections["csae53"].event_types
     assert "csae53" in config.sections
     d = build(config, FakeClock())
     picture = d.parts.picture

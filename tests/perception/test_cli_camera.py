@@ -26,7 +26,10 @@ def test_detect_prints_one_json_line_per_frame_with_people(
     for line in lines:
         people = [d for d in line["detections"] if d["label"] == "person"]
         assert len(people) >= 4
-        assert all(len(d["box"]) == 4 and "track_id" not in d for d in people)
+        assert all(len(d["box"]) == 4 and "enu" not in d for d in people)
+    # image-plane track ids: none while tracks are tentative, then on most walkers (min_hits 3)
+    assert all("track_id" not in d for line in lines[:2] for d in line["detections"])
+    assert sum("track_id" in d for d in lines[2]["detections"]) >= 4
     summary = json.loads(err.strip().splitlines()[-1])["summary"]
     assert summary["frames"] == 3
     assert summary["camera"]["frames"] == 3

@@ -8,7 +8,7 @@ import pytest
 from rsu.perception.classes import COCO80
 from rsu.perception.decoders import Candidates, make_decoder, nms
 from rsu.perception.detector import family_input, nms_group_ids
-from rsu.perception.preprocess import prepare
+from rsu.perception.preprocess import Preprocessor, prepare, resize_for
 
 SPEC = family_input("nanodet", 320, 320)
 ALL = np.arange(80, dtype=np.int64)
@@ -112,3 +112,25 @@ def test_nanodet_input_is_bgr_with_its_mean_and_std() -> None:
     assert tensor[0, :, 10, 10].tolist() == pytest.approx(
         [(103 - 103.53) / 57.375, (116 - 116.28) / 57.12, (124 - 123.675) / 58.395], abs=1e-5
     )
+
+
+def test_the_preprocessor_reuses_its_buffers_and_matches_prepare_for_each_family() -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (576, 768, 3), dtype=np.uint8)
+    for family in ("nanodet", "yolov8", "ssd"):
+        spec = family_input(family, 416, 416)
+        pre = Preprocessor(spec)
+        first = pre.prepare(image)
+        # the straightforward computation: resize, pad, channel order, scale, mean, std
+        canvas, transform = resize_for(image, spec)
+        x = canvas[:, :, ::-1] if spec.rgb else canvas
+        want = (x.astype(np.float32) * spec.scale - np.float32(spec.mean)) / np.float32(spec.std)
+        assert np.abs(first[0] - want.transpose(2, 0, 1)).max() < 1e-4
+        assert pre.transform == transform
+        again = pre.prepare(np.zeros_like(image))
+        assert again is first  # one buffer, no allocation per frame
+    small = Preprocessor(family_input("yolov8", 320, 320))
+    small.prepare(image)
+    out = small.prepare(np.zeros((480, 640, 3), np.uint8))  # a new frame size re-lays the pad
+    assert small.transform.pad_y == 40.0
+    assert out[0, :, 0, 0].tolist() == pytest.approx([114 / 255] * 3)

@@ -68,9 +68,9 @@ def test_perception_config_reads_detector_tracker_and_cameras() -> None:
     ]
 
 
-def test_default_detector_config_is_the_int8_nanodet_on_one_thread() -> None:
+def test_default_detector_config_is_the_int8_nanodet_on_automatic_threads() -> None:
     cfg = DetectorConfig.from_table(Table({}, "perception.detector"))
-    assert (cfg.model, cfg.family, cfg.threads) == ("nanodet-m-416-int8", "nanodet", 1)
+    assert (cfg.model, cfg.family, cfg.threads) == ("nanodet-m-416-int8", "nanodet", 0)
     assert cfg.model_path.is_file()
 
 

@@ -26,8 +26,8 @@ import pytest
 from rsu.v2x.codec import get_codec
 
 REPO = Path(__file__).resolve().parents[2]
-CSAE_DIR = REPO / "rsu" / "v2x" / "asn" / "csae53"
-J2735_DIR = REPO / "rsu" / "v2x" / "asn" / "j2735"
+CSAE_DIR = REPO / "rsu" / "csae53" / "asn"
+J2735_DIR = REPO / "rsu" / "j2735" / "asn"
 VECTORS = Path(os.environ.get("RSU_VECTORS_DIR", REPO.parent / "shared" / "vectors"))
 FRAME_MODULE = "CSAE-MsgFrame"
 FRAME_TYPE = "MessageFrame"

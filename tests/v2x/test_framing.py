@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rsu.errors import DecodeError, FramingError, UnknownStandardError
+from rsu.j2735.framing import j2735_frame_length
 from rsu.v2x.coer import pdecode_psid, pencode_psid
-from rsu.v2x.framing import find_frame, j2735_frame_length, unwrap
+from rsu.v2x.framing import find_frame, unwrap
 from tests.v2x.vectors import load
 
 REAL = load("j2735_real.jsonl")

@@ -1,5 +1,5 @@
-"""China mode in the daemon: RSM from the fused picture and RSI from road events, handed to
-the broadcast table when ``[rsu] standard = "csae53"`` (instead of the J2735 SDSM).
+"""The CSAE 53 sensor-sharing plug-in: RSM from the fused picture and RSI from road events,
+handed to the broadcast table of an RSU whose ``[rsu] standard`` is this set.
 
 ``CsaeShare`` is the ``SensorShare`` of CSAE 53 (``rsu.daemon.sharing``): ``Picture`` calls
 ``share`` at the fusion rate with the objects and the event-engine messages of the cycle, and
@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
-from rsu.broadcast.standards import CSAE_AIDS
-from rsu.config.fields import Table
-from rsu.errors import ConfigError
+from rsu.csae53.messages import CSAE_AIDS
 from rsu.stage import Outputs
 from rsu.wire import BroadcastMessage
 
 if TYPE_CHECKING:
+    from rsu.csae53.config import CsaeConfig
     from rsu.events.engine import Event
     from rsu.events.rsi import RsiBuilder
     from rsu.events.zones import EventsConfig
@@ -101,6 +100,7 @@ def make_csae_share(
     config: CsaeConfig | None = None,
 ) -> CsaeShare:
     """The RSM/RSI builders for an RSU called ``rsu_id`` standing at ``frame``."""
+    from rsu.csae53.config import CsaeConfig
     from rsu.events.rsi import EVENT_TYPES, RsiBuilder, RsiSettings
     from rsu.fusion.rsm import RsmBuilder, RsmSettings, rsu_id_octets
 
@@ -117,106 +117,3 @@ def make_csae_share(
     interval = cfg.rsm_interval_ms or max(10, int(1000 / fusion.sdsm_hz))
     share = CsaeShareSettings(interval, cfg.rsi_interval_ms, cfg.channel, dict(cfg.aids))
     return CsaeShare(rsm, rsi, share)
-
-
-ENGINE_TYPES = (
-    "zone_presence",
-    "pedestrian_in_crosswalk",
-    "stopped_vehicle",
-    "wrong_way",
-    "over_speed",
-    "line_crossing",
-    "queue_length",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CsaeConfig:
-    """``[csae53]``: China-mode details, used when ``[rsu] standard = "csae53"``.
-
-    ```toml
-    [csae53]
-    rsu_id = "R328328"          # RSM/RSI id: 16 hex digits or up to 8 characters ([rsu] id)
-    rsm_interval_ms = 100       # default: 1000 / [fusion] sdsm_hz
-    rsi_interval_ms = 1000
-    channel = 183
-    path_radius_m = 3.5         # RSI reference path half-width around a zone outline
-    [csae53.aids]               # AID per message (defaults: rsu.broadcast.standards.CSAE_AIDS)
-    RSM = 3623
-    [csae53.event_types]        # GB/T 29100 eventType per event-engine type; false: not sent
-    stopped_vehicle = 401
-    zone_presence = false
-    ```
-    """
-
-    rsu_id: str | None = None
-    rsm_interval_ms: int | None = None
-    rsi_interval_ms: int = 1000
-    channel: int = 183
-    path_radius_m: float = 3.5
-    aids: Mapping[str, int] = field(default_factory=lambda: dict(CSAE_AIDS))
-    event_types: Mapping[str, int] | None = None
-    """None: ``rsu.events.rsi.EVENT_TYPES``."""
-
-    @classmethod
-    def from_table(cls, t: Table) -> Self:
-        cfg = cls(
-            rsu_id=t.string("rsu_id", None),
-            rsm_interval_ms=t.integer("rsm_interval_ms", None, lo=10, hi=60_000),
-            rsi_interval_ms=t.integer("rsi_interval_ms", 1000, lo=10, hi=60_000),
-            channel=t.integer("channel", 183, lo=0, hi=255),
-            path_radius_m=t.number("path_radius_m", 3.5, lo=0.1, hi=100.0),
-            aids={**CSAE_AIDS, **_aids(t.table("aids"))},
-            event_types=_event_types(t.table("event_types")) if t.has("event_types") else None,
-        )
-        if cfg.rsu_id is not None:
-            from rsu.fusion.rsm import rsu_id_octets
-
-            rsu_id_octets(cfg.rsu_id, t.where("rsu_id"))
-        t.done()
-        return cfg
-
-
-def _aids(t: Table) -> dict[str, int]:
-    out = {}
-    for name in list(t.data):
-        if name not in CSAE_AIDS:
-            raise ConfigError(t.where(name), f"expected one of {', '.join(CSAE_AIDS)}")
-        out[name] = int(t.integer(name, lo=0, hi=0xFFFFFFFF))
-    t.done()
-    return out
-
-
-def _event_types(t: Table) -> dict[str, int]:
-    from rsu.events.rsi import EVENT_TYPES
-
-    out = dict(EVENT_TYPES)
-    for name in list(t.data):
-        if name not in ENGINE_TYPES:
-            raise ConfigError(t.where(name), f"expected one of {', '.join(ENGINE_TYPES)}")
-        value = t.raw(name)
-        if value is False:
-            out.pop(name, None)
-        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
-            out[name] = value
-        else:
-            raise ConfigError(t.where(name), "expected an eventType 0..65535 or false")
-    return out
-
-
-def cloud_frame(config: Any, message_type: str, jer: Any) -> dict[str, Any] | None:
-    """The MessageFrame JER of a cloud broadcast command's message value in the standard of
-    the RSU (``config``: the daemon's ``Config``; None: J2735); ``None`` when that standard has
-    no such message. A CSAE RSI/RSM whose ``id`` is the placeholder (an ``RSI/DOWN`` event
-    body) gets the RSU's own 8-octet id."""
-    from rsu.broadcast.standards import make_frame
-
-    standard = "j2735" if config is None else config.rsu.standard
-    if standard == "csae53":
-        from rsu.events.rsi_cloud import fill_rsu_id
-        from rsu.fusion.rsm import rsu_id_octets
-
-        csae = getattr(config, "csae53", None)
-        rsu_id = (csae.rsu_id if csae is not None else None) or config.rsu.id
-        jer = fill_rsu_id(jer, rsu_id_octets(rsu_id))
-    return make_frame(standard, message_type, jer)
