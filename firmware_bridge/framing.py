@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from rsu.lograte import due
+
 log = structlog.get_logger(__name__)
 
 HEADER = struct.Struct(">BBHH")
@@ -179,5 +181,8 @@ class FrameDecoder:
             st.cobs_errors += 1
         else:
             st.overflows += 1
-        st.by_reason[reason] = st.by_reason.get(reason, 0) + 1
-        log.warning("link_frame_dropped", link=self._name, reason=reason, hex=data[:256].hex())
+        n = st.by_reason[reason] = st.by_reason.get(reason, 0) + 1
+        if due(n):  # every one counted; the first few logged with hex, then one per thousand
+            log.warning(
+                "link_frame_dropped", link=self._name, reason=reason, count=n, hex=data[:256].hex()
+            )

@@ -10,8 +10,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -148,3 +151,10 @@ def _isolated_logging() -> Iterator[None]:
     structlog.reset_defaults()
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def narrow(value: object, cls: type[T]) -> T:
+    """``value`` as the backend class a test drives (a test of the sim radio's ``step``, the
+    serial radio's ``wait_ready``...): the test fails here, by name, on any other backend."""
+    assert isinstance(value, cls), f"{type(value).__name__} is not a {cls.__name__}"
+    return value

@@ -50,7 +50,7 @@ def run_stats(args: argparse.Namespace) -> int:
     path = _path(args, cfg)
     if not Path(path).exists():
         raise SpoolError(f"no spool at {path}")
-    spool = Spool(path, cfg.spool)
+    spool = Spool(path, cfg.spool, salvage=False)  # the daemon may be running: never rename
     try:
         st = spool.stats()
     finally:
@@ -64,6 +64,7 @@ def run_stats(args: argparse.Namespace) -> int:
         "dropped": sum(st.dropped.values()),
         "dropped_by_reason": st.dropped,
         "streams": st.streams,
+        "set_aside": [a.as_dict() for a in st.set_aside],
     }
     if args.json:
         print(json.dumps(out, sort_keys=True))
@@ -74,6 +75,8 @@ def run_stats(args: argparse.Namespace) -> int:
         print(f"  stream {name}: {value}")
     for name, value in sorted(st.dropped.items()):
         print(f"  dropped {name}: {value}")
+    for a in st.set_aside:
+        print(f"set aside {a.path} ({a.bytes} bytes) at {utc_iso(a.utc)}: {a.reason}")
     return 0
 
 

@@ -55,6 +55,8 @@ def _radio(st: Snapshot) -> str:
         f"radio {st.radio.backend}: received {counters.total.received}, "
         f"decoded {st.decode.ok}, errors {sum(errors.values())}" + (f" {errors}" if errors else "")
     )
+    if counters.kernel_dropped:
+        head += f", kernel dropped {counters.kernel_dropped}"
     return head + "\n" + table(rows, ["type", "rx decoded", "tx sent", "tx failed"])
 
 

@@ -22,6 +22,7 @@ from rsu.broadcast import Notice, Remove, Scheduler, Upsert
 from rsu.daemon.guard import Guard
 from rsu.daemon.tail import TailHub
 from rsu.errors import DecodeError, RsuError
+from rsu.lograte import due
 from rsu.radio.types import Radio
 from rsu.stage import Clear, Handler, ModeChange, Outputs, Record, Stage
 from rsu.uplink.records import Origin, sender_id
@@ -38,9 +39,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-LOG_FIRST = 5
-"""Bad input of one kind is logged (with hex) this many times, then every ``LOG_EVERY``th."""
-LOG_EVERY = 1000
 _NOTICE_LEVEL = {"rejected": "warning", "changed": "debug", "unchanged": "debug"}
 
 MessageListener = Callable[[V2xMessage, float], None]
@@ -224,7 +222,7 @@ class Core:
         self.radio.counters.decode_failed(psid)
         n = self.n.decode_errors.get(kind, 0) + 1
         self.n.decode_errors[kind] = n
-        if n <= LOG_FIRST or n % LOG_EVERY == 0:
+        if due(n):
             log.warning("frame_undecodable", kind=kind, error=error, count=n, psid=psid, hex=hexed)
 
     def tap(self, stream: str, text: str, utc: float) -> None:
@@ -330,7 +328,7 @@ class Core:
         )
         if problem is not None:
             self.n.tx_refused += 1
-            if self.n.tx_refused <= LOG_FIRST or self.n.tx_refused % LOG_EVERY == 0:
+            if due(self.n.tx_refused):
                 log.warning("tx_refused", key=request.key, error=problem, count=self.n.tx_refused)
             return False
         ok = self.radio.send(request)
@@ -354,7 +352,7 @@ class Core:
             self.n.sign_failed += 1
             if stage is not None:
                 stage.n.sign_errors += 1
-            if self.n.sign_failed <= LOG_FIRST or self.n.sign_failed % LOG_EVERY == 0:
+            if due(self.n.sign_failed):
                 log.error(
                     "tx_sign_failed", type=request.message_type, key=request.key,
                     psid=request.psid, error=str(err), count=self.n.sign_failed,

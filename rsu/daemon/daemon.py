@@ -29,8 +29,9 @@ from rsu.daemon.reload import Reloader
 from rsu.daemon.snapshot import Snapshot
 from rsu.daemon.stats import Stats, uplink_status
 from rsu.radio.types import Radio
-from rsu.stage import Handler
+from rsu.stage import Clear, Handler, Outputs
 from rsu.uplink.service import Uplink
+from rsu.uplink.spool_health import SOURCE as SPOOL
 
 if TYPE_CHECKING:
     from rsu.config.model import Config
@@ -197,6 +198,21 @@ class Daemon:
         if security is not None and (cert := security.certificate()) is not None:
             health["certificate"] = cert  # NTCIP 1218 state and hours left
         self.parts.uplink.set_health(health)
+        self._spool_alarms(now, utc)
+
+    def _spool_alarms(self, now: float, utc: float) -> None:
+        """The spool's conditions (set aside, unavailable, write failing) on the alarm board."""
+        board = self.core.alarms
+        now_on = self.parts.uplink.spool_health.alarms()
+        kinds = {a.kind for a in now_on}
+        raises = tuple(a for a in now_on if not board.is_active(a.source, a.kind))
+        clears = tuple(
+            Clear(a.alarm.source, a.alarm.kind)
+            for a in board.active(SPOOL)
+            if a.alarm.kind not in kinds
+        )
+        if raises or clears:
+            self.core.route(Outputs(raises=raises, clears=clears), now, utc)
 
     def _publish_stats(self, _: None, now: float, utc: float) -> None:
         snap = self.parts.stats.latest()

@@ -2,18 +2,19 @@
 
 Each runs one blocking device and puts what it produces on its own bounded queue of the
 core's ``Inbox`` (the radio and GNSS backends already run their own reader threads, each onto
-its own queue of the same inbox).
+its own queue of the same inbox). ``Edge`` is what the daemon needs of any of them.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from rsu.errors import SensorError
 from rsu.queues import BoundedQueue
+from rsu.reader import Backoff, Reader
 
 if TYPE_CHECKING:
     from rsu.clock import Clock
@@ -25,42 +26,25 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-class Edge:
-    """A named reader thread with a stop flag; ``health()`` for status."""
+class Edge(Protocol):
+    """A part of the daemon with a thread of its own: started, stopped, asked for health."""
 
-    name = "edge"
+    name: str
 
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.errors = 0
+    def start(self) -> None: ...
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
-        self._thread.start()
+    def stop(self) -> None: ...
 
-    def _guarded(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run()
-            except Exception as err:  # a device edge must not die silently; retry after a pause
-                self.errors += 1
-                log.error("edge_failed", edge=self.name, error=str(err), count=self.errors)
-                self._stop.wait(1.0)
-
-    def run(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=3.0)
-
-    def health(self) -> dict[str, Any]:
-        return {"running": self._thread is not None and self._thread.is_alive()}
+    def health(self) -> dict[str, Any]: ...
 
 
-class RadarEdge(Edge):
+class RadarEdge(Reader):
+    """A CAN radar: frames from its source, decoded to scans, onto its queue. A source that
+    cannot be (re)opened is retried every second (``rsu.reader``)."""
+
+    down_event = "can_bus_error"
+    device_errors = (SensorError, OSError)
+
     def __init__(
         self,
         name: str,
@@ -69,36 +53,38 @@ class RadarEdge(Edge):
         clock: Clock,
         queue: BoundedQueue[RadarScan],
     ) -> None:
-        super().__init__()
-        self.name = f"radar-{name}"
+        super().__init__(Backoff(1.0, 1.0))
+        self.name = self.thread_name = f"radar-{name}"
         self.source, self.decoder, self.clock = source, decoder, clock
         self.queue = queue
         self.scans = 0
 
-    def run(self) -> None:
+    def _read(self) -> None:
         from rsu.sensors.sources import pump
 
-        while not self._stop.is_set():
-            for scan in pump(self.source, self.decoder, self.clock, max_frames=64, timeout=0.2):
-                self.scans += 1
-                self.queue.put(scan)
+        for scan in pump(self.source, self.decoder, self.clock, max_frames=64, timeout=0.2):
+            self.scans += 1
+            self.queue.put(scan)
 
-    def stop(self) -> None:
-        super().stop()
+    def _log_fields(self) -> dict[str, object]:
+        return {"radar": self.name}
+
+    def stop(self, timeout: float = 3.0) -> None:
+        super().stop(timeout)
         self.source.close()
 
     def health(self) -> dict[str, Any]:
-        return {**super().health(), "scans": self.scans, **self.decoder.counters.as_dict()}
+        return {"running": self.running, "scans": self.scans, **self.decoder.counters.as_dict()}
 
 
-class CameraEdge(Edge):
+class CameraEdge(Reader):
     """Grabs (its own reader thread), detects and tracks here, hands results to the core."""
 
     def __init__(
         self, reader: CameraReader, pipeline: CameraPipeline, queue: BoundedQueue[FrameResult]
     ) -> None:
-        super().__init__()
-        self.name = f"camera-{reader.camera.config.name}"
+        super().__init__(Backoff(1.0, 1.0))
+        self.name = self.thread_name = f"camera-{reader.camera.config.name}"
         self.reader, self.pipeline = reader, pipeline
         self.queue = queue
         self.frames = 0
@@ -113,23 +99,22 @@ class CameraEdge(Edge):
         self.reader.start()
         super().start()
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            frame = self.reader.get(timeout=0.2)
-            if frame is None:
-                if self.reader.finished.is_set():
-                    self._stop.wait(0.5)
-                continue
-            if self.paused.is_set():
-                self.paused_frames += 1
-                continue
-            result = self.pipeline.process(frame)
-            self.frames += 1
-            self._ms = (
-                result.detect_ms if self.frames == 1 else 0.9 * self._ms + 0.1 * (result.detect_ms)
-            )
-            self._rate()
-            self.queue.put(result)
+    def _read(self) -> None:
+        frame = self.reader.get(timeout=0.2)
+        if frame is None:
+            if self.reader.finished.is_set():
+                self.wait(0.5)
+            return
+        if self.paused.is_set():
+            self.paused_frames += 1
+            return
+        result = self.pipeline.process(frame)
+        self.frames += 1
+        self._ms = (
+            result.detect_ms if self.frames == 1 else 0.9 * self._ms + 0.1 * (result.detect_ms)
+        )
+        self._rate()
+        self.queue.put(result)
 
     def _rate(self) -> None:
         start, n = self._window
@@ -138,14 +123,14 @@ class CameraEdge(Edge):
             self._fps = (self.frames - n) / (now - start)
             self._window = (now, self.frames)
 
-    def stop(self) -> None:
-        super().stop()
+    def stop(self, timeout: float = 3.0) -> None:
+        super().stop(timeout)
         self.reader.stop()
 
     def health(self) -> dict[str, Any]:
         cam = self.reader.camera.health()
         return {
-            **super().health(),
+            "running": self.running,
             "fps": round(self._fps, 2),
             "inference_ms": round(self._ms, 2),
             "frames": self.frames,

@@ -3,7 +3,7 @@
 Every queue handler, every stage tick and every control request runs under
 ``Core.run``; an exception none of them expected (a bug, or input nobody thought of) comes
 here. ``Guard.failed`` counts it by where it happened, logs it with the event that caused it
-(the first ``LOG_FIRST`` of each place with a traceback, then every ``LOG_EVERY``th, so a
+(the first ``LOG_FIRST`` of each place with a traceback, then as ``rsu.lograte`` says, so a
 flood of one bad input cannot flood the journal) and raises the ``core/internal_error``
 alarm, which goes to the uplink's ``alarms`` stream and shows in ``rsu status``. The alarm
 clears itself after ``clear_after_s`` without a new one. The loop goes on with the next event.
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import structlog
 
 from rsu.alarms import Alarm
+from rsu.lograte import FIRST as LOG_FIRST
+from rsu.lograte import due
 from rsu.stage import Clear, Outputs
 
 log = structlog.get_logger(__name__)
 
-LOG_FIRST = 5
-LOG_EVERY = 1000
 CLEAR_AFTER_S = 300.0
 """The internal_error alarm clears after this long without a new internal error."""
 DETAIL_CHARS = 300
@@ -49,7 +49,7 @@ class Guard:
         self.by_where[where] = n
         self.total += 1
         self.last_utc = utc
-        if n <= LOG_FIRST or n % LOG_EVERY == 0:
+        if due(n):
             log.error(
                 "core_internal_error",
                 where=where,

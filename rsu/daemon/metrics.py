@@ -79,7 +79,11 @@ def _radio(snap: Snapshot, fams: list[_Family]) -> None:
     bad = _Family("rsu_radio_bad_input", "counter", "Input the radio backend rejected.")
     for reason, n in sorted(counters.bad_input.items()):
         bad.add(n, reason=reason)
-    fams += [rx, by_type, errors, bad]
+    kernel = _Family(
+        "rsu_radio_kernel_dropped", "counter", "Datagrams the kernel dropped before they were read."
+    )
+    kernel.add(counters.kernel_dropped)
+    fams += [rx, by_type, errors, bad, kernel]
 
 
 def _queues(snap: Snapshot, fams: list[_Family]) -> None:

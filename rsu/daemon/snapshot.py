@@ -42,6 +42,8 @@ class RadioCounts:
     by_psid: Mapping[str, Count] = field(default_factory=dict)
     by_type: Mapping[str, Count] = field(default_factory=dict)
     bad_input: Mapping[str, int] = field(default_factory=dict)
+    kernel_dropped: int = 0
+    """Datagrams the kernel dropped on the backend's socket before they were read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,6 +175,7 @@ def _radio(radio: Radio) -> RadioStats:
             table(c.get("by_psid")),
             table(c.get("by_type")),
             dict(bad) if isinstance(bad, dict) else {},
+            int(kernel) if isinstance(kernel := c.get("kernel_dropped"), int) else 0,
         ),
     )
 

@@ -15,6 +15,8 @@ import structlog
 from pynmeagps import NMEAMessageError, NMEAParseError, NMEAReader, NMEATypeError
 
 from rsu.geo import distance_m
+from rsu.gnss.plausible import implausible
+from rsu.lograte import due
 
 log = structlog.get_logger(__name__)
 MAX_LINE = 128  # NMEA says 82 characters; a longer run without newline is garbage
@@ -91,14 +93,23 @@ class NmeaTracker:
         self._drifting = False
         self.latest: GnssFix | None = None
         self.stats = NmeaStats()
+        self._utc_now: float | None = None
+        self._line_now = b""
 
-    def feed(self, data: bytes, now: float) -> list[GnssEvent]:
+    def feed(self, data: bytes, now: float, utc: float | None = None) -> list[GnssEvent]:
+        """Events from ``data`` at monotonic ``now``; ``utc`` is the system clock, to refuse a
+        fix whose time is far from it (``rsu.gnss.plausible``)."""
+        self._utc_now = utc
         out: list[GnssEvent] = []
         self._buf += data
         while (end := self._buf.find(b"\n")) >= 0:
             line = bytes(self._buf[:end]).strip()
             del self._buf[: end + 1]
-            if line:
+            if self._skip_json and line.startswith(b"{"):
+                continue
+            if len(line) > MAX_LINE:  # a whole over-long line in one read
+                self._bad("too_long", line[:MAX_LINE])
+            elif line:
                 out += self._line(line, now)
         if len(self._buf) > MAX_LINE:
             self._bad("too_long", bytes(self._buf[:MAX_LINE]))
@@ -112,18 +123,22 @@ class NmeaTracker:
             return self._lose(now, f"no valid fix for {now - last:.1f} s")
         return []
 
-    def _bad(self, reason: str, line: bytes) -> None:
+    def _bad(self, reason: str, line: bytes, event: str = "nmea_bad_sentence") -> None:
         n = self.stats.bad.get(reason, 0) + 1
         self.stats.bad[reason] = n
-        if n in (1, 10, 100, 1000) or n % 10000 == 0:
-            log.warning("nmea_bad_sentence", reason=reason, count=n, hex=line.hex())
+        if due(n):
+            log.warning(event, reason=reason, count=n, hex=line.hex())
+
+    def _implausible(self, fix: GnssFix) -> str | None:
+        return implausible(
+            fix.latitude, fix.longitude, fix.altitude_m, fix.speed_mps, fix.utc, self._utc_now
+        )
 
     def _line(self, line: bytes, now: float) -> list[GnssEvent]:
-        if self._skip_json and line.startswith(b"{"):
-            return []
         msg = self._parse(line)
         if msg is None:
             return []
+        self._line_now = line
         self.stats.sentences += 1
         kind = getattr(msg, "msgID", "")
         if kind == "RMC":
@@ -142,6 +157,8 @@ class NmeaTracker:
         except (ValueError, IndexError):
             self._bad("unparsable", line)
             return None
+        if msg is None:  # pynmeagps' answer to a sentence without a checksum, or a bare "$"
+            self._bad("no_checksum", line)
         return msg
 
     def _on_rmc(self, msg: object, now: float) -> list[GnssEvent]:
@@ -171,6 +188,9 @@ class NmeaTracker:
             speed_mps=self._rmc[0],
             course_deg=self._rmc[1],
         )
+        if fix.valid and (what := self._implausible(fix)) is not None:
+            self._bad(f"implausible_{what}", self._line_now, event="gnss_fix_implausible")
+            return []  # not believed: no fix, and silence turns into loss_of_fix
         self.latest = fix
         out: list[GnssEvent] = [fix]
         if not fix.valid:

@@ -1,15 +1,15 @@
 """GNSS edges that read bytes: a serial receiver (pyserial) and gpsd (TCP, raw NMEA watch).
 
-One reader thread per source feeds the sans-I/O ``NmeaTracker`` and puts its fixes and alarms
-on the bounded ``events`` queue. A source that fails is reopened every ``RETRY_S`` seconds; the
-tracker's silence timeout turns a dead source into a ``loss_of_fix`` alarm.
+One reader thread per source (``rsu.reader.Reader``: open, read, close) feeds the sans-I/O
+``NmeaTracker`` and puts its fixes and alarms on the bounded ``events`` queue. A source that
+fails is reopened every ``RETRY_S`` seconds; the tracker's silence timeout turns a dead source
+into a ``loss_of_fix`` alarm.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 
 import structlog
 
@@ -17,38 +17,32 @@ from rsu.clock import Clock
 from rsu.gnss.config import GnssConfig
 from rsu.gnss.nmea import GnssEvent, GnssFix, NmeaTracker
 from rsu.queues import BoundedQueue
+from rsu.reader import Backoff, Reader
 
 log = structlog.get_logger(__name__)
 RETRY_S = 1.0
 WATCH = b'?WATCH={"enable":true,"nmea":true};\n'
 
 
-class _ReaderGnss:
+class _ReaderGnss(Reader):
     name = "reader"
+    down_event = "gnss_source_down"
 
     def __init__(self, config: GnssConfig, clock: Clock, queue: BoundedQueue[GnssEvent]) -> None:
         from rsu.gnss import survey_of
 
+        super().__init__(Backoff(RETRY_S, RETRY_S))
+        self.thread_name = f"gnss-{self.name}"
         self._cfg = config
         self._clock = clock
         self.events = queue
         self.tracker = NmeaTracker(
             survey_of(config), config.fix_timeout_s, skip_json=self.name == "gpsd"
         )
-        self.failures = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"gnss-{self.name}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=3.0)
-            self._thread = None
+    @property
+    def failures(self) -> int:
+        return self.failed
 
     def latest(self) -> GnssFix | None:
         return self.tracker.latest
@@ -57,29 +51,18 @@ class _ReaderGnss:
         for event in events:
             self.events.put(event)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._open()
-                while not self._stop.is_set():
-                    data = self._read()
-                    now = self._clock.monotonic()
-                    self._emit(self.tracker.feed(data, now) + self.tracker.tick(now))
-            except OSError as err:
-                self.failures += 1
-                log.warning("gnss_source_down", backend=self.name, error=str(err))
-            finally:
-                self._close()
-            self._emit(self.tracker.tick(self._clock.monotonic()))
-            self._stop.wait(RETRY_S)
+    def _read(self) -> None:
+        data = self._read_bytes()
+        now, utc = self._clock.monotonic(), self._clock.time()
+        self._emit(self.tracker.feed(data, now, utc) + self.tracker.tick(now))
 
-    def _open(self) -> None:
-        raise NotImplementedError
+    def _after_close(self) -> None:
+        self._emit(self.tracker.tick(self._clock.monotonic()))  # silence -> loss_of_fix
 
-    def _read(self) -> bytes:
-        raise NotImplementedError
+    def _log_fields(self) -> dict[str, object]:
+        return {"backend": self.name}
 
-    def _close(self) -> None:
+    def _read_bytes(self) -> bytes:
         raise NotImplementedError
 
     def health(self) -> dict[str, object]:
@@ -108,7 +91,7 @@ class SerialGnss(_ReaderGnss):
         except serial.SerialException as err:
             raise OSError(str(err)) from err
 
-    def _read(self) -> bytes:
+    def _read_bytes(self) -> bytes:
         import serial
 
         try:
@@ -135,7 +118,7 @@ class GpsdGnss(_ReaderGnss):
         self._sock.sendall(WATCH)
         self._sock.settimeout(0.2)
 
-    def _read(self) -> bytes:
+    def _read_bytes(self) -> bytes:
         assert self._sock is not None
         try:
             data = self._sock.recv(4096)

@@ -7,25 +7,27 @@ the sim lose its fix for a while and ``offset_m`` moves it (for alarm demos and 
 from __future__ import annotations
 
 import random
-import threading
 
 from rsu.clock import Clock
 from rsu.geo import offset_latlon
 from rsu.gnss.config import GnssConfig
 from rsu.gnss.nmea import GnssEvent, GnssFix, NmeaTracker, sentences
 from rsu.queues import BoundedQueue
+from rsu.reader import Reader
 
 DEFAULT_POSITION = (42.2808, -83.7430)
 
 
-class SimGnss:
-    """One thread producing GGA+RMC at ``sim_rate_hz``."""
+class SimGnss(Reader):
+    """One thread producing GGA+RMC at ``sim_rate_hz`` (a ``Reader`` with nothing to open)."""
 
     name = "sim"
+    thread_name = "gnss-sim"
 
     def __init__(self, config: GnssConfig, clock: Clock, queue: BoundedQueue[GnssEvent]) -> None:
         from rsu.gnss import survey_of
 
+        super().__init__()
         self._cfg = config
         self._clock = clock
         self.events = queue
@@ -35,8 +37,6 @@ class SimGnss:
         self._rng = random.Random(config.sim_seed)
         self.offset_m = 0.0
         self._fail_until = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def fail(self, seconds: float) -> None:
         self._fail_until = self._clock.monotonic() + seconds
@@ -53,25 +53,14 @@ class SimGnss:
 
     def step(self) -> list[GnssEvent]:
         now = self._clock.monotonic()
-        data = self.sentences_at(self._clock.time(), now)
-        return self.tracker.feed(data, now) + self.tracker.tick(now)
+        utc = self._clock.time()
+        data = self.sentences_at(utc, now)
+        return self.tracker.feed(data, now, utc) + self.tracker.tick(now)
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="gnss-sim", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        period = 1.0 / self._cfg.sim_rate_hz
-        while not self._stop.wait(period):
+    def _read(self) -> None:
+        if not self.wait(1.0 / self._cfg.sim_rate_hz):
             for event in self.step():
                 self.events.put(event)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
 
     def latest(self) -> GnssFix | None:
         return self.tracker.latest

@@ -33,6 +33,7 @@ from rsu.config.fields import Table
 from rsu.errors import CameraError
 from rsu.perception.types import Frame, Image
 from rsu.queues import BoundedQueue
+from rsu.reader import Backoff
 from rsu.registry import load
 
 log = structlog.get_logger(__name__)
@@ -202,15 +203,14 @@ class Camera:
 
     def _reconnect(self) -> bool:
         """Reopen a live source with exponential back-off; False once the camera is closed."""
-        delay = self.config.reconnect_initial_s
+        backoff = Backoff(self.config.reconnect_initial_s, self.config.reconnect_max_s, 0.1)
         while not self._closed.is_set():
-            self._sleep(delay)
+            self._sleep(backoff.next())
             self._reconnects += 1
             if self._backend.open():
                 log.info("camera_reconnected", camera=self.config.name, after=self._reconnects)
                 self._on_connected()
                 return True
-            delay = min(max(delay * 2, 0.1), self.config.reconnect_max_s)
         return False
 
     # -- frames ----------------------------------------------------------------------------

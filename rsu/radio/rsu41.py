@@ -21,6 +21,7 @@ air, as captured (bare UPER, or 1609.2/WSMP-wrapped). Transmit: the RSU's immedi
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from datetime import UTC, datetime
 
@@ -32,9 +33,15 @@ from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig
 from rsu.radio.sniff import report_bad, sniff
 from rsu.radio.types import RadioCounters
+from rsu.reader import Backoff, Reader
 from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
+
+SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40)
+"""Linux: each datagram carries the socket's count of datagrams the kernel dropped (a full
+receive buffer) as ancillary data. Python's socket module does not name it on every build."""
+_ANC_SPACE = socket.CMSG_SPACE(4)
 
 IFM_VERSION = "0.7"
 IFM_FIELDS = (
@@ -95,20 +102,21 @@ def parse_ifm(data: bytes) -> dict[str, str]:
     return fields
 
 
-class Rsu41Radio:
+class Rsu41Radio(Reader):
     """UDP backend: a reader thread on ``listen``, IFM datagrams to ``ifm_target``."""
 
     name = "rsu41"
+    thread_name = "radio-rsu41"
+    down_event = "radio_recv_error"
     limits = TxLimits("rsu41", channels=(0, 255))
     """IFM ``TxChannel`` is a 5.9 GHz channel number; PSID up to four octets."""
 
     def __init__(self, config: RadioConfig, clock: Clock, queue: BoundedQueue[RxFrame]) -> None:
+        super().__init__(Backoff(0.05, 1.0))
         self._cfg = config.rsu41
         self._clock = clock
         self.rx = queue
         self.counters = RadioCounters()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._rx_sock: socket.socket | None = None
         self._tx_sock: socket.socket | None = None
         self._lock = threading.Lock()
@@ -122,6 +130,13 @@ class Rsu41Radio:
         return str(addr[0]), int(addr[1])
 
     def start(self) -> None:
+        """Bind ``listen`` now (a port that cannot be had is a RadioError at start), then read
+        in the reader thread."""
+        self._bind()
+        super().start()
+        log.info("radio_started", backend=self.name, listen=self.listen_address)
+
+    def _bind(self) -> None:
         host, _ = self._cfg.listen
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -132,37 +147,44 @@ class Rsu41Radio:
             sock.close()
             raise RadioError(f"radio.rsu41.listen {self._cfg.listen}: {err}") from err
         sock.settimeout(0.2)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
+        except OSError:  # not Linux: the kernel's drops are not known here
+            log.info("radio_kernel_drops_unknown", backend=self.name)
         self._rx_sock = sock
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._read_loop, name="radio-rsu41", daemon=True)
-        self._thread.start()
-        log.info("radio_started", backend=self.name, listen=self.listen_address)
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+    def stop(self, timeout: float = 2.0) -> None:
+        super().stop(timeout)
         for sock in (self._rx_sock, self._tx_sock):
             if sock is not None:
                 sock.close()
         self._rx_sock = self._tx_sock = None
 
-    def _read_loop(self) -> None:
+    def _open(self) -> None:
+        if self._rx_sock is None:  # after a failure: bind again
+            self._bind()
+
+    def _close(self) -> None:
+        if self.stopping:
+            return  # stop() closes both sockets
+        sock, self._rx_sock = self._rx_sock, None
+        if sock is not None:
+            sock.close()
+
+    def _read(self) -> None:
         sock = self._rx_sock
         assert sock is not None
-        limit = self._cfg.max_datagram
-        while not self._stop.is_set():
-            try:
-                data, peer = sock.recvfrom(limit + 1)
-            except TimeoutError:
-                continue
-            except OSError as err:
-                if self._stop.is_set():
-                    return
-                log.warning("radio_recv_error", backend=self.name, error=str(err))
-                continue
-            self._on_datagram(data, peer)
+        try:
+            data, anc, _, peer = sock.recvmsg(self._cfg.max_datagram + 1, _ANC_SPACE)
+        except TimeoutError:
+            return
+        for level, kind, value in anc:
+            if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL and len(value) >= 4:
+                self.counters.kernel_dropped = struct.unpack("=I", value[:4])[0]
+        self._on_datagram(data, peer)
+
+    def _log_fields(self) -> dict[str, object]:
+        return {"backend": self.name}
 
     def _on_datagram(self, data: bytes, peer: object) -> None:
         if len(data) > self._cfg.max_datagram:
@@ -212,8 +234,9 @@ class Rsu41Radio:
             "backend": self.name,
             "listen": f"{self.listen_address[0]}:{self.listen_address[1]}",
             "ifm_target": f"{self._cfg.ifm_target[0]}:{self._cfg.ifm_target[1]}",
-            "running": self._thread is not None and self._thread.is_alive(),
+            "running": self.running,
             "rx_queue": len(self.rx),
             "rx_dropped": self.rx.dropped,
+            "kernel_dropped": self.counters.kernel_dropped,
             "counters": self.counters.snapshot(),
         }

@@ -39,6 +39,7 @@ from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig
 from rsu.radio.sniff import report_bad, sniff
 from rsu.radio.types import RadioCounters
+from rsu.reader import Backoff, Reader
 from rsu.wire import RxFrame, TxLimits, TxRequest
 
 log = structlog.get_logger(__name__)
@@ -59,14 +60,18 @@ def _mismatch(port: str, hello: Hello) -> str:
     )
 
 
-class SerialRadio:
+class SerialRadio(Reader):
     """Serial backend; one reader thread, writes from the caller's thread under a lock."""
 
     name = "serial"
+    thread_name = "radio-serial"
+    down_event = "radio_link_down"
+    device_errors = (serial.SerialException, OSError, RadioError)
     limits = TxLimits("serial", channels=(0, 0xFFFF), max_payload=MAX_PAYLOAD)
     """TX_REQUEST carries psid u32, channel u16 and at most MAX_PAYLOAD bytes."""
 
     def __init__(self, config: RadioConfig, clock: Clock, queue: BoundedQueue[RxFrame]) -> None:
+        super().__init__(Backoff(config.serial.reconnect_min_s, config.serial.reconnect_max_s))
         self._cfg = config.serial
         self._clock = clock
         self.rx = queue
@@ -74,7 +79,6 @@ class SerialRadio:
         self.firmware: Hello | None = None
         self.last_status: Status | None = None
         self.last_time: TimeInfo | None = None
-        self.reconnects = 0
         self.fatal: RadioError | None = None
         self._port: serial.Serial | None = None
         self._decoder = FrameDecoder(name="serial")
@@ -83,22 +87,16 @@ class SerialRadio:
         self._pending: dict[int, _Waiter] = {}
         self._requests: dict[int, _Waiter] = {}  # STATUS / TIME / HELLO by frame type
         self._ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="radio-serial", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=3.0)
-            self._thread = None
+    def stop(self, timeout: float = 3.0) -> None:
+        super().stop(timeout)
         self._close()
+
+    @property
+    def reconnects(self) -> int:
+        return self.reopens
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the HELLO handshake succeeded; raise the reason if it did not."""
@@ -116,22 +114,19 @@ class SerialRadio:
     def connected(self) -> bool:
         return self._ready.is_set()
 
-    def _run(self) -> None:
-        delay = self._cfg.reconnect_min_s
-        while not self._stop.is_set():
-            try:
-                self._connect()
-                delay = self._cfg.reconnect_min_s
-                self._read_until_error()
-            except (serial.SerialException, OSError, RadioError) as err:
-                if isinstance(err, ProtocolVersionError):
-                    self.fatal = err
-                log.warning("radio_link_down", port=self._cfg.port, error=str(err), retry_s=delay)
-            self._close()
-            if self._stop.wait(delay):
-                return
-            delay = min(delay * 2, self._cfg.reconnect_max_s)
-            self.reconnects += 1
+    def _open(self) -> None:
+        self._connect()
+
+    def _read(self) -> None:
+        self._pump()
+
+    def _on_failure(self, err: BaseException, *, unexpected: bool) -> None:
+        if isinstance(err, ProtocolVersionError):
+            self.fatal = err
+        super()._on_failure(err, unexpected=unexpected)
+
+    def _log_fields(self) -> dict[str, object]:
+        return {"port": self._cfg.port}
 
     def _connect(self) -> None:
         self._port = serial.Serial(self._cfg.port, self._cfg.baudrate, timeout=0.05)
@@ -140,7 +135,7 @@ class SerialRadio:
         self._write(Hello(PROTOCOL_MAJOR, PROTOCOL_MINOR, 0, "rsu-edge host"))
         deadline = time.monotonic() + self._cfg.hello_timeout_s
         while not waiter.event.is_set():
-            if time.monotonic() > deadline or self._stop.is_set():
+            if time.monotonic() > deadline or self.stopping:
                 raise RadioTimeoutError(f"{self._cfg.port}: no HELLO from firmware")
             self._pump()
         hello = waiter.reply
@@ -164,10 +159,6 @@ class SerialRadio:
         self._requests.clear()
 
     # --- reading --------------------------------------------------------------------------
-
-    def _read_until_error(self) -> None:
-        while not self._stop.is_set():
-            self._pump()
 
     def _pump(self) -> None:
         port = self._port
@@ -308,7 +299,12 @@ class SerialRadio:
             "firmware": self.firmware.firmware if self.firmware else None,
             "error": str(self.fatal) if self.fatal else None,
             "reconnects": self.reconnects,
-            "link": {"frames": st.frames, "crc_errors": st.crc_errors, "errors": st.errors},
+            "link": {
+                "frames": st.frames,
+                "crc_errors": st.crc_errors,
+                "errors": st.errors,
+                "by_reason": dict(st.by_reason),
+            },
             "rx_queue": len(self.rx),
             "rx_dropped": self.rx.dropped,
             "counters": self.counters.snapshot(),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from rsu.geo import offset_latlon
 from rsu.queues import BoundedQueue
 from rsu.radio.config import RadioConfig, SimConfig
 from rsu.radio.types import RadioCounters
+from rsu.reader import Reader
 from rsu.registry import DEFAULT_MESSAGE_SET, message_set, message_set_names
 from rsu.v2x.builders import Sender
 from rsu.wire import RxFrame, TxLimits, TxRequest
@@ -132,15 +132,17 @@ def _sender(user: RoadUser, pos: Position, lat: float, lon: float, count: int, s
     return Sender(user.ident, count, sec, lat, lon, user.speed_mps, pos.heading_deg)
 
 
-class SimRadio:
+class SimRadio(Reader):
     """The ``sim`` backend: simulated traffic in, transmissions logged."""
 
     name = "sim"
+    thread_name = "radio-sim"
     limits = TxLimits("sim", channels=(0, 255))
 
     def __init__(self, config: RadioConfig, clock: Clock, queue: BoundedQueue[RxFrame]) -> None:
         from rsu.v2x.codec import get_codec
 
+        super().__init__()
         self._cfg = config.sim
         self._clock = clock
         self._codec = get_codec(config.standard)
@@ -150,8 +152,6 @@ class SimRadio:
         self.counters = RadioCounters()
         self.tx_log: deque[TxRequest] = deque(maxlen=1000)
         self.tick = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def step(self) -> list[RxFrame]:
         """Produce one tick of traffic now (the thread calls this; tests may too)."""
@@ -169,21 +169,9 @@ class SimRadio:
             self.rx.put(rx)
         return out
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="radio-sim", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        period = 1.0 / self._cfg.rate_hz
-        while not self._stop.wait(period):
+    def _read(self) -> None:
+        if not self.wait(1.0 / self._cfg.rate_hz):
             self.step()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
 
     def send(self, request: TxRequest) -> bool:
         self.tx_log.append(request)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import structlog
 
 from rsu.j2735.sniff import Sniff, bare_message_id, read_psid, sniff
+from rsu.lograte import due
 from rsu.radio.types import RadioCounters
 
 __all__ = ["Sniff", "bare_message_id", "read_psid", "report_bad", "sniff"]
@@ -19,8 +20,7 @@ def report_bad(
     data: bytes,
     **fields: object,
 ) -> None:
-    """Count one piece of bad input; log it with hex the first time, then at 10, 100, 1000..."""
+    """Count one piece of bad input; log it (with hex) as ``rsu.lograte`` says."""
     n = counters.bad(reason)
-    digits = str(n)
-    if digits[0] == "1" and set(digits[1:]) <= {"0"}:
+    if due(n):
         log.warning("bad_input", reason=reason, count=n, hex=data[:256].hex(), **fields)

@@ -38,6 +38,9 @@ class RadioCounters:
         self._type: dict[str, _Count] = {}
         self._total = _Count()
         self.bad_input: dict[str, int] = {}
+        self.kernel_dropped = 0
+        """Datagrams the kernel dropped before the backend read them (its socket buffer was
+        full: ``SO_RXQ_OVFL`` on Linux); set by a backend that can know it."""
 
     @staticmethod
     def _pkey(psid: int | None) -> str:
@@ -83,6 +86,7 @@ class RadioCounters:
                 "by_psid": {k: _as_dict(v) for k, v in sorted(self._psid.items())},
                 "by_type": {k: _as_dict(v) for k, v in sorted(self._type.items())},
                 "bad_input": dict(self.bad_input),
+                "kernel_dropped": self.kernel_dropped,
             }
 
 

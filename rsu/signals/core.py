@@ -25,6 +25,7 @@ import structlog
 
 from rsu.alarms import Alarm
 from rsu.errors import RsuError
+from rsu.lograte import due
 from rsu.registry import DEFAULT_MESSAGE_SET, message_set
 from rsu.signals import spat, tscbm
 from rsu.signals.config import STALE_S, IntersectionConfig, SignalsConfig
@@ -41,8 +42,6 @@ ALARM_SOURCE = "signals"
 ALARM_KIND = "signal_controller_lost"
 STARTUP_GRACE_S = 2.0
 """A controller never heard from is reported lost this long after start-up."""
-LOG_FIRST = 5
-LOG_EVERY = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +153,13 @@ class SignalsCore:
     def _count_source(self, reason: str, peer: str) -> None:
         n = getattr(self.n, reason) + 1
         setattr(self.n, reason, n)
-        if n <= LOG_FIRST or n % LOG_EVERY == 0:
+        if due(n):
             log.warning("signal_report_dropped", reason=reason, peer=peer, count=n)
 
     def _bad(self, reason: str, data: bytes, peer: str) -> None:
         n = self.n.bad.get(reason, 0) + 1
         self.n.bad[reason] = n
-        if n <= LOG_FIRST or n % LOG_EVERY == 0:
+        if due(n):
             log.warning(
                 "signal_datagram_bad", reason=reason, peer=peer, size=len(data), count=n,
                 hex=data[:512].hex(),

@@ -31,6 +31,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from rsu.errors import UplinkError
+from rsu.reader import Backoff  # the one backoff of every edge
 from rsu.uplink.config import UplinkConfig
 from rsu.uplink.dialects import Inbound
 from rsu.uplink.publisher import Publish
@@ -46,24 +47,6 @@ LOOP_TIMEOUT_S = 1.0
 
 def _no_op(client: paho.Client, userdata: Any, sock: Any) -> None:
     return None
-
-
-class Backoff:
-    """Exponential backoff with "equal jitter": the n-th delay is uniform in
-    [d/2, d] with d = min(max_s, min_s * 2**n). Pure: the random draw is passed in."""
-
-    def __init__(self, min_s: float, max_s: float) -> None:
-        self.min_s = min_s
-        self.max_s = max(max_s, min_s)
-        self.attempt = 0
-
-    def next(self, draw: float) -> float:
-        d: float = min(self.max_s, self.min_s * float(2 ** min(self.attempt, 30)))
-        self.attempt += 1
-        return d / 2 + d / 2 * draw
-
-    def reset(self) -> None:
-        self.attempt = 0
 
 
 class Commands:

@@ -41,7 +41,8 @@ from rsu.uplink.records import (
     message_body,
     sender_id,
 )
-from rsu.uplink.spool import Spool, lock_spool
+from rsu.uplink.spool import Spool
+from rsu.uplink.spool_health import SpoolHealth
 from rsu.uplink.stats import Counters, UplinkStats
 from rsu.uplink.status import Birth, LinkState, RsuStatus
 from rsu.uplink.sysinfo import running_info
@@ -103,6 +104,8 @@ class Uplink:
         self._drained = threading.Event()
         self._thread: threading.Thread | None = None
         self._spool: Spool | None = None
+        self.spool_health = SpoolHealth()
+        """The spool's lasting conditions as alarms (set aside, unavailable, write failing)."""
         self._link: MqttLink | None = None
         self._lock_file: TextIO | None = None
         self._hb_seq = 0
@@ -122,9 +125,8 @@ class Uplink:
 
     def start(self) -> None:
         """Open (and lock) the spool, connect in the background, start publishing the backlog."""
-        self._lock_file = lock_spool(self.spool_path)
         cfg = self.config
-        self._spool = Spool(self.spool_path, cfg.spool, cfg.batch_max, cfg.batch_max_bytes)
+        self._spool, self._lock_file = self.spool_health.open_spool(self.spool_path, cfg)
         self._link = MqttLink(cfg, self._link_options(), self._inbox)
         self._link.start()
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
@@ -275,7 +277,6 @@ class Uplink:
         dropped = spool.dropped if spool else {}
         for key, value in (
             ("queue_full", self._n.queue_full),
-            ("spool_failed", self._n.spool_failed),
             ("broker_rejected", self.publisher.n.rejected),
             ("commands_queue_full", self._inbox.commands.dropped),
         ):
@@ -383,8 +384,9 @@ class Uplink:
                 self._n.accepted += self._spool.append(batch, self.clock.time())
             except SpoolError as err:
                 self._n.spool_failed += len(batch)
-                log.error("spool_append_failed", error=str(err), records=len(batch))
+                self.spool_health.write_failed(self._spool, err, batch)
                 return
+            self.spool_health.write_ok()
             if len(batch) < INGEST_CHUNK:
                 break
 

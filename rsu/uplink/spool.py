@@ -18,7 +18,7 @@ import sqlite3
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -35,6 +35,7 @@ from rsu.uplink.packing import (
     plan_room,
 )
 from rsu.uplink.records import CRITICAL, Record
+from rsu.uplink.spool_file import SetAside, list_set_aside, open_db
 
 log = structlog.get_logger(__name__)
 
@@ -48,23 +49,6 @@ ROW_OVERHEAD = 48
 CLASSES = 3
 EVICT_SLACK = 0.01
 """When full, free this fraction of the bound beyond what is needed, so eviction is rare."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rows (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream TEXT NOT NULL,
-    prio INTEGER NOT NULL,
-    batch INTEGER NOT NULL,
-    created REAL NOT NULL,
-    n INTEGER NOT NULL,
-    payload BLOB NOT NULL,
-    expires REAL
-);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
-_MIGRATIONS = {"expires": "ALTER TABLE rows ADD COLUMN expires REAL"}
-"""Columns added since the first spool layout (a spool written by an older build is kept)."""
-
 
 # --- SQLite ---------------------------------------------------------------------------------
 
@@ -90,6 +74,8 @@ class SpoolStats:
     oldest: float | None
     streams: dict[str, int]
     dropped: dict[str, int]
+    set_aside: list[SetAside] = field(default_factory=list)
+    """Bad spool files renamed out of the way (at this or an earlier start)."""
 
 
 class _Recent:
@@ -129,6 +115,8 @@ class Spool:
         limits: SpoolLimits | None = None,
         batch_max: int = 100,
         batch_max_bytes: int = 256 * 1024,
+        *,
+        salvage: bool = True,
     ) -> None:
         self.limits = limits or SpoolLimits()
         self.batch_max = batch_max
@@ -137,19 +125,15 @@ class Spool:
         self._recent = _Recent()
         self._unlogged: dict[str, int] = {}
         self._last_drop_log = float("-inf")
+        self._flushing = False
+        self._unwritten: dict[str, int] = {}
+        """Drops counted while the file could not be written (a full disk): in memory until
+        the next write that succeeds."""
+        self._db, self.set_aside = open_db(self.path, self.limits.sync, salvage=salvage)
         try:
-            if self.path.parent and not self.path.parent.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                str(self.path), isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={self.limits.sync.upper()}")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-            self._migrate()
             self._reload()
-        except (sqlite3.Error, OSError) as err:
+        except sqlite3.Error as err:
+            self._db.close()
             raise SpoolError(f"cannot open spool {self.path}: {err}") from err
 
     def close(self) -> None:
@@ -165,12 +149,6 @@ class Spool:
         """Records dropped, by reason and stream, over the spool's life (kept in the file)."""
         return dict(self._dropped)
 
-    def _migrate(self) -> None:
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(rows)")}
-        for column, sql in _MIGRATIONS.items():
-            if column not in have:
-                self._db.execute(sql)
-
     def _reload(self) -> None:
         """The in-memory counts, from the file (at open, and after a rolled-back write)."""
         usage = [0] * CLASSES
@@ -181,6 +159,8 @@ class Spool:
             self.pending_records += int(n)
         self._usage = usage
         self._dropped: dict[str, int] = dict(self._db.execute("SELECT name, value FROM counters"))
+        for name, value in self._unwritten.items():
+            _bump(self._dropped, name, value)
 
     def append(self, records: Sequence[Record], now: float) -> int:
         """Write records (one transaction); returns how many were accepted (the rest counted
@@ -349,16 +329,28 @@ class Spool:
             pending += int(nrec)
         oldest = self._db.execute("SELECT MIN(created) FROM rows").fetchone()[0]
         dropped = dict(self._db.execute("SELECT name, value FROM counters ORDER BY name"))
-        return SpoolStats(pending, rows, sum(self._usage), oldest, streams, dropped)
+        for name, value in self._unwritten.items():
+            _bump(dropped, name, value)
+        aside = list_set_aside(self._db, self.path)
+        return SpoolStats(pending, rows, sum(self._usage), oldest, streams, dropped, aside)
+
+    def count_lost(self, counts: dict[str, int]) -> None:
+        """Records that could not be written (a full disk): counted at once, in memory, and
+        written to the file with the next write that succeeds."""
+        for name, value in counts.items():
+            _bump(self._unwritten, name, value)
+            _bump(self._dropped, name, value)
 
     def _count(self, drops: dict[str, int]) -> None:
         for name, value in drops.items():
             _bump(self._dropped, name, value)
+        for name, value in [*drops.items(), *self._unwritten.items()]:
             self._db.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?)"
                 " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
                 (name, value),
             )
+        self._flushing = bool(self._unwritten)
 
     @contextlib.contextmanager
     def _txn(self) -> Iterator[None]:
@@ -368,8 +360,11 @@ class Spool:
         except sqlite3.Error as err:
             raise SpoolError(f"spool: {err}") from err
         try:
+            self._flushing = False
             yield
             self._db.execute("COMMIT")
+            if self._flushing:
+                self._unwritten.clear()  # now in the file
         except BaseException as err:
             with contextlib.suppress(sqlite3.Error):  # the failure may have ended the txn
                 self._db.execute("ROLLBACK")

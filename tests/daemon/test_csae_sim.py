@@ -10,6 +10,8 @@ from structlog.testing import capture_logs
 from rsu.clock import FakeClock
 from rsu.config.loader import config_from_dict, demo_config_path, read_toml
 from rsu.daemon import build
+from rsu.radio.sim import SimRadio
+from tests.conftest import narrow
 
 
 def test_a_csae53_demo_config_decodes_every_sim_frame(
@@ -23,7 +25,8 @@ def test_a_csae53_demo_config_decodes_every_sim_frame(
     config = config_from_dict(data, path)
     assert config.radio.standard == "csae53"  # [rsu] standard reaches the radio
     d = build(config, FakeClock())
-    sent = sum(len(d.parts.radio.step()) for _ in range(20))  # type: ignore[attr-defined]
+    sim = narrow(d.parts.radio, SimRadio)
+    sent = sum(len(sim.step()) for _ in range(20))
     with capture_logs() as logs:
         d.request_stop()
         assert d.run() == 0  # handles what is queued, then stops

@@ -17,8 +17,10 @@ from rsu.daemon.metrics import render
 from rsu.errors import CommandError
 from rsu.gnss import GnssAlarm
 from rsu.queues import DROP_NEWEST, BoundedQueue
+from rsu.radio.sim import SimRadio
 from rsu.stage import Handler
 from rsu.uplink.commands import Command
+from tests.conftest import narrow
 
 
 def _daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **daemon_keys: object) -> Daemon:
@@ -34,7 +36,7 @@ def test_a_gnss_alarm_survives_a_radio_flood_and_drops_are_counted_per_queue(
 ) -> None:
     d = _daemon(tmp_path, monkeypatch, inbound_queue=16)
     d.parts.gnss.events.put(GnssAlarm(0.0, "loss_of_fix", "antenna cut"))
-    frames = d.parts.radio.step()  # type: ignore[attr-defined]  # one sim tick: 8 frames queued
+    frames = narrow(d.parts.radio, SimRadio).step()  # one sim tick: 8 frames queued
     for _ in range(125):
         for f in frames:
             d.parts.radio.rx.put(f)  # 1008 frames onto a radio queue of 16

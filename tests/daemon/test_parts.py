@@ -22,9 +22,12 @@ from rsu.daemon.core import TailHub
 from rsu.daemon.metrics import render
 from rsu.daemon.notify import Notifier, watchdog_interval
 from rsu.errors import ControlError, DaemonError
+from rsu.radio.sim import SimRadio
+from rsu.signals.stage import SignalsStage
 from rsu.uplink.commands import Command, ConfigChange
 from rsu.v2x.names import PSIDS
 from rsu.wire import RxFrame
+from tests.conftest import narrow
 from tests.daemon.helpers import copy_demo
 from tests.fusion.helpers import radar_obj
 
@@ -114,7 +117,7 @@ def daemon() -> Daemon:
 
 
 def test_received_frames_are_decoded_counted_and_queued_for_the_cloud(daemon: Daemon) -> None:
-    frames = daemon.parts.radio.step()  # type: ignore[attr-defined]  # the sim backend's tick
+    frames = narrow(daemon.parts.radio, SimRadio).step()  # the sim backend's tick
     core = daemon.core
     for f in frames:
         core.on_rx(f, 1.0, 1_700_000_000.0)
@@ -127,7 +130,7 @@ def test_received_frames_are_decoded_counted_and_queued_for_the_cloud(daemon: Da
 def test_a_tail_client_sees_every_decoded_frame_with_the_same_summary_the_cloud_view_shows(
     daemon: Daemon,
 ) -> None:
-    frames = daemon.parts.radio.step()  # type: ignore[attr-defined]  # the sim backend's tick
+    frames = narrow(daemon.parts.radio, SimRadio).step()  # the sim backend's tick
     core = daemon.core
     lines, _ = core.tail.subscribe()
     for f in frames:
@@ -220,7 +223,7 @@ def test_standby_stops_every_transmission_and_operate_resumes(daemon: Daemon) ->
     def spat_update(now: float, utc: float) -> None:  # a controller update: live SPaT at once
         data = tscbm.build(Emulator(PlanConfig()).state(0.0))
         item = Datagram(data, "127.0.0.1:1", now, utc)
-        core.route(signals.on_item(item, now, utc), now, utc)  # type: ignore[attr-defined]
+        core.route(narrow(signals, SignalsStage).on_item(item, now, utc), now, utc)
 
     core.mode = "standby"
     core.tick(clock.monotonic(), clock.time())
@@ -235,7 +238,7 @@ def test_standby_stops_every_transmission_and_operate_resumes(daemon: Daemon) ->
 
 
 def test_the_metrics_text_is_well_formed_prometheus_and_openmetrics(daemon: Daemon) -> None:
-    for f in daemon.parts.radio.step():  # type: ignore[attr-defined]
+    for f in narrow(daemon.parts.radio, SimRadio).step():
         daemon.core.on_rx(f, 1.0, 1.0)
     snap = daemon.snapshot()
     text = render(snap)

@@ -18,8 +18,10 @@ from rsu.daemon.guard import Guard
 from rsu.daemon.metrics import render
 from rsu.daemon.snapshot import Snapshot
 from rsu.gnss import GnssAlarm
+from rsu.radio.sim import SimRadio
 from rsu.stage import NOTHING, Outputs, Record, Stage
 from rsu.wire import BroadcastMessage, TxRequest
+from tests.conftest import narrow
 
 
 @pytest.fixture
@@ -176,7 +178,7 @@ def test_a_part_with_a_status_gets_its_own_section_in_every_view(daemon: Daemon)
 
 
 def test_the_snapshot_reads_back_from_its_json_unchanged(daemon: Daemon) -> None:
-    daemon.parts.radio.step()  # type: ignore[attr-defined]  # one sim tick onto the radio queue
+    narrow(daemon.parts.radio, SimRadio).step()  # one sim tick onto the radio queue
     daemon.parts.inbox["gnss"].put(GnssAlarm(0.0, "drift", "9 m"))
     assert daemon.serve() == 9
     snap = daemon.snapshot()

@@ -37,7 +37,8 @@ def test_serial_receiver_on_a_pty_gives_fixes_and_counts_bad_checksums(
     pty_pair: tuple[int, str],
 ) -> None:
     master, path = pty_pair
-    gnss = open_gnss(GnssConfig(backend="serial", port=path))
+    # the system clock at the fixes' time (a fix a week off the clock is refused as implausible)
+    gnss = open_gnss(GnssConfig(backend="serial", port=path), FakeClock(UTC0))
     gnss.start()
     try:
         fix = None
@@ -97,7 +98,7 @@ def test_gpsd_watch_is_sent_and_nmea_is_tracked_while_json_is_ignored(
     gpsd: tuple[int, tuple[str, int]],
 ) -> None:
     master, address = gpsd
-    gnss = open_gnss(GnssConfig(backend="gpsd", gpsd=address))
+    gnss = open_gnss(GnssConfig(backend="gpsd", gpsd=address), FakeClock(UTC0))
     gnss.start()
     try:
         fix = None

@@ -18,10 +18,11 @@ from rsu.daemon import Daemon, build
 from rsu.management import oids, smi, state
 from rsu.management.part import SnmpPart
 from rsu.management.tables import MSG_REPEAT, RECEIVED_MSG, Row
-from rsu.management.wiring import ChangeRequest, Report, Restore
+from rsu.management.wiring import ChangeRequest, Report, Restore, SnmpEdge
 from rsu.management.writes import plan
 from rsu.stage import Clear, ModeChange, Outputs
 from rsu.wire import RxFrame
+from tests.conftest import narrow
 from tests.daemon.helpers import DEMO_DIR
 from tests.management.helpers import make_bench
 
@@ -52,7 +53,7 @@ def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Daemon:
 
 def _part(d: Daemon) -> SnmpPart:
     (edge,) = [e for e in d.parts.edges if e.name == "snmp"]
-    part = edge.part  # type: ignore[attr-defined]
+    part = narrow(edge, SnmpEdge).part
     assert isinstance(part, SnmpPart)
     return part
 

@@ -15,8 +15,11 @@ import pytest
 
 from firmware_bridge.emulator import FirmwareEmulator
 from rsu.radio import RadioConfig, Rsu41Config, SerialConfig, SimConfig, open_radio
+from rsu.radio.rsu41 import Rsu41Radio
+from rsu.radio.serial import SerialRadio
 from rsu.radio.types import Radio
 from rsu.wire import RxFrame, TxRequest
+from tests.conftest import narrow
 
 BSM = bytes.fromhex("00142500400000000f0e3f81a9ea2cd0ab0d6000000000000007ffffffff")
 
@@ -30,7 +33,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ra
         emu = FirmwareEmulator(str(tmp_path / "tty")).start()
         radio = open_radio(RadioConfig(backend="serial", serial=SerialConfig(port=emu.path)))
         radio.start()
-        radio.wait_ready(5.0)  # type: ignore[attr-defined]
+        narrow(radio, SerialRadio).wait_ready(5.0)
         yield radio, emu.inject_rx
         radio.stop()
         emu.stop()
@@ -41,7 +44,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ra
         radio = open_radio(RadioConfig(backend="rsu41", rsu41=cfg))
         radio.start()
         fwd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        yield radio, lambda data: fwd.sendto(data, radio.listen_address)  # type: ignore[attr-defined]
+        address = narrow(radio, Rsu41Radio).listen_address
+        yield radio, lambda data: fwd.sendto(data, address)
         radio.stop()
         fwd.close()
         ifm.close()
@@ -69,7 +73,7 @@ def test_backend_accepts_a_transmission_and_counts_it(backend: tuple[Radio, Air]
     req = TxRequest(BSM, psid=0x20, channel=172, message_type="BSM")
     assert radio.send(req)
     if radio.name == "serial":  # counted when the firmware's TX_RESULT comes back
-        radio.transmit(req)  # type: ignore[attr-defined]
+        narrow(radio, SerialRadio).transmit(req)
     assert radio.counters.snapshot()["by_type"]["BSM"]["sent"] >= 1  # type: ignore[index]
 
 

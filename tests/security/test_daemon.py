@@ -12,10 +12,12 @@ from rsu.clock import FakeClock
 from rsu.config.loader import load_config
 from rsu.daemon import Daemon, build
 from rsu.errors import SecurityError
+from rsu.radio.sim import SimRadio
 from rsu.security.keys import write_pem_key
 from rsu.security.pki import LocalPki, make_test_pki
 from rsu.security.times import utc_to_time32
 from rsu.wire import RxFrame, TxRequest
+from tests.conftest import narrow
 from tests.daemon.helpers import copy_demo
 from tests.security.helpers import NOW
 
@@ -65,8 +67,8 @@ def test_every_map_and_spat_transmission_is_signed_and_verifies(tmp_path: Path) 
     for _ in range(12):
         core.tick(clock.monotonic(), clock.time())
         _live_spat(d)  # the signals stage's live SPaT: a transmission through the same boundary
-        clock.advance(0.1)  # type: ignore[attr-defined]
-    heard: list[TxRequest] = d.parts.radio.tx_log  # type: ignore[attr-defined]
+        narrow(clock, FakeClock).advance(0.1)
+    heard: list[TxRequest] = narrow(d.parts.radio, SimRadio).tx_log
     # the demo's charging hub TIM is not in `sign`: it goes out as it is
     assert {r.message_type for r in heard} == {"MAP", "SPAT", "TIM"}
     sent = [r for r in heard if r.message_type != "TIM"]
@@ -96,7 +98,7 @@ def test_received_signed_frames_carry_the_security_result_in_their_record(
     d, _ = _daemon(tmp_path)
     core = d.core
     d.core.tick(d.clock.monotonic(), d.clock.time())
-    map_request = d.parts.radio.tx_log[0]  # type: ignore[attr-defined]  # our own signed MAP
+    map_request = narrow(d.parts.radio, SimRadio).tx_log[0]  # our own signed MAP
     frame = RxFrame(map_request.payload, 1.0, NOW, 183, -60.0, 0xE0000017, "sim")
     records: list[dict[str, object]] = []
     d.parts.uplink.submit = lambda record: records.append(record.body) or True  # type: ignore[method-assign,func-returns-value]
@@ -118,7 +120,7 @@ def test_received_signed_frames_carry_the_security_result_in_their_record(
 def test_drop_policy_keeps_invalid_frames_from_the_cloud(tmp_path: Path) -> None:
     d, _ = _daemon(tmp_path, SECURITY + 'invalid = "drop"\n')
     d.core.tick(d.clock.monotonic(), d.clock.time())
-    forged = bytearray(d.parts.radio.tx_log[0].payload)  # type: ignore[attr-defined]
+    forged = bytearray(narrow(d.parts.radio, SimRadio).tx_log[0].payload)
     forged[20] ^= 0x10
     queued = d.parts.uplink.stats().queued
     d.core.on_rx(RxFrame(bytes(forged), 1.0, NOW, 183, -60.0, 0xE0000017, "sim"), 1.0, NOW)
@@ -147,10 +149,10 @@ def test_certificate_expiry_shows_in_status_and_raises_alarms_a_week_before(
     heartbeat = core.security.certificate()  # what the daemon puts in the heartbeat's health
     assert heartbeat is not None
     assert heartbeat["state"] == "valid"
-    clock.advance(4 * 86400)  # type: ignore[attr-defined]
+    narrow(clock, FakeClock).advance(4 * 86400)
     core.tick(clock.monotonic(), clock.time())
     assert [a.alarm.kind for a in core.alarms.active("security")] == ["certificate_expiring"]
-    clock.advance(6 * 86400)  # type: ignore[attr-defined]
+    narrow(clock, FakeClock).advance(6 * 86400)
     core.tick(clock.monotonic(), clock.time())
     assert [a.alarm.kind for a in core.alarms.active("security")] == ["certificate_expired"]
     snap = d.snapshot().as_dict()

@@ -15,11 +15,13 @@ from rsu.clock import FakeClock
 from rsu.config.fields import Table
 from rsu.errors import BackendError, ConfigError
 from rsu.geo import LocalFrame
+from rsu.sensors.can_bus import CanBusSource
 from rsu.sensors.config import MountPose, RadarConfig, radars_from_table
 from rsu.sensors.encode import RadarTarget, encode_scan
 from rsu.sensors.radar import CanFrame, RadarDecoder, load_dbc, rms_index_to_m
 from rsu.sensors.sim import SimRadarSource
 from rsu.sensors.sources import open_source, pump
+from tests.conftest import narrow
 
 _channels = itertools.count()
 
@@ -296,4 +298,4 @@ def test_a_closed_can_source_reopens_on_the_next_recv(channel: str) -> None:
     source.close()
     assert frame is not None
     assert frame.arbitration_id == 0x60A
-    assert source.reopens == 1  # type: ignore[attr-defined]
+    assert narrow(source, CanBusSource).reopens == 1

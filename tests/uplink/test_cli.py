@@ -38,7 +38,7 @@ def setup_files(
 
 
 def spool_ids(path: Path) -> list[str]:
-    spool = Spool(path)
+    spool = Spool(path, salvage=False)  # the file of a running process: never set aside
     try:
         out = []
         for row in spool.fetch(0, 1_000_000):
