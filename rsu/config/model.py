@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, parse_hostport
 from rsu.errors import ConfigError
-from rsu.radio.config import parse_hostport
 
 if TYPE_CHECKING:
     from rsu.broadcast.config import BroadcastConfig

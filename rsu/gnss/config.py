@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, parse_hostport
 from rsu.errors import ConfigError
-from rsu.radio.config import parse_hostport
 
 BACKEND_NAMES = ("serial", "gpsd", "sim")
 

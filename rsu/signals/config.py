@@ -32,9 +32,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, parse_hostport
 from rsu.errors import ConfigError
-from rsu.radio.config import parse_hostport
 from rsu.signals.model import PHASES
 
 SOURCES = ("tscbm", "ntcip1202", "sim")
