@@ -1,13 +1,13 @@
 """Reading one TOML table into typed values, with errors that name the dotted path.
 
 A package's config is a frozen dataclass whose fields say what each key is: the type from
-the annotation, the default once (the dataclass default), bounds and choices in ``key()``;
+the annotation, the default once (the dataclass default), bounds and choices in ``setting()``;
 ``read()`` reads a table into it::
 
     @dataclass(frozen=True, slots=True)
     class SerialConfig:
         port: str = "/dev/ttyUSB0"
-        baudrate: int = key(921600, lo=1200)
+        baudrate: int = setting(921600, lo=1200)
 
         @classmethod
         def from_table(cls, t: Table) -> Self:
@@ -110,9 +110,10 @@ class Table:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(self.where(key), f"expected a number, got {_kind(value)}")
-        number = finite(value, self.where(key))
-        _check_range(self.where(key), value, lo, hi)
-        return number
+        if isinstance(value, float):
+            finite(value, self.where(key))
+        _check_range(self.where(key), value, lo, hi)  # an int beyond float range: the range
+        return finite(value, self.where(key))
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
         value = self._get(key, default)
@@ -191,7 +192,7 @@ def _check_range(where: str, value: float, lo: float | None, hi: float | None) -
 # --- the dataclass-driven reader -------------------------------------------------------------
 
 _SPEC = "rsu.config"
-"""The ``dataclasses.field`` metadata key ``key()`` writes."""
+"""The ``dataclasses.field`` metadata key ``setting()`` writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +213,7 @@ class Key:
 _PLAIN = Key()
 
 
-def key(
+def setting(
     default: Any = _MISSING,
     *,
     lo: float | None = None,

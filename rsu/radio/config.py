@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Self
 
-from rsu.config.fields import Table, key, not_a_key, read
+from rsu.config.fields import Table, not_a_key, read, setting
 
 BACKEND_NAMES = ("serial", "rsu41", "sim")
 
@@ -16,7 +16,7 @@ class Rsu41Config:
 
     listen: tuple[str, int] = ("127.0.0.1", 26789)
     ifm_target: tuple[str, int] = ("127.0.0.1", 1516)
-    max_datagram: int = key(2048, lo=64, hi=65507)
+    max_datagram: int = setting(2048, lo=64, hi=65507)
     require_v2x: bool = True
 
     @classmethod
@@ -29,11 +29,11 @@ class SerialConfig:
     """The radio module's MCU on a USB-serial port, speaking firmware_bridge/PROTOCOL.md."""
 
     port: str = "/dev/ttyUSB0"
-    baudrate: int = key(921600, lo=1200)
-    hello_timeout_s: float = key(2.0, lo=0.05)
-    reconnect_min_s: float = key(0.2, lo=0.01)
-    reconnect_max_s: float = key(5.0, lo=0.01)
-    tx_power_dbm: int = key(20, lo=-20, hi=33)
+    baudrate: int = setting(921600, lo=1200)
+    hello_timeout_s: float = setting(2.0, lo=0.05)
+    reconnect_min_s: float = setting(0.2, lo=0.01)
+    reconnect_max_s: float = setting(5.0, lo=0.01)
+    tx_power_dbm: int = setting(20, lo=-20, hi=33)
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -45,12 +45,12 @@ class SimConfig:
     """Simulated road users around an intersection (for ``rsu demo`` and the HIL harness)."""
 
     seed: int = 1
-    vehicles: int = key(6, lo=0, hi=500)
-    pedestrians: int = key(2, lo=0, hi=500)
-    rate_hz: float = key(10.0, lo=0.1, hi=100.0)
-    latitude: float = key(42.2808, lo=-90.0, hi=90.0)
-    longitude: float = key(-83.7430, lo=-180.0, hi=180.0)
-    channel: int = key(172, lo=0, hi=255)
+    vehicles: int = setting(6, lo=0, hi=500)
+    pedestrians: int = setting(2, lo=0, hi=500)
+    rate_hz: float = setting(10.0, lo=0.1, hi=100.0)
+    latitude: float = setting(42.2808, lo=-90.0, hi=90.0)
+    longitude: float = setting(-83.7430, lo=-180.0, hi=180.0)
+    channel: int = setting(172, lo=0, hi=255)
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -61,8 +61,8 @@ class SimConfig:
 class RadioConfig:
     """``[radio]``: which backend, its queue bound, and each backend's own table."""
 
-    backend: str = key("sim", choices=BACKEND_NAMES)
-    queue_size: int = key(1024, lo=1, hi=1_000_000)
+    backend: str = setting("sim", choices=BACKEND_NAMES)
+    queue_size: int = setting(1024, lo=1, hi=1_000_000)
     rsu41: Rsu41Config = field(default_factory=Rsu41Config)
     serial: SerialConfig = field(default_factory=SerialConfig)
     sim: SimConfig = field(default_factory=SimConfig)

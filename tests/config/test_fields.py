@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import pytest
 
-from rsu.config.fields import Table, key, not_a_key, read
+from rsu.config.fields import Table, not_a_key, read, setting
 from rsu.errors import ConfigError
 
 
@@ -20,17 +20,17 @@ def _upper(value: str, where: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    name: str = key()
-    count: int = key(3, lo=1, hi=10)
-    rate: float = key(1.5, lo=0.0)
+    name: str = setting()
+    count: int = setting(3, lo=1, hi=10)
+    rate: float = setting(1.5, lo=0.0)
     on: bool = True
-    mode: str = key("a", choices=("a", "b"))
+    mode: str = setting("a", choices=("a", "b"))
     limit: int | None = None
     listen: tuple[str, int] = ("127.0.0.1", 80)
     names: tuple[str, ...] = ("X",)
     weights: tuple[float, ...] = ()
-    code: str = key("AB", check=_upper)
-    renamed: float = key(2.0, name="other_name_s")
+    code: str = setting("AB", check=_upper)
+    renamed: float = setting(2.0, name="other_name_s")
     where: str = not_a_key("example")
 
     @classmethod
