@@ -26,14 +26,27 @@ check), in config files and in cloud commands alike.
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rsu.errors import ConfigError
 
 _MISSING: Any = object()
 T = TypeVar("T")
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML file as a dict; ``ConfigError`` when it cannot be read or parsed."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError("", f"cannot read config {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("", f"{path}: TOML syntax: {err}") from err
 
 
 def _kind(value: object) -> str:
