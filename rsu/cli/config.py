@@ -56,6 +56,10 @@ def _files(config: Any) -> list[list[str]]:
         from rsu.signals.stage import check_mapping
 
         rows += check_mapping(config)
+    if config.energy is not None:  # charging sites: TIM/RSI encode, OCPI token files read
+        from rsu.energy.stage import check_sites
+
+        rows += check_sites(config)
     if config.perception is not None:
         from rsu.perception.calibration import Calibration
 

@@ -105,8 +105,29 @@ def _inputs(st: Snapshot) -> list[str]:
         if name == "security":
             out += _security(section)
             continue
+        if name == "energy":
+            out += _energy(section)
+            continue
         values = ", ".join(f"{k} {v}" for k, v in section.items() if not isinstance(v, dict))
         out.append(f"{name:<8} {values}")
+    return out
+
+
+def _energy(section: Any) -> list[str]:
+    """One line per charging site: its counts (or unknown, and why), their age, the source."""
+    out = []
+    for site in section.get("detail", {}).get("sites", []):
+        age = site.get("age_s")
+        when = "never read" if age is None else f"{age:.1f} s ago"
+        text = site.get("text", "")
+        if site.get("state") != "ok":
+            text = colour(f"{text} ({site.get('reason')})", "yellow")
+        elif site.get("full"):
+            text = colour(f"{text} (full)", "yellow")
+        out.append(
+            f"site     {site.get('site')} {site.get('name')!r}: {text}; "
+            f"{site.get('source')}, {when}"
+        )
     return out
 
 

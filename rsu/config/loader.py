@@ -45,6 +45,7 @@ SECTIONS = (
     "snmp",
     "security",
     "signals",
+    "energy",
 )
 
 
@@ -110,6 +111,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         snmp=_snmp(root.table("snmp")) if root.has("snmp") else None,
         security=_security(root.table("security")) if root.has("security") else None,
         signals=_signals(root.table("signals"), data) if root.has("signals") else None,
+        energy=_energy(root.table("energy")) if root.has("energy") else None,
         sections=tuple(k for k in SECTIONS if k in data),
     )
     root.done()
@@ -190,3 +192,9 @@ def _signals(t: Table, data: dict[str, Any]) -> Any:
     from rsu.signals.config import signals_from_table
 
     return signals_from_table(t, data.get("broadcast"))
+
+
+def _energy(t: Table) -> Any:
+    from rsu.energy.config import EnergyConfig
+
+    return EnergyConfig.from_table(t)

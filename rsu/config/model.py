@@ -16,6 +16,7 @@ from rsu.errors import ConfigError
 if TYPE_CHECKING:
     from rsu.broadcast.config import BroadcastConfig
     from rsu.daemon.csae import CsaeConfig
+    from rsu.energy.config import EnergyConfig
     from rsu.events.zones import EventsConfig
     from rsu.fusion.model import FusionConfig
     from rsu.geo import LocalFrame
@@ -136,6 +137,8 @@ class Config:
     """``[security]``: IEEE 1609.2 verification and signing."""
     signals: SignalsConfig | None = None
     """``[signals]``: signal controllers -> live SPaT (``rsu.signals``)."""
+    energy: EnergyConfig | None = None
+    """``[energy]``: charging sites told to vehicles (``rsu.energy``)."""
     sections: tuple[str, ...] = field(default=())
     """The top-level tables the file gave (for ``rsu config check`` and reload diffs)."""
 

@@ -19,7 +19,7 @@ from rsu.alarms import AlarmBoard
 from rsu.broadcast import Scheduler, Upsert, load_message
 from rsu.broadcast.standards import FrameEncoder
 from rsu.clock import Clock
-from rsu.daemon.cloud import CloudBroadcasts, CloudDesk, CloudGate
+from rsu.daemon.cloud import CloudBroadcasts, CloudDesk, CloudGate, PartCommand
 from rsu.daemon.control import ControlServer
 from rsu.daemon.core import AlarmListener, Core, FrameListener, MessageListener, UpsertListener
 from rsu.daemon.daemon import Daemon, Flags, Parts
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from rsu.config.model import Config
     from rsu.daemon.gnss import GnssWatch
     from rsu.daemon.picture import Picture
+    from rsu.energy.stage import EnergyStage
     from rsu.geo import LocalFrame
     from rsu.gnss import Gnss
     from rsu.management.part import SnmpPart
@@ -76,6 +77,8 @@ class _Sensors:
     readers: tuple[SnapshotReader, ...] = ()
     sections: tuple[Section, ...] = ()
     upsert_listeners: tuple[UpsertListener, ...] = ()
+    commands: tuple[PartCommand, ...] = ()
+    """Cloud commands a part owns (``site_status``: the charging sites)."""
 
 
 def build(config: Config, clock: Clock) -> Daemon:
@@ -95,7 +98,7 @@ def build(config: Config, clock: Clock) -> Daemon:
     uplink = Uplink(
         config.uplink,
         clock=clock,
-        on_command=CloudGate(commands, clock, broadcasts),
+        on_command=CloudGate(commands, clock, broadcasts, sensors.commands),
         check_broadcast=_broadcast_check(config, codec),
         birth=_birth(config),
     )
@@ -121,7 +124,7 @@ def build(config: Config, clock: Clock) -> Daemon:
     modes = Modes(core, uplink, notifier)
     reloader = Reloader(config, clock, core, uplink.gate, notifier, modes.status_line)
     inbox.handle(control, ControlDesk(core, modes, stats, reloader, info).answer)
-    inbox.handle(commands, CloudDesk(modes, broadcasts, config.log.format).apply)
+    inbox.handle(commands, CloudDesk(modes, broadcasts, config.log.format, sensors.commands).apply)
     inbox.check()
     return Daemon(
         Parts(
@@ -239,6 +242,12 @@ def _sensors(
         # the source is structurally an edge (name, start, stop, health) with its own thread(s)
         edges += (cast("Edge", signals.source),)
         stages, sections, upserts = (*stages, signals), (signals,), (signals.on_upsert,)
+    energy = _energy(config, clock, inbox)
+    commands: tuple[PartCommand, ...] = ()
+    if energy is not None:  # charging sites: one polling edge per site (none for cloud sites)
+        edges += tuple(cast("Edge", source) for source in energy.sources)
+        stages, sections = (*stages, energy), (*sections, energy)
+        commands = (PartCommand("site_status", energy.check_command, energy.on_command),)
     snmp = _snmp(config, clock, inbox, security)
     return _Sensors(
         gnss,
@@ -252,6 +261,7 @@ def _sensors(
         readers=(snmp.on_snapshot,) if snmp else (),
         sections=(*sections, *((snmp,) if snmp else ())),
         upsert_listeners=upserts,
+        commands=commands,
     )
 
 
@@ -269,6 +279,21 @@ def _signals(config: Config, clock: Clock, inbox: Inbox) -> SignalsStage | None:
     stage = build_stage(
         sc, settings_for(sc, standard, aids), get_codec(standard), clock, maps, queue
     )
+    inbox.handle(queue, stage.on_item)
+    return stage
+
+
+def _energy(config: Config, clock: Clock, inbox: Inbox) -> EnergyStage | None:
+    """Charging sites (``[energy]``) -> TIM/RSI entries, ``sites`` records, events, alarms."""
+    ec = config.energy
+    if ec is None:
+        return None
+    from rsu.energy.stage import air_settings, build_stage
+
+    aids = config.csae53.aids if config.csae53 is not None else None
+    settings = air_settings(ec, config.rsu.standard, config.rsu.id, aids)
+    queue = inbox.add("energy", ec.queue_size, DROP_OLDEST)
+    stage = build_stage(ec, settings, clock, queue, config.resolve)
     inbox.handle(queue, stage.on_item)
     return stage
 
@@ -315,6 +340,7 @@ def _birth(config: Config) -> Birth:
         "signals": config.signals,  # live SPaT from signal controllers
         "security": config.security,  # IEEE 1609.2 verify and sign
         "snmp": config.snmp,  # NTCIP 1218 agent
+        "energy": config.energy,  # charging sites told to vehicles
     }
     caps = ("receive", "broadcast", *(name for name, on in parts.items() if on))
     return Birth(config.rsu.standard, position, caps, version=__version__)

@@ -11,13 +11,15 @@ outputs, built once from the checked request), a log level.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 
 from rsu.errors import CommandError
 from rsu.queues import BoundedQueue
-from rsu.stage import Outputs
+from rsu.stage import Handler, Outputs
 from rsu.uplink.commands import Command
 from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
 
@@ -27,6 +29,16 @@ if TYPE_CHECKING:
     from rsu.daemon.desk import Modes
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PartCommand:
+    """A cloud command a part of the daemon owns: ``check`` runs on the uplink thread before
+    the ACK (raise ``CommandError`` to refuse it), ``apply`` on the core thread."""
+
+    kind: str
+    check: Callable[[Command], None]
+    apply: Handler[Command]
 
 
 class CloudBroadcasts:
@@ -58,17 +70,25 @@ class CloudGate:
     """The uplink's ``on_command`` (uplink thread): check, then hand to the core's queue."""
 
     def __init__(
-        self, queue: BoundedQueue[Command], clock: Clock, broadcasts: CloudBroadcasts
+        self,
+        queue: BoundedQueue[Command],
+        clock: Clock,
+        broadcasts: CloudBroadcasts,
+        parts: Sequence[PartCommand] = (),
     ) -> None:
         self.queue = queue
         self.clock = clock
         self.broadcasts = broadcasts
+        self.parts = {p.kind: p for p in parts}
 
     def __call__(self, cmd: Command) -> None:
         if cmd.kind == "reboot":
             raise CommandError("rejected", "reboot is not done remotely; systemd restarts rsu")
         if cmd.kind == "broadcast":
             self.broadcasts.message(cmd, self.clock.time())  # refuses one the uplink did not check
+        part = self.parts.get(cmd.kind)
+        if part is not None:
+            part.check(cmd)
         if not self.queue.put(cmd):
             raise CommandError("rejected", "busy: too many cloud commands pending, try again")
 
@@ -76,12 +96,22 @@ class CloudGate:
 class CloudDesk:
     """The ``commands`` queue's handler (core thread): apply a checked cloud command."""
 
-    def __init__(self, modes: Modes, broadcasts: CloudBroadcasts, log_format: str) -> None:
+    def __init__(
+        self,
+        modes: Modes,
+        broadcasts: CloudBroadcasts,
+        log_format: str,
+        parts: Sequence[PartCommand] = (),
+    ) -> None:
         self.modes = modes
         self.broadcasts = broadcasts
         self.log_format = log_format
+        self.parts = {p.kind: p for p in parts}
 
     def apply(self, cmd: Command, now: float, utc: float) -> Outputs | None:
+        part = self.parts.get(cmd.kind)
+        if part is not None:
+            return part.apply(cmd, now, utc)
         if cmd.kind in ("standby", "operate"):
             self.modes.set(cmd.kind, by="cloud", ref=cmd.ref)
         elif cmd.kind == "broadcast":

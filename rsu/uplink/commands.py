@@ -183,6 +183,13 @@ def mode_command(kind: str, data: dict[str, Any], where: str) -> Command:
     return Command(kind, ref_in(data, "id"))  # as the ACK echoes it (at most 128 characters)
 
 
+def _site_status(data: dict[str, Any]) -> Any:
+    """A charging site's status from the cloud (``rsu.energy.command``)."""
+    from rsu.energy.command import site_status
+
+    return site_status(data)
+
+
 Parser = Callable[[str, dict[str, Any], str | None], Command]
 """(command name, its JSON object, request id) -> a validated ``Command``."""
 
@@ -194,6 +201,7 @@ DEFAULT_COMMANDS: dict[str, Parser] = {
     "reboot": lambda name, data, ref: mode_command(name, data, name),
     "standby": lambda name, data, ref: mode_command(name, data, name),
     "operate": lambda name, data, ref: mode_command(name, data, name),
+    "site_status": lambda name, data, ref: Command(name, ref, body=_site_status(data)),
 }
 """The default dialect's commands (``rsu/{id}/cmd/{name}``): one line adds one. A new kind
 returns ``Command(name, ref, body=<its frozen value>)`` and is applied by the daemon."""

@@ -61,6 +61,7 @@ DATA_PRIORITY = {
     "management": CRITICAL,  # changes made over SNMP (rsu.management), like a command ACK
     "spat": BULK,  # sampled SPaT records (rsu.signals)
     "signals": NORMAL,  # signal phase changes (rsu.signals)
+    "sites": NORMAL,  # charging site status on change (rsu.energy)
 }
 INGEST_CHUNK = 5000
 MAX_WAIT_S = 1.0

@@ -84,7 +84,8 @@ def test_sighup_applies_broadcast_changes_and_names_what_needs_a_restart(tmp_pat
     try:
         d.wait_ready()
         text = config.read_text()
-        text = text.replace("interval_ms = 1000\n", "interval_ms = 2000\n")
+        # the MAP entry only: the charging hub further down has the same interval
+        text = text.replace("interval_ms = 1000\n", "interval_ms = 2000\n", 1)
         text = text.replace("vehicles = 6 ", "vehicles = 3 ")
         config.write_text(text)
         d.proc.send_signal(1)  # SIGHUP
