@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from rsu.broadcast.standards import make_frame
 from rsu.stage import NOTHING, Outputs
 from rsu.v2x.names import PSIDS
-from rsu.wire import BroadcastMessage
+from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
 
 if TYPE_CHECKING:
     from rsu.events.engine import Event
@@ -50,7 +50,7 @@ class SdsmShare:
         message = BroadcastMessage(
             key=SDSM_KEY,
             psid=PSIDS["SDSM"],
-            channel=183,
+            channel=DEFAULT_CHANNEL,
             interval_ms=self.interval_ms,
             frame_jer=make_frame("j2735", "SDSM", value),
             message_type="SDSM",

@@ -35,6 +35,7 @@ from typing import Any
 
 from rsu.broadcast.scheduler import minute_of_year
 from rsu.energy.model import SiteView
+from rsu.wire import DEFAULT_CHANNEL
 
 ITIS_EV_CHARGING_POINT = 7980
 """ITIS code ``ev-charging-point`` (ITIS GenericLocations)."""
@@ -56,7 +57,7 @@ class AirSettings:
 
     standard: str = "j2735"
     psid: int = 0x8003
-    channel: int = 183
+    channel: int = DEFAULT_CHANNEL
     priority: int = 5
     rsu_id: str = "0000000000000000"
     """The RSU's 8-octet CSAE ``id`` as hex (``rsu.fusion.rsm.rsu_id_octets``)."""

@@ -13,19 +13,19 @@ from typing import Any
 
 from rsu.fusion.model import V2xSender
 from rsu.geo import LocalFrame
+from rsu.units import (
+    DEGREE,
+    HEADING,
+    HEADING_UNAVAILABLE,
+    LAT_UNAVAILABLE,
+    LONG_UNAVAILABLE,
+    SPEED,
+    SPEED_UNAVAILABLE,
+    scaled,
+)
 from rsu.v2x.message import V2xMessage
 
-LAT_UNAVAILABLE = 900_000_001
-LONG_UNAVAILABLE = 1_800_000_001
-SPEED_UNAVAILABLE = 8191
-HEADING_UNAVAILABLE = 28800
 SEMI_MAJOR_UNAVAILABLE = 255
-
-
-def _scaled(value: Any, scale: float, unavailable: int) -> float | None:
-    if not isinstance(value, int) or value == unavailable:
-        return None
-    return value * scale
 
 
 def _cm(size: Mapping[str, Any] | None, key: str) -> float | None:
@@ -37,7 +37,7 @@ def _cm(size: Mapping[str, Any] | None, key: str) -> float | None:
 def _sigma(accuracy: Mapping[str, Any] | None) -> float | None:
     if not accuracy:
         return None
-    return _scaled(accuracy.get("semiMajor"), 0.05, SEMI_MAJOR_UNAVAILABLE)
+    return scaled(accuracy.get("semiMajor"), 0.05, SEMI_MAJOR_UNAVAILABLE)
 
 
 def _fields(msg: V2xMessage) -> tuple[str, Mapping[str, Any], Mapping[str, Any]] | None:
@@ -65,8 +65,8 @@ def sender_from_message(msg: V2xMessage, frame: LocalFrame, now: float) -> V2xSe
     if found is None:
         return None
     kind, body, pos = found
-    lat = _scaled(pos.get("lat"), 1e-7, LAT_UNAVAILABLE)
-    lon = _scaled(pos.get("long"), 1e-7, LONG_UNAVAILABLE)
+    lat = scaled(pos.get("lat"), DEGREE, LAT_UNAVAILABLE)
+    lon = scaled(pos.get("long"), DEGREE, LONG_UNAVAILABLE)
     v2x_id = body.get("id")
     if lat is None or lon is None or not isinstance(v2x_id, str):
         return None
@@ -79,8 +79,8 @@ def sender_from_message(msg: V2xMessage, frame: LocalFrame, now: float) -> V2xSe
         time=now,
         x_m=e,
         y_m=n,
-        speed_mps=_scaled(body.get("speed"), 0.02, SPEED_UNAVAILABLE),
-        heading_deg=_scaled(body.get("heading"), 0.0125, HEADING_UNAVAILABLE),
+        speed_mps=scaled(body.get("speed"), SPEED, SPEED_UNAVAILABLE),
+        heading_deg=scaled(body.get("heading"), HEADING, HEADING_UNAVAILABLE),
         sigma_m=_sigma(body.get("accuracy") or body.get("posAccuracy")),  # J2735 / CSAE 53
         length_m=_cm(size, "length"),
         width_m=_cm(size, "width"),
