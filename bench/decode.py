@@ -38,8 +38,7 @@ sys.path.insert(0, str(ROOT))
 from rsu.v2x.asn1 import compile_standard  # noqa: E402
 from rsu.v2x.codec import REPEATING_TYPES, Codec  # noqa: E402
 from rsu.v2x.standards import get_standard  # noqa: E402
-
-VECTORS = Path(os.environ.get("RSU_VECTORS_DIR", ROOT.parent / "shared" / "vectors"))
+from tests.v2x.vectors import VECTORS  # noqa: E402
 
 
 def rate(fn: Callable[[bytes], object], frames: list[bytes], seconds: float) -> float:

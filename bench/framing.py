@@ -16,10 +16,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from rsu.v2x.codec import Codec, get_codec
 from rsu.v2x.framing import unwrap
+from tests.v2x.vectors import vector_file
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "j2735_real.jsonl"
+VECTORS = vector_file("j2735_real.jsonl")
 
 
 def _groups() -> dict[str, list[tuple[bytes, bytes]]]:

@@ -20,6 +20,7 @@ import os
 import platform
 import socket
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -33,7 +34,9 @@ from rsu.radio.serial import SerialRadio
 from rsu.wire import TxRequest
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = Path(os.environ.get("RSU_VECTORS_DIR", REPO.parent / "shared" / "vectors"))
+sys.path.insert(0, str(REPO))
+from tests.v2x.vectors import VECTORS  # noqa: E402
+
 PAYLOAD = (
     bytes.fromhex("0014251d9d7a4c2a30dc0a6c7d1ab0e5c6c0002050fdfa1fa1007fff8000000000000000") * 4
 )  # ~144 bytes, a BSM-sized payload

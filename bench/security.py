@@ -40,12 +40,12 @@ from rsu.security.times import utc_to_time32  # noqa: E402
 from rsu.security.trust import TrustStore  # noqa: E402
 from rsu.security.verify import Verifier  # noqa: E402
 from rsu.v2x.codec import get_codec  # noqa: E402
+from tests.v2x.vectors import VECTORS  # noqa: E402
 
 NOW = 1_780_000_000.0
 SENDERS = 200
 HZ = 10
 BSM_PSID = 32
-VECTORS = Path(os.environ.get("RSU_VECTORS_DIR", ROOT.parent / "shared" / "vectors"))
 
 
 def bsm_frames(n: int) -> list[bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
-import shutil
 import socket
 import subprocess
 import threading
@@ -15,23 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rsu import loopback
 from rsu.errors import RsuError
+from rsu.loopback import free_port
 
-MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto")
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+__all__ = ["Cloud", "Mosquitto", "Received", "find_mosquitto", "free_port"]
 
 
 def find_mosquitto() -> str:
-    for p in MOSQUITTO_PATHS:
-        if Path(p).exists():
-            return p
-    found = shutil.which("mosquitto")
+    found = loopback.find_mosquitto()
     if found is None:
         raise RsuError("mosquitto not found (apt-get install mosquitto)")
     return found

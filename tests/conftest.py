@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import shutil
 import socket
 import subprocess
 import time
@@ -14,15 +13,13 @@ from typing import TypeVar
 
 import pytest
 
+from rsu.loopback import find_mosquitto, free_port
+
 T = TypeVar("T")
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+__all__ = ["Broker", "free_port", "wait_until"]
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+MOSQUITTO = find_mosquitto() or "/usr/sbin/mosquitto"
 
 
 def wait_until(pred: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:

@@ -5,7 +5,7 @@
 name = "map-main"
 file = "configs/examples/map.hex"   # UPER hex, or .json: JER of the whole MessageFrame
 psid = 0xE0000017
-channel = 183
+channel = 183                       # optional (the default)
 interval_ms = 1000
 priority = 7                        # optional
 standard = "j2735"                  # optional: "csae53" for a CSAE 53 frame in a hex file
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from rsu.broadcast.standards import frame_set, frame_type
-from rsu.config.fields import Table
+from rsu.config.fields import Table, not_a_key, read, setting
 from rsu.errors import ConfigError, RsuError
 from rsu.registry import DEFAULT_MESSAGE_SET, message_set, message_set_names, message_sets
-from rsu.wire import BroadcastMessage
+from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
 
 if TYPE_CHECKING:
     from rsu.v2x.messageset import MessageSet
@@ -50,33 +50,26 @@ class MessageConfig:
 
     name: str
     file: str
-    psid: int
-    channel: int = 183
-    interval_ms: int = 1000
-    priority: int = 7
-    start: float | None = None
-    stop: float | None = None
-    where: str = "broadcast.messages"
-    standard: str | None = None
+    psid: int = setting(lo=0, hi=0xEFFFFFFF)
+    channel: int = setting(DEFAULT_CHANNEL, lo=0, hi=255)
+    interval_ms: int = setting(1000, lo=10, hi=3_600_000)
+    priority: int = setting(7, lo=0, hi=7)
+    start: float | None = not_a_key(None)
+    stop: float | None = not_a_key(None)
+    where: str = not_a_key("broadcast.messages")
+    standard: str | None = setting(None, choices=message_set_names())
     """A message set of ``rsu.registry``; None: from the JSON's shape, the default set
     (J2735) for hex files."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
-        cfg = cls(
-            name=t.string("name"),
-            file=t.string("file"),
-            psid=t.integer("psid", lo=0, hi=0xEFFFFFFF),
-            channel=t.integer("channel", 183, lo=0, hi=255),
-            interval_ms=t.integer("interval_ms", 1000, lo=10, hi=3_600_000),
-            priority=t.integer("priority", 7, lo=0, hi=7),
+        return read(
+            cls,
+            t,
             start=_utc(t.string("start", None), t.where("start")),
             stop=_utc(t.string("stop", None), t.where("stop")),
             where=t.path,
-            standard=t.string("standard", None, choices=message_set_names()),
         )
-        t.done()
-        return cfg
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +77,7 @@ class BroadcastConfig:
     """``[broadcast]``: the table bound and the configured messages."""
 
     messages: tuple[MessageConfig, ...] = ()
-    max_entries: int = 256
+    max_entries: int = setting(256, lo=1, hi=10_000)
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
@@ -93,9 +86,7 @@ class BroadcastConfig:
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise ConfigError(f"{t.where('messages')}[{i}].name", f"duplicate {name!r}")
-        cfg = cls(messages, t.integer("max_entries", 256, lo=1, hi=10_000))
-        t.done()
-        return cfg
+        return read(cls, t, messages=messages)
 
 
 def load_message(cfg: MessageConfig, base: Path, encoder: Any = None) -> BroadcastMessage:

@@ -47,8 +47,7 @@ def _seconds(value: float, name: str, lo: float, hi: float) -> float:
 
 def _config(args: argparse.Namespace) -> Any:
     """The ``[signals]`` section to listen with: from ``--config``, or a bare one."""
-    from rsu.config.fields import Table
-    from rsu.radio.config import parse_hostport
+    from rsu.config.fields import Table, parse_hostport
     from rsu.signals.config import SignalsConfig
 
     cfg = None

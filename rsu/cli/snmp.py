@@ -33,9 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     from rsu.cli._control import print_json
+    from rsu.config.fields import parse_hostport
     from rsu.config.loader import load_config
     from rsu.management.smi import parse_oid
-    from rsu.radio.config import parse_hostport
 
     config = load_config(args.config)
     if config.snmp is None:

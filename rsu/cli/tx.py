@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rsu.cli._control import add_socket_args, client, print_json
 from rsu.errors import UsageError
+from rsu.wire import DEFAULT_CHANNEL
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,7 +23,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     src.add_argument("--hex", help="the UPER MessageFrame as hex")
     src.add_argument("--file", "-f", help="a .hex file (UPER) or .json file (JER MessageFrame)")
     p.add_argument("--psid", type=lambda s: int(s, 0), help="PSID (default: by message type)")
-    p.add_argument("--channel", type=int, default=183, help="radio channel (default 183)")
+    p.add_argument(
+        "--channel",
+        type=int,
+        default=DEFAULT_CHANNEL,
+        help=f"radio channel (default {DEFAULT_CHANNEL})",
+    )
     p.set_defaults(func=run)
 
 

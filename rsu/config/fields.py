@@ -1,22 +1,52 @@
 """Reading one TOML table into typed values, with errors that name the dotted path.
 
-Every package's config dataclass reads its table through a ``Table``::
+A package's config is a frozen dataclass whose fields say what each key is: the type from
+the annotation, the default once (the dataclass default), bounds and choices in ``setting()``;
+``read()`` reads a table into it::
+
+    @dataclass(frozen=True, slots=True)
+    class SerialConfig:
+        port: str = "/dev/ttyUSB0"
+        baudrate: int = setting(921600, lo=1200)
+
+        @classmethod
+        def from_table(cls, t: Table) -> Self:
+            return read(cls, t)
+
+Underneath, a ``Table`` reads one key at a time (for keys no field describes)::
 
     t = Table(data, "uplink")
-    broker = t.string("broker", "mqtt://127.0.0.1:1883")
     qos = t.integer("qos", 1, lo=0, hi=2)
     t.done()          # unknown keys are errors: "uplink.brokr: unknown key (expected one of ...)"
+
+Numbers are refused when not finite (TOML has ``nan`` and ``inf``; a NaN passes every range
+check), in config files and in cloud commands alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, Field, dataclass, field, fields
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rsu.errors import ConfigError
 
 _MISSING: Any = object()
 T = TypeVar("T")
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML file as a dict; ``ConfigError`` when it cannot be read or parsed."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError("", f"cannot read config {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("", f"{path}: TOML syntax: {err}") from err
 
 
 def _kind(value: object) -> str:
@@ -93,8 +123,10 @@ class Table:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(self.where(key), f"expected a number, got {_kind(value)}")
-        _check_range(self.where(key), value, lo, hi)
-        return float(value)
+        if isinstance(value, float):
+            finite(value, self.where(key))
+        _check_range(self.where(key), value, lo, hi)  # an int beyond float range: the range
+        return finite(value, self.where(key))
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
         value = self._get(key, default)
@@ -106,6 +138,8 @@ class Table:
         value = self._get(key, default)
         if not isinstance(value, list):
             raise ConfigError(self.where(key), f"expected an array, got {_kind(value)}")
+        if of is float:
+            return [self._array_number(key, i, item) for i, item in enumerate(value)]
         if of is not None:
             for i, item in enumerate(value):
                 if not isinstance(item, of) or (of is int and isinstance(item, bool)):
@@ -113,6 +147,12 @@ class Table:
                         f"{self.where(key)}[{i}]", f"expected {of.__name__}, got {_kind(item)}"
                     )
         return list(value)
+
+    def _array_number(self, key: str, i: int, item: Any) -> float:
+        where = f"{self.where(key)}[{i}]"
+        if isinstance(item, bool) or not isinstance(item, int | float):
+            raise ConfigError(where, f"expected a number, got {_kind(item)}")
+        return finite(item, where)
 
     def table(self, key: str) -> Table:
         """A sub-table (missing -> empty)."""
@@ -133,8 +173,137 @@ class Table:
             raise ConfigError(self.where(unknown[0]), f"unknown key (expected one of: {expected})")
 
 
+def finite(value: float, where: str) -> float:
+    """``value`` as a float, or a ``ConfigError`` for NaN, the infinities and too-large ints."""
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range (JSON allows any)
+        number = math.inf
+    if not math.isfinite(number):
+        raise ConfigError(where, f"expected a finite number, got {number}")
+    return number
+
+
+def parse_hostport(text: str, where: str) -> tuple[str, int]:
+    """``"127.0.0.1:1516"`` -> ``("127.0.0.1", 1516)``; ``[::1]:1516`` for IPv6."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ConfigError(where, f"expected host:port, got {text!r}")
+    number = int(port)
+    if not 0 <= number <= 65535:
+        raise ConfigError(where, f"port out of range in {text!r}")
+    return host.strip("[]"), number
+
+
 def _check_range(where: str, value: float, lo: float | None, hi: float | None) -> None:
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         lo_s = "-inf" if lo is None else str(lo)
         hi_s = "inf" if hi is None else str(hi)
         raise ConfigError(where, f"expected a value in [{lo_s}, {hi_s}], got {value}")
+
+
+# --- the dataclass-driven reader -------------------------------------------------------------
+
+_SPEC = "rsu.config"
+"""The ``dataclasses.field`` metadata key ``setting()`` writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """How one dataclass field is read: bounds, choices, its TOML name, a check."""
+
+    lo: float | None = None
+    hi: float | None = None
+    choices: Sequence[str] | None = None
+    name: str | None = None
+    """The TOML key when it differs from the field's name."""
+    check: Callable[[Any, str], Any] | None = None
+    """``check(value, where) -> value`` after the type and range (None stays None)."""
+    read: bool = True
+    """False: not a key of the table (a value the loader or ``from_table`` fills in)."""
+
+
+_PLAIN = Key()
+
+
+def setting(
+    default: Any = _MISSING,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: Sequence[str] | None = None,
+    name: str | None = None,
+    check: Callable[[Any, str], Any] | None = None,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
+    """A dataclass field read from TOML (``default`` omitted: the key is required)."""
+    spec = {_SPEC: Key(lo, hi, choices, name, check)}
+    if factory is not None:
+        return field(default_factory=factory, metadata=spec)
+    if default is _MISSING:
+        return field(metadata=spec)
+    return field(default=default, metadata=spec)
+
+
+def not_a_key(default: Any) -> Any:
+    """A dataclass field that no table key sets (the caller passes it, or the default holds)."""
+    return field(default=default, metadata={_SPEC: Key(read=False)})
+
+
+C = TypeVar("C")
+
+
+def read(cls: type[C], t: Table, *, done: bool = True, **given: Any) -> C:
+    """Every field of the dataclass ``cls`` read from ``t``; ``given`` fields are passed as
+    they are (sub-tables, computed values). ``done``: unknown keys of ``t`` are errors."""
+    values: dict[str, Any] = dict(given)
+    for f in fields(cls):  # type: ignore[arg-type]
+        spec: Key = f.metadata.get(_SPEC, _PLAIN)
+        if f.name in given or not f.init or not spec.read:
+            continue
+        values[f.name] = _read_field(t, f, spec)
+    out = cls(**values)
+    if done:
+        t.done()
+    return out
+
+
+def _default(f: Field[Any]) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return _MISSING
+
+
+def _read_field(t: Table, f: Field[Any], spec: Key) -> Any:
+    name = spec.name or f.name
+    default = _default(f)
+    kind = (f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")).replace(" ", "")
+    base = kind.removesuffix("|None")
+    if base == "str":
+        value = t.string(name, default, choices=spec.choices)
+    elif base == "int":
+        value = t.integer(name, default, lo=_int(spec.lo), hi=_int(spec.hi))
+    elif base == "float":
+        value = t.number(name, default, lo=spec.lo, hi=spec.hi)
+    elif base == "bool":
+        value = t.boolean(name, default)
+    elif base == "tuple[str,int]":  # host:port
+        text = t.string(name, None if default is not _MISSING else _MISSING)
+        value = default if text is None else parse_hostport(text, t.where(name))
+    elif base in _ARRAYS:
+        array_default = list(default) if isinstance(default, tuple) else default
+        value = tuple(t.array(name, array_default, of=_ARRAYS[base]))
+    else:
+        raise TypeError(f"{f.name}: no reader for {kind!r}; pass it to read() or use not_a_key")
+    if spec.check is not None and value is not None:
+        value = spec.check(value, t.where(name))
+    return value
+
+
+_ARRAYS = {"tuple[str,...]": str, "tuple[int,...]": int, "tuple[float,...]": float}
+
+
+def _int(bound: float | None) -> int | None:
+    return None if bound is None else int(bound)

@@ -10,14 +10,23 @@ of the config file; the embedded demo config (``demo_config_path()``) sits next 
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, read_toml
 from rsu.config.model import Config, DaemonConfig, LogConfig, RsuSection
 from rsu.errors import ConfigError
+
+__all__ = [
+    "EXTRAS",
+    "config_from_dict",
+    "demo_config_path",
+    "load_config",
+    "missing_modules",
+    "read_toml",  # lives in rsu.config.fields (the uplink reads it there: no import circle)
+    "sections",
+]
 
 # Top-level tables, in the order the production template documents them (the message sets'
 # own tables, ``MessageSet.config_section``, come after ``events``: see ``sections()``).
@@ -57,16 +66,6 @@ def sections() -> tuple[str, ...]:
 def demo_config_path() -> Path:
     """The demo config shipped inside the package (also ``configs/demo.toml``)."""
     return Path(str(resources.files("rsu.config").joinpath("demo/demo.toml")))
-
-
-def read_toml(path: str | Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as err:
-        raise ConfigError("", f"cannot read config {path}: {err.strerror}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError("", f"{path}: TOML syntax: {err}") from err
 
 
 def load_config(path: str | Path) -> Config:
@@ -109,7 +108,6 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     _check_installed(data)
     root = Table(data, "")
     rsu = RsuSection.from_table(root.table("rsu"))
-    _check_rsu_id(rsu.id)
     cfg = Config(
         path=path,
         rsu=rsu,
@@ -133,11 +131,6 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     )
     root.done()
     return cfg
-
-
-def _check_rsu_id(rsu_id: str) -> None:
-    if not rsu_id or any(c in rsu_id for c in "/+#") or rsu_id != rsu_id.strip():
-        raise ConfigError("rsu.id", f"expected a name usable in MQTT topics, got {rsu_id!r}")
 
 
 def _radio(t: Table, standard: str) -> Any:

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, parse_hostport, read, setting
 from rsu.errors import ConfigError
-from rsu.radio.config import parse_hostport
 from rsu.registry import DEFAULT_MESSAGE_SET, message_set_names
 
 if TYPE_CHECKING:
@@ -35,25 +34,26 @@ if TYPE_CHECKING:
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
+def check_rsu_id(rsu_id: str, where: str = "rsu.id") -> str:
+    """``[rsu] id``: a name usable as one MQTT topic level (every reader of it checks this)."""
+    if not rsu_id or any(c in rsu_id for c in "/+#") or rsu_id != rsu_id.strip():
+        raise ConfigError(where, f"expected a name usable in MQTT topics, got {rsu_id!r}")
+    return rsu_id
+
+
 @dataclass(frozen=True, slots=True)
 class RsuSection:
     """``[rsu]``: who this unit is and where it stands."""
 
-    id: str
-    standard: str = DEFAULT_MESSAGE_SET
-    latitude: float | None = None
-    longitude: float | None = None
-    elevation_m: float = 0.0
+    id: str = setting(check=check_rsu_id)
+    standard: str = setting(DEFAULT_MESSAGE_SET, choices=message_set_names())
+    latitude: float | None = setting(None, lo=-90.0, hi=90.0)
+    longitude: float | None = setting(None, lo=-180.0, hi=180.0)
+    elevation_m: float = setting(0.0, lo=-500.0, hi=9000.0)
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
-        cfg = cls(
-            id=t.string("id"),
-            standard=t.string("standard", DEFAULT_MESSAGE_SET, choices=message_set_names()),
-            latitude=t.number("latitude", None, lo=-90.0, hi=90.0),
-            longitude=t.number("longitude", None, lo=-180.0, hi=180.0),
-            elevation_m=t.number("elevation_m", 0.0, lo=-500.0, hi=9000.0),
-        )
+        cfg = read(cls, t, done=False)
         if (cfg.latitude is None) != (cfg.longitude is None):
             raise ConfigError(t.where("latitude"), "give latitude and longitude together")
         t.done()
@@ -74,31 +74,23 @@ class DaemonConfig:
 
     control_socket: str = "/run/rsu/control.sock"
     metrics_listen: tuple[str, int] | None = ("127.0.0.1", 9753)
-    inbound_queue: int = 20_000
-    control_queue: int = 64
-    stats_interval_s: float = 10.0
-    drain_timeout_s: float = 5.0
-    watchdog_fallback_s: float = 0.0
+    """``""`` in the file: no metrics endpoint."""
+    inbound_queue: int = setting(20_000, lo=16, hi=10_000_000)
+    control_queue: int = setting(64, lo=1, hi=100_000)
+    stats_interval_s: float = setting(10.0, lo=0.0)
+    drain_timeout_s: float = setting(5.0, lo=0.0, hi=600.0)
+    watchdog_fallback_s: float = setting(0.0, lo=0.0)
     """Ping interval when ``WATCHDOG_USEC`` is not set (0 = no pings then)."""
-    tail_queue: int = 1000
+    tail_queue: int = setting(1000, lo=1, hi=1_000_000)
     """Per ``rsu tail`` client; a slow client loses the oldest lines (counted)."""
-    decode_workers: int = 0
+    decode_workers: int = setting(0, lo=0, hi=64)
     """Processes that decode received frames and make their records (0: the core thread)."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
         listen = t.string("metrics_listen", "127.0.0.1:9753")
-        cfg = cls(
-            control_socket=t.string("control_socket", "/run/rsu/control.sock"),
-            metrics_listen=parse_hostport(listen, t.where("metrics_listen")) if listen else None,
-            inbound_queue=t.integer("inbound_queue", 20_000, lo=16, hi=10_000_000),
-            control_queue=t.integer("control_queue", 64, lo=1, hi=100_000),
-            stats_interval_s=t.number("stats_interval_s", 10.0, lo=0.0),
-            drain_timeout_s=t.number("drain_timeout_s", 5.0, lo=0.0, hi=600.0),
-            watchdog_fallback_s=t.number("watchdog_fallback_s", 0.0, lo=0.0),
-            tail_queue=t.integer("tail_queue", 1000, lo=1, hi=1_000_000),
-            decode_workers=t.integer("decode_workers", 0, lo=0, hi=64),
-        )
+        metrics = parse_hostport(listen, t.where("metrics_listen")) if listen else None
+        cfg = read(cls, t, done=False, metrics_listen=metrics)
         if cfg.metrics_listen is not None and cfg.metrics_listen[0] not in _LOCAL_HOSTS:
             raise ConfigError(
                 t.where("metrics_listen"),
@@ -116,17 +108,12 @@ _LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 class LogConfig:
     """``[log]``: level and format (``auto``: JSON under systemd or a pipe, text on a TTY)."""
 
-    level: str = "info"
-    format: str = "auto"
+    level: str = setting("info", choices=LOG_LEVELS)
+    format: str = setting("auto", choices=("auto", "json", "console"))
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
-        cfg = cls(
-            level=t.string("level", "info", choices=LOG_LEVELS),
-            format=t.string("format", "auto", choices=("auto", "json", "console")),
-        )
-        t.done()
-        return cfg
+        return read(cls, t)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Self
 from rsu.config.fields import Table
 from rsu.csae53.messages import CSAE_AIDS
 from rsu.errors import ConfigError
+from rsu.wire import DEFAULT_CHANNEL
 
 ENGINE_TYPES = (
     "zone_presence",
@@ -44,7 +45,7 @@ class CsaeConfig:
     rsu_id: str | None = None
     rsm_interval_ms: int | None = None
     rsi_interval_ms: int = 1000
-    channel: int = 183
+    channel: int = DEFAULT_CHANNEL
     path_radius_m: float = 3.5
     aids: Mapping[str, int] = field(default_factory=lambda: dict(CSAE_AIDS))
     event_types: Mapping[str, int] | None = None
@@ -56,7 +57,7 @@ class CsaeConfig:
             rsu_id=t.string("rsu_id", None),
             rsm_interval_ms=t.integer("rsm_interval_ms", None, lo=10, hi=60_000),
             rsi_interval_ms=t.integer("rsi_interval_ms", 1000, lo=10, hi=60_000),
-            channel=t.integer("channel", 183, lo=0, hi=255),
+            channel=t.integer("channel", DEFAULT_CHANNEL, lo=0, hi=255),
             path_radius_m=t.number("path_radius_m", 3.5, lo=0.1, hi=100.0),
             aids={**CSAE_AIDS, **_aids(t.table("aids"))},
             event_types=_event_types(t.table("event_types")) if t.has("event_types") else None,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rsu.csae53.messages import CSAE_AIDS
 from rsu.stage import Outputs
-from rsu.wire import BroadcastMessage
+from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
 
 if TYPE_CHECKING:
     from rsu.csae53.config import CsaeConfig
@@ -35,7 +35,7 @@ RSI_KEY = "rsi"
 class CsaeShareSettings:
     rsm_interval_ms: int = 100
     rsi_interval_ms: int = 1000
-    channel: int = 183
+    channel: int = DEFAULT_CHANNEL
     aids: Mapping[str, int] = field(default_factory=lambda: dict(CSAE_AIDS))
 
 

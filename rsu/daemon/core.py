@@ -25,6 +25,7 @@ from rsu.errors import DecodeError, RsuError
 from rsu.lograte import due
 from rsu.radio.types import Radio
 from rsu.stage import Clear, Handler, ModeChange, Outputs, Record, Stage
+from rsu.units import SPEED, SPEED_UNAVAILABLE, degrees
 from rsu.uplink.records import Origin, sender_id
 from rsu.uplink.service import Uplink
 from rsu.v2x.codec import Codec
@@ -90,10 +91,10 @@ def summary(msg: V2xMessage) -> str:
     pos = core.get("position", core) if isinstance(core, dict) else {}
     lat, lon = pos.get("lat"), pos.get("long")
     if isinstance(lat, int) and isinstance(lon, int):
-        parts.append(f"{lat / 1e7:.6f},{lon / 1e7:.6f}")
+        parts.append(f"{degrees(lat):.6f},{degrees(lon):.6f}")
     speed = core.get("speed") if isinstance(core, dict) else None
-    if isinstance(speed, int) and speed != 8191:
-        parts.append(f"{speed * 0.02 * 3.6:.0f} km/h")
+    if isinstance(speed, int) and speed != SPEED_UNAVAILABLE:
+        parts.append(f"{speed * SPEED * 3.6:.0f} km/h")
     return " ".join(parts)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -21,22 +20,11 @@ from typing import Any
 
 import structlog
 
+from rsu.loopback import find_mosquitto, free_port
+
 log = structlog.get_logger(__name__)
 
-MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def find_mosquitto() -> str | None:
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    return next((p for p in MOSQUITTO_PATHS if Path(p).exists()), None)
+__all__ = ["CloudView", "LocalBroker", "TopicCount", "describe", "find_mosquitto", "free_port"]
 
 
 class LocalBroker:

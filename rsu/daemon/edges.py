@@ -7,6 +7,7 @@ its own queue of the same inbox). ``Edge`` is what the daemon needs of any of th
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 

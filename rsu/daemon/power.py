@@ -25,6 +25,7 @@ from rsu.daemon.edges import Edge
 from rsu.power.monitor import PowerMonitor
 from rsu.power.shed import ESSENTIAL_TYPES, UPLINK_STREAMS
 from rsu.queues import DROP_OLDEST, BoundedQueue
+from rsu.reader import Reader
 from rsu.stage import Outputs
 
 if TYPE_CHECKING:
@@ -35,8 +36,12 @@ if TYPE_CHECKING:
     from rsu.power.sources import PowerSource
 
 
-class PowerEdge(Edge):
+class PowerEdge(Reader):
+    """Polls the power source every ``poll_s`` onto the power queue (``rsu.reader``: a
+    failure inside the source is the source's to count; a bug here is counted and retried)."""
+
     name = "power"
+    thread_name = "power"
 
     def __init__(
         self,
@@ -48,20 +53,18 @@ class PowerEdge(Edge):
         self.source, self.poll_s, self.queue = source, poll_s, queue
         self.reads = 0
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            item = self.source.read()
-            self.reads += 1
-            if item is not None:
-                self.queue.put(item)
-            self._stop.wait(self.poll_s)
+    def _read(self) -> None:
+        item = self.source.read()
+        self.reads += 1
+        if item is not None:
+            self.queue.put(item)
+        self.wait(self.poll_s)
 
-    def stop(self) -> None:
-        super().stop()
+    def _close(self) -> None:
         self.source.close()
 
     def health(self) -> dict[str, Any]:
-        return {**super().health(), "reads": self.reads}
+        return {**self.reader_health(), "reads": self.reads}
 
 
 @dataclass(frozen=True, slots=True)

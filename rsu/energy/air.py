@@ -36,6 +36,7 @@ from typing import Any
 from rsu.broadcast.scheduler import minute_of_year
 from rsu.energy.model import SiteView
 from rsu.registry import DEFAULT_MESSAGE_SET, message_set
+from rsu.wire import DEFAULT_CHANNEL
 
 ITIS_EV_CHARGING_POINT = 7980
 """ITIS code ``ev-charging-point`` (ITIS GenericLocations)."""
@@ -57,7 +58,7 @@ class AirSettings:
 
     standard: str = DEFAULT_MESSAGE_SET
     psid: int = 0x8003
-    channel: int = 183
+    channel: int = DEFAULT_CHANNEL
     priority: int = 5
     rsu_id: str = "0000000000000000"
     """The RSU's 8-octet CSAE ``id`` as hex (``rsu.fusion.rsm.rsu_id_octets``)."""

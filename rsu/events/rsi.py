@@ -28,6 +28,7 @@ from rsu.events.rsi_cloud import PLACEHOLDER_ID
 from rsu.events.zones import Zone
 from rsu.fusion.rsm import position_offset, reference_position
 from rsu.geo import LocalFrame
+from rsu.units import wire_degrees
 
 EVENT_TYPES: dict[str, int] = {
     "stopped_vehicle": 401,
@@ -125,7 +126,7 @@ class RsiBuilder:
 
     def _offset(self, x_m: float, y_m: float) -> dict[str, Any]:
         lat, lon, _ = self.settings.frame.to_geodetic(x_m, y_m)
-        la, lo = round(lat * 1e7), round(lon * 1e7)
+        la, lo = wire_degrees(lat), wire_degrees(lon)
         return position_offset(la - self.ref_lat, lo - self.ref_lon, la, lo)
 
     def _rte(self, rte: _Rte) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, read, setting
 from rsu.errors import ConfigError
 
 
@@ -63,68 +63,48 @@ class FusedObject:
     width_m: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FusionConfig:
-    """``[fusion]``: how inputs are combined and shared."""
-
-    gate_m: float = 3.0
-    """Camera/radar observations closer than this (after prediction to ``now``) may merge."""
-    v2x_gate_m: float = 4.0
-    """A V2X sender this close to a sensed object is taken to be that object."""
-    max_age_s: float = 0.5
-    """Sensor inputs older than this are ignored."""
-    v2x_max_age_s: float = 1.0
-    """A BSM/PSM sender not heard for this long is forgotten (BSMs come at 10 Hz)."""
-    v2x_range_m: float = 300.0
-    """Senders farther than this from the RSU are not part of the local picture."""
-    camera_sigma_m: float = 1.0
-    radar_sigma_m: float = 0.5
-    v2x_sigma_m: float = 2.0
-    """Default position errors when the input does not carry its own."""
-    radar_min_exist: float = 0.5
-    """Radar objects with a lower probability of existence are left out."""
-    stationary_mps: float = 0.5
-    max_v2x_senders: int = 512
-    """Bound on remembered senders; the oldest is dropped (counted) beyond it."""
-    sdsm_max_objects: int = 255
-    """J3224 allows 255 objects per SDSM; the most confident are kept."""
-    object_list_hz: float = 2.0
-    """Rate at which the daemon publishes the object list on MQTT."""
-    sdsm_hz: float = 10.0
-    """Rate at which the daemon hands SDSMs to the broadcast scheduler."""
-    source_id: str = "00000001"
-    """SDSM sourceID: 1..4 bytes as hex (the RSU's identifier)."""
-
-    @classmethod
-    def from_table(cls, t: Table) -> Self:
-        d = cls()
-        cfg = cls(
-            gate_m=t.number("gate_m", d.gate_m, lo=0.1),
-            v2x_gate_m=t.number("v2x_gate_m", d.v2x_gate_m, lo=0.1),
-            max_age_s=t.number("max_age_s", d.max_age_s, lo=0.0),
-            v2x_max_age_s=t.number("v2x_max_age_s", d.v2x_max_age_s, lo=0.0),
-            v2x_range_m=t.number("v2x_range_m", d.v2x_range_m, lo=1.0),
-            camera_sigma_m=t.number("camera_sigma_m", d.camera_sigma_m, lo=0.01),
-            radar_sigma_m=t.number("radar_sigma_m", d.radar_sigma_m, lo=0.01),
-            v2x_sigma_m=t.number("v2x_sigma_m", d.v2x_sigma_m, lo=0.01),
-            radar_min_exist=t.number("radar_min_exist", d.radar_min_exist, lo=0.0, hi=1.0),
-            stationary_mps=t.number("stationary_mps", d.stationary_mps, lo=0.0),
-            max_v2x_senders=t.integer("max_v2x_senders", d.max_v2x_senders, lo=1),
-            sdsm_max_objects=t.integer("sdsm_max_objects", d.sdsm_max_objects, lo=1, hi=255),
-            object_list_hz=t.number("object_list_hz", d.object_list_hz, lo=0.01, hi=50.0),
-            sdsm_hz=t.number("sdsm_hz", d.sdsm_hz, lo=0.01, hi=50.0),
-            source_id=_source_id(t),
-        )
-        t.done()
-        return cfg
-
-
-def _source_id(t: Table) -> str:
-    value: str = t.string("source_id", "00000001")
+def _source_id(value: str, where: str) -> str:
     try:
         raw = bytes.fromhex(value)
     except ValueError:
         raw = b""
     if not 1 <= len(raw) <= 4:
-        raise ConfigError(t.where("source_id"), f"expected 1..4 bytes as hex, got {value!r}")
+        raise ConfigError(where, f"expected 1..4 bytes as hex, got {value!r}")
     return raw.hex()
+
+
+@dataclass(frozen=True, slots=True)
+class FusionConfig:
+    """``[fusion]``: how inputs are combined and shared."""
+
+    gate_m: float = setting(3.0, lo=0.1)
+    """Camera/radar observations closer than this (after prediction to ``now``) may merge."""
+    v2x_gate_m: float = setting(4.0, lo=0.1)
+    """A V2X sender this close to a sensed object is taken to be that object."""
+    max_age_s: float = setting(0.5, lo=0.0)
+    """Sensor inputs older than this are ignored."""
+    v2x_max_age_s: float = setting(1.0, lo=0.0)
+    """A BSM/PSM sender not heard for this long is forgotten (BSMs come at 10 Hz)."""
+    v2x_range_m: float = setting(300.0, lo=1.0)
+    """Senders farther than this from the RSU are not part of the local picture."""
+    camera_sigma_m: float = setting(1.0, lo=0.01)
+    radar_sigma_m: float = setting(0.5, lo=0.01)
+    v2x_sigma_m: float = setting(2.0, lo=0.01)
+    """Default position errors when the input does not carry its own."""
+    radar_min_exist: float = setting(0.5, lo=0.0, hi=1.0)
+    """Radar objects with a lower probability of existence are left out."""
+    stationary_mps: float = setting(0.5, lo=0.0)
+    max_v2x_senders: int = setting(512, lo=1)
+    """Bound on remembered senders; the oldest is dropped (counted) beyond it."""
+    sdsm_max_objects: int = setting(255, lo=1, hi=255)
+    """J3224 allows 255 objects per SDSM; the most confident are kept."""
+    object_list_hz: float = setting(2.0, lo=0.01, hi=50.0)
+    """Rate at which the daemon publishes the object list on MQTT."""
+    sdsm_hz: float = setting(10.0, lo=0.01, hi=50.0)
+    """Rate at which the daemon hands SDSMs to the broadcast scheduler."""
+    source_id: str = setting("00000001", check=_source_id)
+    """SDSM sourceID: 1..4 bytes as hex (the RSU's identifier)."""
+
+    @classmethod
+    def from_table(cls, t: Table) -> Self:
+        return read(cls, t)

@@ -18,8 +18,9 @@ from typing import Any
 
 from rsu.errors import ConfigError
 from rsu.fusion.model import FusedObject
-from rsu.fusion.sdsm import position_confidence, wire_heading, wire_speed
+from rsu.fusion.sdsm import position_confidence
 from rsu.geo import LocalFrame
+from rsu.units import HEADING_UNAVAILABLE, wire_degrees, wire_heading, wire_speed
 
 MAX_PARTICIPANTS = 16
 """ParticipantList is SIZE(1..16) in CSAE 53."""
@@ -32,7 +33,6 @@ _OFFSET_CHOICES = (
     ("position-LL5", 2097151),
     ("position-LL6", 8388607),
 )
-_HEADING_UNAVAILABLE = 28800
 # BasicVehicleClass (values shared with J2735): passenger, truck, motorcycle, transit (bus)
 _VEHICLE_CLASS = {"car": 10, "truck": 25, "motorcycle": 40, "bus": 50}
 
@@ -82,8 +82,8 @@ class RsmSettings:
 def reference_position(frame: LocalFrame) -> dict[str, int]:
     """CSAE ``Position3D`` of the RSU's local frame origin (1e-7 degree, 0.1 m)."""
     return {
-        "lat": round(frame.lat0 * 1e7),
-        "long": round(frame.lon0 * 1e7),
+        "lat": wire_degrees(frame.lat0),
+        "long": wire_degrees(frame.lon0),
         "elevation": max(-4095, min(61439, round(frame.alt0 * 10))),
     }
 
@@ -113,7 +113,7 @@ class RsmBuilder:
         )
         mark = sec_mark(utc)
         participants = [
-            participant(o, round(lat * 1e7), round(lon * 1e7), self.ref_lat, self.ref_lon, mark)
+            participant(o, wire_degrees(lat), wire_degrees(lon), self.ref_lat, self.ref_lon, mark)
             for o, lat, lon in zip(shared, lats, lons, strict=True)
         ]
         return {
@@ -156,7 +156,7 @@ def participant(
         "pos": position_offset(lat - ref_lat, lon - ref_lon, lat, lon),
         "posConfidence": {"pos": position_confidence(o.pos_sigma_m)},
         "speed": wire_speed(o.speed_mps),
-        "heading": _HEADING_UNAVAILABLE if o.heading_deg is None else wire_heading(o.heading_deg),
+        "heading": HEADING_UNAVAILABLE if o.heading_deg is None else wire_heading(o.heading_deg),
         "motionCfd": {
             "speedCfd": "prec1ms" if radar else "prec5ms",
             "headingCfd": "unavailable" if o.heading_deg is None else "prec10deg",

@@ -16,7 +16,7 @@ from typing import Any
 
 from rsu.fusion.model import FusedObject
 from rsu.geo import LocalFrame
-from rsu.v2x.builders import HEADING_UNITS, SPEED_UNAVAILABLE
+from rsu.units import wire_degrees, wire_heading, wire_speed
 
 _POS_CONF = (
     (0.01, "a1cm"),
@@ -44,16 +44,6 @@ def position_confidence(sigma_m: float) -> str:
         if sigma_m <= limit:
             return name
     return "unavailable"
-
-
-def wire_speed(mps: float) -> int:
-    """Speed in 0.02 m/s, clamped to 0..8190 (8191 means unavailable)."""
-    return max(0, min(SPEED_UNAVAILABLE - 1, round(mps / 0.02)))
-
-
-def wire_heading(deg: float) -> int:
-    """Heading clockwise from north in 0.0125 degree, 0..28799."""
-    return round(deg / 0.0125) % HEADING_UNITS
 
 
 def sdsm_timestamp(utc: float) -> dict[str, int]:
@@ -91,8 +81,8 @@ class SdsmBuilder:
         self.msg_cnt = 0
         lat, lon, alt = settings.frame.lat0, settings.frame.lon0, settings.frame.alt0
         self._ref = {
-            "lat": round(lat * 1e7),
-            "long": round(lon * 1e7),
+            "lat": wire_degrees(lat),
+            "long": wire_degrees(lon),
             "elevation": max(-4095, min(61439, round(alt * 10))),
         }
         semi = max(0, min(254, round(settings.ref_sigma_m / 0.05)))

@@ -14,19 +14,10 @@ from typing import Any
 from rsu.fusion.model import V2xSender
 from rsu.geo import LocalFrame
 from rsu.registry import message_set
+from rsu.units import scaled
 from rsu.v2x.message import V2xMessage
 
-LAT_UNAVAILABLE = 900_000_001
-LONG_UNAVAILABLE = 1_800_000_001
-SPEED_UNAVAILABLE = 8191
-HEADING_UNAVAILABLE = 28800
 SEMI_MAJOR_UNAVAILABLE = 255
-
-
-def _scaled(value: Any, scale: float, unavailable: int) -> float | None:
-    if not isinstance(value, int) or value == unavailable:
-        return None
-    return value * scale
 
 
 def _cm(size: Mapping[str, Any] | None, key: str) -> float | None:
@@ -38,7 +29,7 @@ def _cm(size: Mapping[str, Any] | None, key: str) -> float | None:
 def _sigma(accuracy: Mapping[str, Any] | None) -> float | None:
     if not accuracy:
         return None
-    return _scaled(accuracy.get("semiMajor"), 0.05, SEMI_MAJOR_UNAVAILABLE)
+    return scaled(accuracy.get("semiMajor"), 0.05, SEMI_MAJOR_UNAVAILABLE)
 
 
 def sender_from_message(msg: V2xMessage, frame: LocalFrame, now: float) -> V2xSender | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rsu.j2735.messages import PSIDS
 from rsu.stage import NOTHING, Outputs
-from rsu.wire import BroadcastMessage
+from rsu.wire import DEFAULT_CHANNEL, BroadcastMessage
 
 if TYPE_CHECKING:
     from rsu.events.engine import Event
@@ -37,7 +37,7 @@ class SdsmShare:
         message = BroadcastMessage(
             key=SDSM_KEY,
             psid=PSIDS["SDSM"],
-            channel=183,
+            channel=DEFAULT_CHANNEL,
             interval_ms=self.interval_ms,
             frame_jer={"messageId": SDSM_MESSAGE_ID, "value": value},
             message_type="SDSM",

@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, parse_hostport
 from rsu.errors import ConfigError
-from rsu.radio.config import parse_hostport
 
 AUTH_PROTOCOLS = ("SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
 PRIV_PROTOCOLS = ("AES-128", "AES-256")

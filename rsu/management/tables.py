@@ -13,6 +13,7 @@ from typing import Literal
 
 from rsu.management import oids
 from rsu.management.smi import UNSET_TIME, Oid
+from rsu.wire import DEFAULT_CHANNEL
 
 ColumnKind = Literal["integer", "octets", "psid", "time", "address", "bits", "status"]
 Cell = int | bytes
@@ -94,7 +95,7 @@ MSG_REPEAT = TableSpec(
     100,
     (
         _psid(2),
-        _int(3, "txChannel", 0, 255, 183),
+        _int(3, "txChannel", 0, 255, DEFAULT_CHANNEL),
         _int(4, "txInterval", 1, 2**31 - 1, 1000),
         _time(5, "deliveryStart"),
         _time(6, "deliveryStop"),
@@ -113,7 +114,7 @@ IFM = TableSpec(
     32,
     (
         _psid(2),
-        _int(3, "txChannel", 0, 255, 183),
+        _int(3, "txChannel", 0, 255, DEFAULT_CHANNEL),
         _int(4, "enable", 0, 1, 1),
         _status(5),
         _int(6, "priority", 0, 63, 7),

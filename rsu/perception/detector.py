@@ -91,8 +91,8 @@ class DetectorConfig:
             int(size[0]),
             int(size[-1]),
             rgb=t.boolean("rgb", base.get("rgb", False)),
-            mean=tuple(t.array("mean", list(base.get("mean", (0.0, 0.0, 0.0))))),
-            std=tuple(t.array("std", list(base.get("std", (1.0, 1.0, 1.0))))),
+            mean=tuple(t.array("mean", list(base.get("mean", (0.0, 0.0, 0.0))), of=float)),
+            std=tuple(t.array("std", list(base.get("std", (1.0, 1.0, 1.0))), of=float)),
             scale=t.number("scale", base.get("scale", 1.0)),
             resize=t.string(
                 "resize", base.get("resize", "letterbox"), choices=("letterbox", "stretch")

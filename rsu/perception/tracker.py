@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, read, setting
 from rsu.geo import heading_from_velocity
 from rsu.road_users import VEHICLE_LABELS, VRU_LABELS, GroundDetection, Track
 
@@ -39,46 +39,31 @@ _BIG = 1e9
 class TrackerConfig:
     """``[perception.tracker]``: how observations become tracks."""
 
-    gate_m: float = 4.0
+    gate_m: float = setting(4.0, lo=0.1)
     """Hard cap on the distance between a prediction and a detection it may take."""
-    gate_chi2: float = _CHI2_2DOF_99
+    gate_chi2: float = setting(_CHI2_2DOF_99, lo=0.1)
     """Mahalanobis gate (squared, 2 degrees of freedom); 9.21 keeps 99% of true matches."""
-    accel_sigma: float = 3.0
+    accel_sigma: float = setting(3.0, lo=0.0)
     """Process noise: 1-sigma unmodelled acceleration in m/s^2."""
-    measurement_sigma_m: float = 0.5
+    measurement_sigma_m: float = setting(0.5, lo=0.01)
     """Default 1-sigma position error of a detection without its own ``sigma_m``."""
-    initial_speed_sigma: float = 10.0
+    initial_speed_sigma: float = setting(10.0, lo=0.1)
     """1-sigma of the unknown velocity of a newborn track, m/s."""
-    min_hits: int = 3
-    max_age_s: float = 1.0
+    min_hits: int = setting(3, lo=1)
+    max_age_s: float = setting(1.0, lo=0.0)
     """A confirmed track without a detection for this long is deleted."""
-    tentative_max_age_s: float = 0.35
+    tentative_max_age_s: float = setting(0.35, lo=0.0)
     """A tentative track without a detection for this long is deleted."""
-    stationary_mps: float = 0.5
+    stationary_mps: float = setting(0.5, lo=0.0)
     """Below this speed a track is stationary; it becomes moving again above 1.5x this."""
-    label_decay: float = 0.9
+    label_decay: float = setting(0.9, lo=0.0, hi=1.0)
     """Per-update decay of accumulated class scores (class smoothing)."""
-    max_tracks: int = 1024
+    max_tracks: int = setting(1024, lo=1)
     """Bound on live tracks; detections beyond it are not born (counted in ``dropped``)."""
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
-        d = cls()
-        cfg = cls(
-            gate_m=t.number("gate_m", d.gate_m, lo=0.1),
-            gate_chi2=t.number("gate_chi2", d.gate_chi2, lo=0.1),
-            accel_sigma=t.number("accel_sigma", d.accel_sigma, lo=0.0),
-            measurement_sigma_m=t.number("measurement_sigma_m", d.measurement_sigma_m, lo=0.01),
-            initial_speed_sigma=t.number("initial_speed_sigma", d.initial_speed_sigma, lo=0.1),
-            min_hits=t.integer("min_hits", d.min_hits, lo=1),
-            max_age_s=t.number("max_age_s", d.max_age_s, lo=0.0),
-            tentative_max_age_s=t.number("tentative_max_age_s", d.tentative_max_age_s, lo=0.0),
-            stationary_mps=t.number("stationary_mps", d.stationary_mps, lo=0.0),
-            label_decay=t.number("label_decay", d.label_decay, lo=0.0, hi=1.0),
-            max_tracks=t.integer("max_tracks", d.max_tracks, lo=1),
-        )
-        t.done()
-        return cfg
+        return read(cls, t)
 
 
 @dataclass(frozen=True, slots=True)

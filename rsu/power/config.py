@@ -22,11 +22,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, parse_hostport
 from rsu.errors import ConfigError
 from rsu.power.monitor import MonitorSettings
 from rsu.power.shed import ShedSettings
-from rsu.radio.config import parse_hostport
 
 SOURCES = ("nut", "can-bms", "modbus", "sim")
 TABLES = {"nut": "nut", "can-bms": "can_bms", "modbus": "modbus", "sim": "sim"}

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, read, setting
 from rsu.errors import ConfigError
 
 VERIFY_POLICIES = ("all", "first-then-every", "none")
@@ -41,42 +41,38 @@ class Pkcs11Config:
     key: str
 
 
+def _names(names: tuple[str, ...], where: str) -> tuple[str, ...]:
+    for i, name in enumerate(names):
+        if not name or len(name) > 64:
+            raise ConfigError(f"{where}[{i}]", "expected a message type or entry name")
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class SecurityConfig:
     trust_dir: str | None = None
     certificate: str | None = None
     key: str | None = None
     pkcs11: Pkcs11Config | None = None
-    sign: tuple[str, ...] = ()
-    verify: str = "all"
-    verify_every: int = 10
+    sign: tuple[str, ...] = setting((), check=_names)
+    verify: str = setting("all", choices=VERIFY_POLICIES)
+    verify_every: int = setting(10, lo=1, hi=1_000_000)
     verify_by_type: tuple[tuple[str, str], ...] = ()
-    invalid: str = "forward"
-    signer: str = "auto"
-    certificate_every_s: float = 1.0
-    cache_size: int = 4096
-    country: int | None = None
-    expiry_warning_days: float = 7.0
+    invalid: str = setting("forward", choices=INVALID_POLICIES)
+    signer: str = setting("auto", choices=SIGNER_MODES)
+    certificate_every_s: float = setting(1.0, lo=0.05, hi=3600.0)
+    cache_size: int = setting(4096, lo=1, hi=1_000_000)
+    country: int | None = setting(None, lo=0, hi=999)
+    expiry_warning_days: float = setting(7.0, lo=0.0, hi=366.0)
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
-        cfg = cls(
-            trust_dir=t.string("trust_dir", None),
-            certificate=t.string("certificate", None),
-            key=t.string("key", None),
+        cfg = read(
+            cls,
+            t,
             pkcs11=_pkcs11(t) if t.has("pkcs11") else t.raw("pkcs11", None),
-            sign=tuple(_names(t, "sign")),
-            verify=t.string("verify", "all", choices=VERIFY_POLICIES),
-            verify_every=t.integer("verify_every", 10, lo=1, hi=1_000_000),
             verify_by_type=_by_type(t.table("verify_by_type")),
-            invalid=t.string("invalid", "forward", choices=INVALID_POLICIES),
-            signer=t.string("signer", "auto", choices=SIGNER_MODES),
-            certificate_every_s=t.number("certificate_every_s", 1.0, lo=0.05, hi=3600.0),
-            cache_size=t.integer("cache_size", 4096, lo=1, hi=1_000_000),
-            country=t.integer("country", None, lo=0, hi=999),
-            expiry_warning_days=t.number("expiry_warning_days", 7.0, lo=0.0, hi=366.0),
         )
-        t.done()
         _check(cfg, t)
         return cfg
 
@@ -93,14 +89,6 @@ def _pkcs11(t: Table) -> Pkcs11Config:
     cfg = Pkcs11Config(module=p.string("module"), token=p.string("token"), key=p.string("key"))
     p.done()
     return cfg
-
-
-def _names(t: Table, key: str) -> list[str]:
-    names: list[str] = t.array(key, [], of=str)
-    for i, name in enumerate(names):
-        if not name or len(name) > 64:
-            raise ConfigError(f"{t.where(key)}[{i}]", "expected a message type or entry name")
-    return names
 
 
 def _by_type(t: Table) -> tuple[tuple[str, str], ...]:

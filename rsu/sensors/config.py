@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, read, setting
 from rsu.errors import ConfigError
 from rsu.geo import LocalFrame
 
@@ -23,9 +23,9 @@ class MountPose:
     east_m: float = 0.0
     north_m: float = 0.0
     up_m: float = 0.0
-    yaw_deg: float = 0.0
-    lat: float | None = None
-    lon: float | None = None
+    yaw_deg: float = setting(0.0, lo=-360.0, hi=360.0)
+    lat: float | None = setting(None, lo=-90.0, hi=90.0)
+    lon: float | None = setting(None, lo=-180.0, hi=180.0)
     alt: float | None = None
 
     def origin(self, frame: LocalFrame | None) -> tuple[float, float]:
@@ -55,54 +55,27 @@ class RadarConfig:
     """``can`` (python-can, any interface it supports) or ``sim``."""
     interface: str = "socketcan"
     channel: str = "can0"
-    bitrate: int | None = None
+    bitrate: int | None = setting(None, lo=10_000, hi=8_000_000)
     dbc: str | None = None
     """Path of a DBC to use instead of the shipped ``ars408.dbc``."""
-    sensor_id: int = 0
+    sensor_id: int = setting(0, lo=0, hi=7)
     """ARS408 sensor id 0..7: message ids are 0x60A + 0x10 * sensor_id."""
     pose: MountPose = MountPose()
     expect_quality: bool = True
     expect_extended: bool = True
-    max_frames_per_s: int = 8000
+    max_frames_per_s: int = setting(8000, lo=1)
     """Frames beyond this in one second are dropped and counted as a flood."""
-    queue_size: int = 4096
-    sim_targets: int = 8
-    sim_cycle_s: float = 0.07
+    queue_size: int = setting(4096, lo=1)
+    sim_targets: int = setting(8, lo=0, hi=100)
+    sim_cycle_s: float = setting(0.07, lo=0.01)
     sim_seed: int = 1
 
     @classmethod
     def from_table(cls, t: Table) -> Self:
-        d = cls()
-        pose = MountPose(
-            east_m=t.number("east_m", 0.0),
-            north_m=t.number("north_m", 0.0),
-            up_m=t.number("up_m", 0.0),
-            yaw_deg=t.number("yaw_deg", 0.0, lo=-360.0, hi=360.0),
-            lat=t.number("lat", None, lo=-90.0, hi=90.0),
-            lon=t.number("lon", None, lo=-180.0, hi=180.0),
-            alt=t.number("alt", None),
-        )
+        pose = read(MountPose, t, done=False)
         if (pose.lat is None) != (pose.lon is None):
             raise ConfigError(t.where("lat"), "lat and lon go together")
-        cfg = cls(
-            name=t.string("name", d.name),
-            backend=t.string("backend", d.backend),
-            interface=t.string("interface", d.interface),
-            channel=t.string("channel", d.channel),
-            bitrate=t.integer("bitrate", None, lo=10_000, hi=8_000_000),
-            dbc=t.string("dbc", None),
-            sensor_id=t.integer("sensor_id", 0, lo=0, hi=7),
-            pose=pose,
-            expect_quality=t.boolean("expect_quality", d.expect_quality),
-            expect_extended=t.boolean("expect_extended", d.expect_extended),
-            max_frames_per_s=t.integer("max_frames_per_s", d.max_frames_per_s, lo=1),
-            queue_size=t.integer("queue_size", d.queue_size, lo=1),
-            sim_targets=t.integer("sim_targets", d.sim_targets, lo=0, hi=100),
-            sim_cycle_s=t.number("sim_cycle_s", d.sim_cycle_s, lo=0.01),
-            sim_seed=t.integer("sim_seed", d.sim_seed),
-        )
-        t.done()
-        return cfg
+        return read(cls, t, pose=pose)
 
 
 def radars_from_table(t: Table) -> list[RadarConfig]:

@@ -32,10 +32,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Self
 
-from rsu.config.fields import Table
+from rsu.config.fields import Table, parse_hostport
 from rsu.errors import ConfigError
-from rsu.radio.config import parse_hostport
 from rsu.signals.model import PHASES
+from rsu.wire import DEFAULT_CHANNEL
 
 SOURCES = ("tscbm", "ntcip1202", "sim")
 KINDS = ("vehicle", "pedestrian")
@@ -159,7 +159,7 @@ class SignalsConfig:
     """SPaT records to the cloud per intersection per second (0: none; phase changes always)."""
     psid: int | None = None
     """Override the PSID (J2735, default 0x8002) or AID (CSAE 53, default 3619)."""
-    channel: int = 183
+    channel: int = DEFAULT_CHANNEL
     priority: int = 6
     queue_size: int = 256
     snmp: Any = None
@@ -182,7 +182,7 @@ class SignalsConfig:
             intersections=_intersections(t),
             record_hz=number(t, "record_hz", 1.0, 0.0, 10.0),
             psid=t.integer("psid", None, lo=0, hi=0xEFFFFFFF),
-            channel=t.integer("channel", 183, lo=0, hi=255),
+            channel=t.integer("channel", DEFAULT_CHANNEL, lo=0, hi=255),
             priority=t.integer("priority", 6, lo=0, hi=7),
             queue_size=t.integer("queue_size", 256, lo=8, hi=100_000),
             snmp=_snmp(t, source),

@@ -34,7 +34,7 @@ from rsu.signals.model import ControllerState, Datagram, Report
 from rsu.signals.states import GroupState, group_states, phase_rows
 from rsu.stage import NOTHING, Clear, Outputs, Record
 from rsu.v2x.messageset import SpatRequest
-from rsu.wire import TxRequest
+from rsu.wire import DEFAULT_CHANNEL, TxRequest
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +50,7 @@ class SpatSettings:
 
     standard: str = DEFAULT_MESSAGE_SET
     psid: int = 0x8002
-    channel: int = 183
+    channel: int = DEFAULT_CHANNEL
     priority: int = 6
 
 

@@ -33,8 +33,8 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.proto.rfc1902 import Integer32, Unsigned32
 
 from rsu.clock import Clock
+from rsu.config.fields import parse_hostport
 from rsu.queues import BoundedQueue
-from rsu.radio.config import parse_hostport
 from rsu.signals import ntcip
 from rsu.signals.config import IntersectionConfig, SignalsConfig
 from rsu.signals.model import Datagram, Report

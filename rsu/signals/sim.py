@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 import structlog
 
 from rsu.clock import Clock
+from rsu.config.fields import parse_hostport
 from rsu.queues import BoundedQueue
-from rsu.radio.config import parse_hostport
 from rsu.signals.config import SignalsConfig
 from rsu.signals.emulator import Emulator, PlanConfig
 from rsu.signals.model import Datagram, Report

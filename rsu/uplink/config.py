@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from rsu.config.fields import Table
-from rsu.config.loader import read_toml
+from rsu.config.fields import Table, read_toml
+from rsu.config.model import check_rsu_id
 from rsu.errors import ConfigError
 from rsu.v2x.names import short_names
 
@@ -375,9 +375,7 @@ def _policies_from(t: Table, *, batch_default: bool) -> dict[str, UploadPolicy]:
 def read_uplink_config(data: dict[str, Any]) -> UplinkConfig:
     """``[rsu] id`` and the ``[uplink]`` table of a whole config file (other tables ignored)."""
     rsu = Table(data.get("rsu"), "rsu")
-    rsu_id = rsu.string("id")
-    if not rsu_id or "/" in rsu_id or "+" in rsu_id or "#" in rsu_id:
-        raise ConfigError("rsu.id", f"not usable in MQTT topics: {rsu_id!r}")
+    rsu_id = check_rsu_id(rsu.string("id"), rsu.where("id"))
     return UplinkConfig.from_table(Table(data.get("uplink"), "uplink"), rsu_id)
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SPEED_UNAVAILABLE = 8191
-HEADING_UNITS = 28800
+from rsu.units import wire_degrees, wire_heading, wire_speed
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +29,15 @@ class Sender:
 
 
 def _position(s: Sender) -> dict[str, int]:
-    return {"lat": round(s.lat_deg * 1e7), "long": round(s.lon_deg * 1e7)}
+    return {"lat": wire_degrees(s.lat_deg), "long": wire_degrees(s.lon_deg)}
 
 
 def _speed(s: Sender) -> int:
-    return min(SPEED_UNAVAILABLE - 1, max(0, round(s.speed_mps / 0.02)))
+    return wire_speed(s.speed_mps)
 
 
 def _heading(s: Sender) -> int:
-    return round(s.heading_deg / 0.0125) % HEADING_UNITS
+    return wire_heading(s.heading_deg)
 
 
 _ACCURACY = {"semiMajor": 40, "semiMinor": 40, "orientation": 0}

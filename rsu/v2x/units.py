@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rsu import units as wire
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -29,11 +31,11 @@ class Rule:
     digits: int = 7
 
 
-LATITUDE = Rule("_deg", 1e-7, 900_000_001)
-LONGITUDE = Rule("_deg", 1e-7, 1_800_000_001)
-ELEVATION = Rule("_m", 0.1, -4096, 1)
-SPEED = Rule("_mps", 0.02, 8191, 2)
-HEADING = Rule("_deg", 0.0125, 28800, 4)
+LATITUDE = Rule("_deg", wire.DEGREE, wire.LAT_UNAVAILABLE)
+LONGITUDE = Rule("_deg", wire.DEGREE, wire.LONG_UNAVAILABLE)
+ELEVATION = Rule("_m", wire.DECIMETRE, -4096, 1)
+SPEED = Rule("_mps", wire.SPEED, wire.SPEED_UNAVAILABLE, 2)
+HEADING = Rule("_deg", wire.HEADING, wire.HEADING_UNAVAILABLE, 4)
 ACCEL = Rule("_mps2", 0.01, 2001, 2)
 VERT_ACCEL = Rule("_g", 0.02, -127, 2)
 YAW_RATE = Rule("_degps", 0.01, None, 2)

@@ -8,7 +8,6 @@ transmission interval driven by the store-and-repeat scheduler.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -24,11 +23,10 @@ from rsu.radio import RadioConfig, Rsu41Config, open_radio
 from rsu.radio.rsu41 import IFM_FIELDS, Rsu41Radio, format_ifm, parse_ifm
 from rsu.wire import BroadcastMessage, TxRequest
 from tests.conftest import narrow
+from tests.v2x.vectors import vector_file
 
 REPO = Path(__file__).parents[2]
-VECTORS = (
-    Path(os.environ.get("RSU_VECTORS_DIR", REPO.parent / "shared" / "vectors")) / "j2735_real.jsonl"
-)
+VECTORS = vector_file("j2735_real.jsonl")
 MAP_HEX = "".join(
     line
     for line in (Path(__file__).parents[2] / "configs/examples/map.hex").read_text().splitlines()

@@ -82,11 +82,12 @@ def test_thread_delivers_frames_until_stopped() -> None:
 def _vector_bsm_members() -> set[str]:
     """Every member the CSAE 53 BSMs of the shared vectors use (real and generated)."""
     import json
-    from pathlib import Path
+
+    from tests.v2x.vectors import vector_file
 
     members: set[str] = set()
     for name in ("csae53_real.jsonl", "csae53_generated.jsonl"):
-        for line in (Path("/work/shared/vectors") / name).read_text().splitlines():
+        for line in vector_file(name).read_text().splitlines():
             value = json.loads(line)["value"]
             if "bsmFrame" in value:
                 members |= set(value["bsmFrame"])

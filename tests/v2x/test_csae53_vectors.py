@@ -13,7 +13,6 @@ bare hex) against the normalised reference.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,11 +23,11 @@ import asn1tools
 import pytest
 
 from rsu.v2x.codec import get_codec
+from tests.v2x.vectors import VECTORS
 
 REPO = Path(__file__).resolve().parents[2]
 CSAE_DIR = REPO / "rsu" / "csae53" / "asn"
 J2735_DIR = REPO / "rsu" / "j2735" / "asn"
-VECTORS = Path(os.environ.get("RSU_VECTORS_DIR", REPO.parent / "shared" / "vectors"))
 FRAME_MODULE = "CSAE-MsgFrame"
 FRAME_TYPE = "MessageFrame"
 DAY1_FRAMES = {"bsmFrame", "mapFrame", "rsmFrame", "spatFrame", "rsiFrame"}
